@@ -1,0 +1,87 @@
+# CreditDesk: `make run` and `make test` set everything up from nothing on Debian 12 with Python 3.11.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# System packages: WeasyPrint's libraries and a CJK font (PDFs in Chinese), gettext (translations).
+SYS_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk gettext
+# What `make test` runs against; override in the environment.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/creditdesk
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+PYTEST_ARGS ?=
+RUN_ENV := DEBUG=$${DEBUG:-1}
+
+.PHONY: help setup sysdeps run test lint format bench worker beat migrate demo messages check-services
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+sysdeps: ## install the system packages (as root), or say the exact command
+	@missing=""; for p in $(SYS_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	$(PYTHON) -c "import ensurepip, venv" >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "CreditDesk needs these system packages. Run:"; \
+	    echo "  sudo apt-get update && sudo apt-get install -y$$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+setup: sysdeps $(STAMP) ## create .venv and install everything
+	@$(BIN)/python manage.py compilemessages --ignore=.venv -v0
+
+migrate: setup ## apply database migrations
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+
+demo: migrate ## load the demo users and data (only into an empty database)
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo
+
+run: demo ## set up, migrate, load demo data, serve on http://127.0.0.1:8000 with worker and beat
+	@echo "CreditDesk on http://127.0.0.1:8000 (demo users in README.md)"
+	@$(RUN_ENV) $(BIN)/celery -A creditdesk worker -B --pool=solo --loglevel=INFO \
+	  --schedule=var/celerybeat-schedule & worker=$$!; \
+	trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+worker: setup ## run a Celery worker alone
+	$(RUN_ENV) $(BIN)/celery -A creditdesk worker --loglevel=INFO
+
+beat: setup ## run Celery beat alone (schedules from the database, editable in the admin)
+	$(RUN_ENV) $(BIN)/celery -A creditdesk beat --loglevel=INFO
+
+check-services: setup
+	@DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=1 \
+	  $(BIN)/python manage.py check_services
+
+lint: setup ## ruff lint and format check, migrations up to date
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: setup ## format the code
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: setup check-services lint ## run the whole suite against PostgreSQL and Redis
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	  $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+bench: setup check-services ## benchmarks on PostgreSQL (prints one JSON object)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=1 \
+	  $(BIN)/python bench/run.py
+
+messages: setup ## refresh the translation catalogues
+	$(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --no-obsolete
+	$(BIN)/python manage.py makemessages -d djangojs -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=static/vendor --no-obsolete

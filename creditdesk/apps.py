@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CreditDeskConfig(AppConfig):
+    name = "creditdesk"
+    verbose_name = _("CreditDesk")
+
+    def ready(self) -> None:
+        from . import authority  # noqa: F401  (declares the policy and admin rules)
+        from .registry import NavItem, register_nav
+
+        register_nav(NavItem(_("Credit policy"), "policy-list", "policy.view", order=90))

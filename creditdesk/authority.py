@@ -1,0 +1,101 @@
+"""The one answer to "may this user do X (to Y)?", used by views, API, templates and services.
+
+Apps declare their rules in their own `permissions.py` with `@rule("app.action")`; the rule gets
+the user and the object (or None) and answers True or False. Nothing checks a role anywhere else.
+"""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from .errors import NotAllowed, SegregationOfDuties
+from .roles import CREDIT_ROLES, Role
+
+RuleFunc = Callable[[Any, Any], bool]
+_RULES: dict[str, RuleFunc] = {}
+
+
+def rule(action: str) -> Callable[[RuleFunc], RuleFunc]:
+    def register(func: RuleFunc) -> RuleFunc:
+        if action in _RULES and _RULES[action] is not func:
+            raise RuntimeError(f"Rule {action!r} is declared twice.")
+        _RULES[action] = func
+        return func
+
+    return register
+
+
+def actions() -> list[str]:
+    return sorted(_RULES)
+
+
+def roles_of(user) -> frozenset[str]:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_creditdesk_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._creditdesk_roles = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    return bool(roles_of(user) & set(roles))
+
+
+def is_credit(user) -> bool:
+    return has_role(user, *CREDIT_ROLES)
+
+
+def may(user, action: str, obj: Any = None) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    try:
+        func = _RULES[action]
+    except KeyError:
+        raise LookupError(f"No authority rule is declared for {action!r}.") from None
+    return bool(func(user, obj))
+
+
+def require(user, action: str, obj: Any = None) -> None:
+    if not may(user, action, obj):
+        raise NotAllowed()
+
+
+def ensure_four_eyes(user, *, submitted_by, approved_by: Iterable = ()) -> None:
+    """HANDBOOK §1: nobody approves a request they submitted; each approval step is another person."""
+    if submitted_by is not None and user.pk == submitted_by.pk:
+        raise SegregationOfDuties(_("You submitted this request, so you cannot approve it."))
+    if any(a is not None and a.pk == user.pk for a in approved_by):
+        raise SegregationOfDuties(
+            _("You already approved an earlier step of this request; another person must decide.")
+        )
+
+
+# Rules that belong to no single app.
+@rule("policy.view")
+def _policy_view(user, obj) -> bool:
+    return bool(roles_of(user))
+
+
+@rule("policy.draft")
+def _policy_draft(user, obj) -> bool:
+    # HANDBOOK §1/§2: finance owns the credit policy.
+    return has_role(user, Role.FINANCE_DIRECTOR)
+
+
+@rule("policy.approve")
+def _policy_approve(user, obj) -> bool:
+    # HANDBOOK §2: the general manager approves a policy version.
+    return has_role(user, Role.GENERAL_MANAGER)
+
+
+@rule("admin.site")
+def _admin_site(user, obj) -> bool:
+    return user.is_staff
+
+
+@rule("api.docs")
+def _api_docs(user, obj) -> bool:
+    return bool(roles_of(user)) or user.is_staff

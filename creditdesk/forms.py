@@ -1,0 +1,31 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import CreditPolicy
+from .policy import parameter_fields
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = CreditPolicy
+        fields = ["version", "effective_from", "notes", *parameter_fields()]
+        widgets = {
+            "effective_from": forms.DateInput(attrs={"type": "date"}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "scorecard_weights": _(
+                "JSON: a whole-number weight for each of the ten aspects, 100 in all."
+            ),
+            "reference_matrix": _(
+                "JSON: for classes A–E and levels 1–5, the limit and term in days."
+            ),
+            "provision_rates": _(
+                "JSON: a list of age bands (up_to_days) with their provision rate."
+            ),
+        }
+
+
+class PolicyEditForm(PolicyForm):
+    class Meta(PolicyForm.Meta):
+        fields = ["effective_from", "notes", *parameter_fields()]

@@ -1,0 +1,58 @@
+"""Scheduled jobs record their last run, so the health check can tell a stale beat."""
+
+import functools
+import traceback
+
+from django.utils import timezone
+
+from .models import JobRun
+
+
+def tracked_job(name: str):
+    def decorate(func):
+        @functools.wraps(func)
+        def run(*args, **kwargs):
+            JobRun.objects.update_or_create(name=name, defaults={"last_started_at": timezone.now()})
+            try:
+                result = func(*args, **kwargs)
+            except Exception:
+                JobRun.objects.filter(name=name).update(
+                    last_finished_at=timezone.now(),
+                    last_ok=False,
+                    last_detail=traceback.format_exc()[-2000:],
+                )
+                raise
+            JobRun.objects.filter(name=name).update(
+                last_finished_at=timezone.now(), last_ok=True, last_detail=str(result or "")[:2000]
+            )
+            return result
+
+        return run
+
+    return decorate
+
+
+def ensure_periodic_task(
+    apps, *, name: str, task: str, crontab: dict | None = None, every_seconds: int | None = None
+) -> None:
+    """For data migrations: create (or keep) a django-celery-beat schedule, editable in the admin."""
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    if PeriodicTask.objects.filter(name=name).exists():
+        return
+    if crontab is not None:
+        CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+        schedule, _ = CrontabSchedule.objects.get_or_create(
+            minute=crontab.get("minute", "0"),
+            hour=crontab.get("hour", "*"),
+            day_of_week=crontab.get("day_of_week", "*"),
+            day_of_month=crontab.get("day_of_month", "*"),
+            month_of_year=crontab.get("month_of_year", "*"),
+            timezone="Asia/Shanghai",
+        )
+        PeriodicTask.objects.create(name=name, task=task, crontab=schedule)
+    else:
+        IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+        schedule, _ = IntervalSchedule.objects.get_or_create(
+            every=every_seconds or 60, period="seconds"
+        )
+        PeriodicTask.objects.create(name=name, task=task, interval=schedule)

@@ -1,0 +1,178 @@
+"""The credit policy in force, and the writes that make a new version (HANDBOOK §2).
+
+A version is drafted by the finance director, approved by the general manager, and rules every
+decision dated on or after its effective date until a later approved version takes over.
+"""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .audit import record_event
+from .authority import require
+from .errors import InvalidTransition, NotFound, ValidationFailed
+from .models import SCORECARD_ASPECTS, CreditPolicy
+
+# Fields that define the version itself rather than its parameters.
+_META_FIELDS = {
+    "id",
+    "version",
+    "status",
+    "drafted_by",
+    "drafted_at",
+    "approved_by",
+    "approved_at",
+}
+
+
+def parameter_fields() -> list[str]:
+    return [
+        f.name
+        for f in CreditPolicy._meta.concrete_fields
+        if f.name not in _META_FIELDS and f.name not in {"effective_from", "notes"}
+    ]
+
+
+def policy_on(day: dt.date | None = None) -> CreditPolicy:
+    """The approved policy version in force on `day` (today in Shanghai by default)."""
+    day = day or timezone.localdate()
+    policy = (
+        CreditPolicy.objects.filter(status=CreditPolicy.Status.APPROVED, effective_from__lte=day)
+        .order_by("-effective_from", "-approved_at")
+        .first()
+    )
+    if policy is None:
+        raise NotFound(_("No approved credit policy is in force on %(day)s.") % {"day": day})
+    return policy
+
+
+def validate_policy(policy: CreditPolicy) -> None:
+    errors: dict[str, list[str]] = {}
+    weights = policy.scorecard_weights
+    keys = {key for key, _label in SCORECARD_ASPECTS}
+    if not isinstance(weights, dict) or set(weights) != keys:
+        errors["scorecard_weights"] = [
+            _("Give a weight for each of the ten aspects, and no other.")
+        ]
+    elif (
+        any(not isinstance(w, int) or w < 0 for w in weights.values())
+        or sum(weights.values()) != 100
+    ):
+        errors["scorecard_weights"] = [_("The weights must be whole numbers that add up to 100.")]
+    if not (
+        policy.level1_min_score
+        > policy.level2_min_score
+        > policy.level3_min_score
+        > policy.level4_min_score
+        >= 0
+    ):
+        errors["level1_min_score"] = [_("Score bands must descend from level 1 to level 4.")]
+    if not (
+        policy.class_a_min_assets
+        > policy.class_b_min_assets
+        > policy.class_c_min_assets
+        > policy.class_d_min_assets
+        >= 0
+    ):
+        errors["class_a_min_assets"] = [_("Asset class bands must descend from A to D.")]
+    if not (
+        policy.warning_level4_overdue_days
+        < policy.warning_level3_overdue_days
+        < policy.warning_level2_overdue_days
+    ):
+        errors["warning_level4_overdue_days"] = [
+            _("Warning thresholds must rise from level 4 to level 2.")
+        ]
+    matrix = policy.reference_matrix
+    if (
+        not isinstance(matrix, dict)
+        or set(matrix) != set("ABCDE")
+        or any(
+            not isinstance(row, dict) or set(row) != {"1", "2", "3", "4", "5"}
+            for row in matrix.values()
+        )
+    ):
+        errors["reference_matrix"] = [_("The reference matrix needs classes A–E × levels 1–5.")]
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+
+
+@transaction.atomic
+def policy_draft(
+    *,
+    acting_user,
+    version: str,
+    effective_from: dt.date,
+    based_on: CreditPolicy | None = None,
+    notes: str = "",
+    **parameters,
+) -> CreditPolicy:
+    """Finance drafts a new version, starting from `based_on` (the one in force by default)."""
+    require(acting_user, "policy.draft")
+    if CreditPolicy.objects.filter(version=version).exists():
+        raise ValidationFailed(field_errors={"version": [_("This version name is already used.")]})
+    source = based_on or CreditPolicy.objects.filter(status=CreditPolicy.Status.APPROVED).first()
+    policy = CreditPolicy(version=version, effective_from=effective_from, notes=notes)
+    if source is not None:
+        for name in parameter_fields():
+            setattr(policy, name, getattr(source, name))
+    for name, value in parameters.items():
+        if name not in parameter_fields():
+            raise ValidationFailed(field_errors={name: [_("Unknown policy parameter.")]})
+        setattr(policy, name, value)
+    policy.drafted_by = acting_user
+    policy.drafted_at = timezone.now()
+    validate_policy(policy)
+    policy.save()
+    record_event(kind="policy.drafted", actor=acting_user, subject=policy, new={"version": version})
+    return policy
+
+
+@transaction.atomic
+def policy_update(*, acting_user, policy: CreditPolicy, **changes) -> CreditPolicy:
+    """Change a draft. An approved version is never edited: make a new one."""
+    require(acting_user, "policy.draft")
+    policy = CreditPolicy.objects.select_for_update().get(pk=policy.pk)
+    if policy.is_approved:
+        raise InvalidTransition(_("An approved policy version cannot be changed; draft a new one."))
+    allowed = set(parameter_fields()) | {"effective_from", "notes"}
+    old = {}
+    for name, value in changes.items():
+        if name not in allowed:
+            raise ValidationFailed(field_errors={name: [_("This field cannot be changed.")]})
+        old[name] = getattr(policy, name)
+        setattr(policy, name, value)
+    validate_policy(policy)
+    policy.save()
+    record_event(kind="policy.updated", actor=acting_user, subject=policy, old=old, new=changes)
+    return policy
+
+
+@transaction.atomic
+def policy_approve(*, acting_user, policy: CreditPolicy) -> CreditPolicy:
+    """HANDBOOK §2: the general manager approves a version; from then on it is immutable."""
+    require(acting_user, "policy.approve")
+    policy = CreditPolicy.objects.select_for_update().get(pk=policy.pk)
+    if policy.is_approved:
+        raise InvalidTransition(_("This policy version is already approved."))
+    if CreditPolicy.objects.filter(
+        status=CreditPolicy.Status.APPROVED, effective_from=policy.effective_from
+    ).exists():
+        raise InvalidTransition(
+            _("Another approved version already takes effect on that date; choose another date.")
+        )
+    validate_policy(policy)
+    policy.status = CreditPolicy.Status.APPROVED
+    policy.approved_by = acting_user
+    policy.approved_at = timezone.now()
+    policy.save(update_fields=["status", "approved_by", "approved_at"])
+    record_event(
+        kind="policy.approved",
+        actor=acting_user,
+        subject=policy,
+        old={"status": "draft"},
+        new={"status": "approved", "effective_from": policy.effective_from},
+    )
+    return policy

@@ -1,0 +1,81 @@
+"""How apps plug into the shared pages without the foundation knowing them.
+
+Each app registers, from its AppConfig.ready(): navigation entries, "my work" queues, dossier
+tabs and demo-data seeders. Every entry names the authority action that decides who sees it.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Any
+    url_name: str
+    action: str
+    order: int = 100
+
+
+@dataclass
+class QueueItem:
+    label: str
+    url: str
+    due: Any = None  # a datetime or date, shown with the item
+    overdue: bool = False
+    detail: str = ""
+
+
+@dataclass
+class QueueSection:
+    title: Any
+    items: list[QueueItem] = field(default_factory=list)
+    total: int | None = None  # the full count when `items` is only the first few
+    url: str = ""
+
+    @property
+    def count(self) -> int:
+        return self.total if self.total is not None else len(self.items)
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for item in self.items if item.overdue)
+
+
+@dataclass(frozen=True)
+class DossierTab:
+    key: str
+    label: Any
+    url_name: str  # reversed with the customer's pk
+    action: str  # checked against the customer
+    order: int = 100
+
+
+NAV: list[NavItem] = []
+WORK_QUEUES: list[Callable[[Any], list[QueueSection]]] = []
+DOSSIER_TABS: list[DossierTab] = []
+DEMO_SEEDERS: list[tuple[int, Callable[..., None]]] = []
+
+
+def register_nav(item: NavItem) -> None:
+    if item not in NAV:
+        NAV.append(item)
+        NAV.sort(key=lambda i: i.order)
+
+
+def register_work_queue(func: Callable[[Any], list[QueueSection]]) -> None:
+    if func not in WORK_QUEUES:
+        WORK_QUEUES.append(func)
+
+
+def register_dossier_tab(tab: DossierTab) -> None:
+    if tab not in DOSSIER_TABS:
+        DOSSIER_TABS.append(tab)
+        DOSSIER_TABS.sort(key=lambda t: t.order)
+
+
+def register_demo_seeder(order: int, func: Callable[..., None]) -> None:
+    """`func(stdout)` fills demo data for its app; seeders run by ascending order."""
+    if all(f is not func for _o, f in DEMO_SEEDERS):
+        DEMO_SEEDERS.append((order, func))
+        DEMO_SEEDERS.sort(key=lambda pair: pair[0])

@@ -1,0 +1,145 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .authority import require
+from .errors import DomainError, NotAllowed
+from .forms import PolicyEditForm, PolicyForm
+from .models import CreditPolicy, Notification
+from .policy import parameter_fields, policy_approve, policy_draft, policy_on, policy_update
+from .registry import WORK_QUEUES
+
+
+def check(user, action: str, obj=None) -> None:
+    """Views' access helper: a refused action is a 403 page."""
+    try:
+        require(user, action, obj)
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc.message)) from exc
+
+
+def apply_domain_error(form, exc: DomainError) -> None:
+    """Show a service's error on the form: on its field where it has one, else above the form."""
+    if not exc.field_errors:
+        form.add_error(None, str(exc.message))
+        return
+    for field, errors in exc.field_errors.items():
+        target = field if field in form.fields else None
+        for error in errors if isinstance(errors, list | tuple) else [errors]:
+            form.add_error(target, str(error))
+
+
+@login_required
+def home(request):
+    sections = []
+    for provider in WORK_QUEUES:
+        sections.extend(provider(request.user))
+    return render(request, "creditdesk/home.html", {"sections": sections})
+
+
+@login_required
+def notifications(request):
+    rows = Notification.objects.filter(recipient=request.user).select_related("customer")[:100]
+    return render(request, "creditdesk/notifications.html", {"notifications": rows})
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    return redirect("notifications")
+
+
+@login_required
+def policy_list(request):
+    check(request.user, "policy.view")
+    try:
+        current = policy_on()
+    except DomainError:
+        current = None
+    return render(
+        request,
+        "creditdesk/policy_list.html",
+        {
+            "policies": CreditPolicy.objects.select_related("drafted_by", "approved_by"),
+            "current": current,
+        },
+    )
+
+
+@login_required
+def policy_detail(request, pk: int):
+    check(request.user, "policy.view")
+    policy = get_object_or_404(CreditPolicy, pk=pk)
+    rows = [
+        (CreditPolicy._meta.get_field(name).verbose_name, getattr(policy, name))
+        for name in parameter_fields()
+    ]
+    return render(request, "creditdesk/policy_detail.html", {"policy": policy, "rows": rows})
+
+
+@login_required
+def policy_new(request):
+    check(request.user, "policy.draft")
+    try:
+        base = policy_on()
+    except DomainError:
+        base = None
+    form = PolicyForm(request.POST or None, instance=None if request.method == "POST" else base)
+    if request.method == "GET" and base is not None:
+        form.initial["version"] = ""
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            policy = policy_draft(
+                acting_user=request.user,
+                version=data.pop("version"),
+                effective_from=data.pop("effective_from"),
+                notes=data.pop("notes"),
+                **data,
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("Policy version %(v)s drafted.") % {"v": policy.version})
+            return redirect("policy-detail", pk=policy.pk)
+    return render(request, "creditdesk/policy_form.html", {"form": form})
+
+
+@login_required
+def policy_edit(request, pk: int):
+    check(request.user, "policy.draft")
+    policy = get_object_or_404(CreditPolicy, pk=pk)
+    if policy.is_approved:
+        messages.error(request, _("An approved policy version cannot be changed; draft a new one."))
+        return redirect("policy-detail", pk=pk)
+    form = PolicyEditForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        try:
+            policy_update(acting_user=request.user, policy=policy, **form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("Draft saved."))
+            return redirect("policy-detail", pk=pk)
+    return render(request, "creditdesk/policy_form.html", {"form": form, "policy": policy})
+
+
+@login_required
+@require_POST
+def policy_approve_view(request, pk: int):
+    check(request.user, "policy.approve")
+    policy = get_object_or_404(CreditPolicy, pk=pk)
+    try:
+        policy_approve(acting_user=request.user, policy=policy)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Policy version %(v)s approved.") % {"v": policy.version})
+    return redirect("policy-detail", pk=pk)

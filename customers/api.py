@@ -1,0 +1,203 @@
+"""Customers and their documents over the API, with the same authority as the pages."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from creditdesk.api import Authority, Pagination
+from creditdesk.authority import require
+from creditdesk.roles import Role
+
+from . import selectors, services
+from .models import Customer, Language, QualificationDocument
+from .validators import validate_credit_code
+
+
+def get_customer(user, pk: int, action: str = "customer.view") -> Customer:
+    customer = get_object_or_404(Customer.objects.select_related("salesperson"), pk=pk)
+    require(user, action, customer)
+    return customer
+
+
+class CreditCodeSerializerField(serializers.CharField):
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data).replace(" ", "").upper()
+        try:
+            validate_credit_code(value)
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return value
+
+
+class CustomerOutputSerializer(serializers.ModelSerializer):
+    salesperson = serializers.CharField(source="salesperson.username", read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "erp_code",
+            "name",
+            "credit_code",
+            "dossier_number",
+            "registered_address",
+            "operating_address",
+            "established_on",
+            "registered_capital",
+            "total_assets",
+            "legal_representative",
+            "industry",
+            "preferred_language",
+            "first_trade_on",
+            "salesperson",
+            "dossier_updated_on",
+            "created_at",
+        ]
+
+
+class CustomerInputSerializer(serializers.Serializer):
+    erp_code = serializers.CharField(max_length=40)
+    name = serializers.CharField(max_length=200)
+    credit_code = CreditCodeSerializerField(max_length=30)
+    registered_address = serializers.CharField(max_length=300)
+    operating_address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    established_on = serializers.DateField()
+    registered_capital = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0)
+    total_assets = serializers.DecimalField(
+        max_digits=18, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+    legal_representative = serializers.CharField(max_length=100)
+    industry = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    preferred_language = serializers.ChoiceField(
+        choices=Language.choices, required=False, default=Language.ZH_HANS
+    )
+    first_trade_on = serializers.DateField(required=False, allow_null=True)
+    salesperson = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=get_user_model().objects.filter(groups__name=Role.SALES),
+        required=False,
+        allow_null=True,
+    )
+
+
+class CustomerUpdateSerializer(CustomerInputSerializer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+
+
+class CustomerListApi(APIView):
+    permission_classes = [Authority]
+    authority_action = "customer.list"
+
+    @extend_schema(
+        responses=CustomerOutputSerializer(many=True),
+        parameters=[
+            OpenApiParameter("q", str, description="name, ERP code, credit code or dossier number"),
+            OpenApiParameter("erp_code", str, description="exact ERP customer code"),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+    )
+    def get(self, request):
+        qs = selectors.customer_list(request.user, query=request.query_params.get("q", ""))
+        erp_code = request.query_params.get("erp_code")
+        if erp_code:
+            qs = qs.filter(erp_code=erp_code)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(CustomerOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=CustomerInputSerializer, responses={201: CustomerOutputSerializer})
+    def post(self, request):
+        require(request.user, "customer.create")
+        serializer = CustomerInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        customer = services.customer_create(
+            acting_user=request.user, salesperson=data.pop("salesperson", None), **data
+        )
+        return Response(CustomerOutputSerializer(customer).data, status=status.HTTP_201_CREATED)
+
+
+class CustomerDetailApi(APIView):
+    permission_classes = [Authority]
+
+    @extend_schema(responses=CustomerOutputSerializer)
+    def get(self, request, pk: int):
+        return Response(CustomerOutputSerializer(get_customer(request.user, pk)).data)
+
+    @extend_schema(request=CustomerUpdateSerializer, responses=CustomerOutputSerializer)
+    def patch(self, request, pk: int):
+        customer = get_customer(request.user, pk, "customer.edit")
+        serializer = CustomerUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        customer = services.customer_update(
+            acting_user=request.user,
+            customer=customer,
+            salesperson=data.pop("salesperson", None),
+            **data,
+        )
+        return Response(CustomerOutputSerializer(customer).data)
+
+
+class DocumentOutputSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True)
+    is_expired = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = QualificationDocument
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "issued_on",
+            "expires_on",
+            "is_expired",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
+        ]
+
+    def get_is_expired(self, obj) -> bool:
+        return obj.is_expired()
+
+    def get_download_url(self, obj) -> str:
+        return reverse("document-file", args=[obj.pk])
+
+
+class DocumentInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=QualificationDocument.Kind.choices)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    file = serializers.FileField()
+    issued_on = serializers.DateField(required=False, allow_null=True)
+    expires_on = serializers.DateField(required=False, allow_null=True)
+
+
+class CustomerDocumentsApi(APIView):
+    permission_classes = [Authority]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses=DocumentOutputSerializer(many=True))
+    def get(self, request, pk: int):
+        customer = get_customer(request.user, pk)
+        return Response(DocumentOutputSerializer(selectors.documents_of(customer), many=True).data)
+
+    @extend_schema(request=DocumentInputSerializer, responses={201: DocumentOutputSerializer})
+    def post(self, request, pk: int):
+        customer = get_customer(request.user, pk, "customer.document.upload")
+        serializer = DocumentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        document = services.document_upload(
+            acting_user=request.user, customer=customer, **serializer.validated_data
+        )
+        return Response(DocumentOutputSerializer(document).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,157 @@
+import datetime as dt
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from creditdesk.authority import may
+from creditdesk.policy import policy_on
+
+from .models import Customer, InfoForm, QualificationDocument
+from .permissions import _SEE_ALL
+
+
+def visible_customers(user) -> QuerySet[Customer]:
+    """The customers this user may see: all for most roles, their own for sales."""
+    qs = Customer.objects.select_related("salesperson")
+    if not may(user, "customer.list"):
+        return qs.none()
+    if user.is_staff or user.groups.filter(name__in=list(_SEE_ALL)).exists():
+        return qs
+    return qs.filter(salesperson=user)
+
+
+def customer_list(
+    user,
+    *,
+    query: str = "",
+    salesperson_id: int | None = None,
+    industry: str = "",
+    expired_documents: bool = False,
+) -> QuerySet[Customer]:
+    today = timezone.localdate()
+    qs = visible_customers(user).annotate(
+        has_expired_documents=Exists(
+            QualificationDocument.objects.filter(customer=OuterRef("pk"), expires_on__lt=today)
+        )
+    )
+    if query:
+        query = query.strip()
+        qs = qs.filter(
+            Q(name__icontains=query)
+            | Q(erp_code__icontains=query)
+            | Q(credit_code__icontains=query.upper())
+            | Q(dossier_number__icontains=query)
+        )
+    if salesperson_id:
+        qs = qs.filter(salesperson_id=salesperson_id)
+    if industry:
+        qs = qs.filter(industry=industry)
+    if expired_documents:
+        qs = qs.filter(has_expired_documents=True)
+    return qs.order_by("name", "pk")
+
+
+def industries() -> list[str]:
+    return list(
+        Customer.objects.exclude(industry="")
+        .values_list("industry", flat=True)
+        .distinct()
+        .order_by("industry")
+    )
+
+
+def documents_of(customer: Customer) -> QuerySet[QualificationDocument]:
+    return customer.documents.select_related("uploaded_by").order_by("kind", "-uploaded_at")
+
+
+def document_checklist(customer: Customer, on: dt.date | None = None) -> list[dict]:
+    """HANDBOOK §3/§4.3: each required document type, with the valid copy or why it is missing."""
+    on = on or timezone.localdate()
+    docs = list(documents_of(customer))
+    rows = []
+    for kind in QualificationDocument.Kind:
+        if kind == QualificationDocument.Kind.OTHER:
+            continue
+        of_kind = [d for d in docs if d.kind == kind]
+        valid = [d for d in of_kind if not d.is_expired(on)]
+        status = "valid" if valid else ("expired" if of_kind else "missing")
+        rows.append({"kind": kind, "status": status, "document": (valid or of_kind or [None])[0]})
+    return rows
+
+
+def quarter_of(day: dt.date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def quarter_end(year: int, quarter: int) -> dt.date:
+    month = quarter * 3
+    next_first = dt.date(year + (month == 12), 1 if month == 12 else month + 1, 1)
+    return next_first - dt.timedelta(days=1)
+
+
+def info_form_due_date(year: int, quarter: int) -> dt.date:
+    """HANDBOOK §2: the quarterly form is due the policy's days before the quarter ends."""
+    end = quarter_end(year, quarter)
+    return end - dt.timedelta(days=policy_on(end).info_form_days_before_quarter_end)
+
+
+def missing_info_forms(user, on: dt.date | None = None) -> QuerySet[Customer]:
+    on = on or timezone.localdate()
+    year, quarter = quarter_of(on)
+    return (
+        visible_customers(user)
+        .filter(salesperson=user)
+        .exclude(
+            Exists(InfoForm.objects.filter(customer=OuterRef("pk"), year=year, quarter=quarter))
+        )
+    )
+
+
+def document_counts(customer: Customer) -> dict:
+    today = timezone.localdate()
+    return customer.documents.aggregate(
+        total=Count("pk"), expired=Count("pk", filter=Q(expires_on__lt=today))
+    )
+
+
+def dossier_history(customer: Customer, limit: int = 300) -> list[dict]:
+    """Field-level history of the dossier (customer, contacts, documents, notes, forms): newest first."""
+    from .models import Contact, DossierNote
+
+    sources = [
+        (Customer.history.filter(id=customer.pk), Customer._meta.verbose_name),
+        (Contact.history.filter(customer_id=customer.pk), Contact._meta.verbose_name),
+        (
+            QualificationDocument.history.filter(customer_id=customer.pk),
+            QualificationDocument._meta.verbose_name,
+        ),
+        (DossierNote.history.filter(customer_id=customer.pk), DossierNote._meta.verbose_name),
+        (InfoForm.history.filter(customer_id=customer.pk), InfoForm._meta.verbose_name),
+    ]
+    rows: list[dict] = []
+    for records, label in sources:
+        previous: dict = {}
+        for record in records.select_related("history_user").order_by("history_date", "history_id"):
+            before = previous.get(record.id)
+            diff = []
+            if before is not None and record.history_type == "~":
+                diff = [
+                    {
+                        "field": record._meta.get_field(c.field).verbose_name,
+                        "old": c.old,
+                        "new": c.new,
+                    }
+                    for c in record.diff_against(before).changes
+                ]
+            rows.append(
+                {
+                    "model": label,
+                    "record": record,
+                    "object": str(record.instance),
+                    "type": record.get_history_type_display(),
+                    "diff": diff,
+                }
+            )
+            previous[record.id] = record
+    rows.sort(key=lambda r: r["record"].history_date, reverse=True)
+    return rows[:limit]

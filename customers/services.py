@@ -1,0 +1,342 @@
+"""Every write to the customer dossier (HANDBOOK §3)."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from creditdesk.audit import record_event
+from creditdesk.authority import require
+from creditdesk.errors import ValidationFailed
+from creditdesk.uploads import validate_upload
+
+from .models import (
+    Contact,
+    Customer,
+    DossierNote,
+    DossierSequence,
+    InfoForm,
+    QualificationDocument,
+    SentMail,
+)
+
+CUSTOMER_FIELDS = (
+    "erp_code",
+    "name",
+    "credit_code",
+    "registered_address",
+    "operating_address",
+    "established_on",
+    "registered_capital",
+    "total_assets",
+    "legal_representative",
+    "industry",
+    "preferred_language",
+    "first_trade_on",
+)
+
+
+def next_dossier_number(on: dt.date | None = None) -> str:
+    """`CD-2026-00042`: one sequence per year, taken under a row lock so two creations never share one.
+
+    Must run inside the creating transaction: the lock is held until it commits.
+    """
+    year = (on or timezone.localdate()).year
+    DossierSequence.objects.bulk_create([DossierSequence(year=year, last=0)], ignore_conflicts=True)
+    sequence = DossierSequence.objects.select_for_update().get(year=year)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return f"CD-{year}-{sequence.last:05d}"
+
+
+def _validate(instance, exclude=None) -> None:
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        raise ValidationFailed(field_errors=exc.message_dict) from exc
+
+
+@transaction.atomic
+def customer_create(*, acting_user, salesperson=None, **fields) -> Customer:
+    require(acting_user, "customer.create")
+    from creditdesk.authority import has_role
+    from creditdesk.roles import Role
+
+    if has_role(acting_user, Role.SALES) and not has_role(
+        acting_user, Role.SALES_DIRECTOR, Role.CREDIT_TEAM, Role.CREDIT_MANAGER
+    ):
+        salesperson = acting_user  # a salesperson's new customer is their own
+    if salesperson is None:
+        raise ValidationFailed(field_errors={"salesperson": [_("Choose the owning salesperson.")]})
+    unknown = set(fields) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise ValidationFailed(field_errors={k: [_("Unknown field.")] for k in unknown})
+    customer = Customer(salesperson=salesperson, created_by=acting_user, **fields)
+    customer.dossier_number = "pending"
+    _validate(customer, exclude=["dossier_number"])
+    customer.dossier_number = next_dossier_number()
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError as exc:
+        raise ValidationFailed(
+            field_errors={"erp_code": [_("A customer with this ERP code or credit code exists.")]}
+        ) from exc
+    record_event(
+        kind="customer.created",
+        actor=acting_user,
+        customer=customer,
+        subject=customer,
+        new={"dossier_number": customer.dossier_number, "name": customer.name},
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, acting_user, customer: Customer, salesperson=None, **fields) -> Customer:
+    require(acting_user, "customer.edit", customer)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    changes = {}
+    for name, value in fields.items():
+        if name not in CUSTOMER_FIELDS:
+            raise ValidationFailed(field_errors={name: [_("Unknown field.")]})
+        if getattr(customer, name) != value:
+            changes[name] = (getattr(customer, name), value)
+            setattr(customer, name, value)
+    if salesperson is not None and salesperson.pk != customer.salesperson_id:
+        require(acting_user, "customer.create")
+        changes["salesperson"] = (customer.salesperson_id, salesperson.pk)
+        customer.salesperson = salesperson
+    if not changes:
+        return customer
+    _validate(customer)
+    customer.dossier_updated_on = timezone.localdate()
+    customer._change_reason = "update"
+    customer.save()
+    record_event(
+        kind="customer.updated",
+        actor=acting_user,
+        customer=customer,
+        subject=customer,
+        old={k: v[0] for k, v in changes.items()},
+        new={k: v[1] for k, v in changes.items()},
+    )
+    return customer
+
+
+@transaction.atomic
+def contact_save(
+    *, acting_user, customer: Customer, contact: Contact | None = None, **fields
+) -> Contact:
+    require(acting_user, "customer.edit", customer)
+    contact = contact or Contact(customer=customer)
+    for name, value in fields.items():
+        setattr(contact, name, value)
+    _validate(contact)
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, acting_user, contact: Contact) -> None:
+    require(acting_user, "customer.edit", contact.customer)
+    contact.delete()
+
+
+@transaction.atomic
+def document_upload(
+    *,
+    acting_user,
+    customer: Customer,
+    kind: str,
+    file,
+    title: str = "",
+    issued_on: dt.date | None = None,
+    expires_on: dt.date | None = None,
+) -> QualificationDocument:
+    require(acting_user, "customer.document.upload", customer)
+    try:
+        validate_upload(file)
+    except ValidationError as exc:
+        raise ValidationFailed(field_errors={"file": exc.messages}) from exc
+    if issued_on and expires_on and expires_on < issued_on:
+        raise ValidationFailed(
+            field_errors={"expires_on": [_("The expiry date is before the issue date.")]}
+        )
+    document = QualificationDocument(
+        customer=customer,
+        kind=kind,
+        file=file,
+        title=title,
+        issued_on=issued_on,
+        expires_on=expires_on,
+        uploaded_by=acting_user,
+    )
+    _validate(document, exclude=["file"])
+    document.save()
+    Customer.objects.filter(pk=customer.pk).update(dossier_updated_on=timezone.localdate())
+    record_event(
+        kind="customer.document_uploaded",
+        actor=acting_user,
+        customer=customer,
+        subject=document,
+        new={"kind": kind, "expires_on": expires_on},
+    )
+    return document
+
+
+@transaction.atomic
+def note_add(
+    *,
+    acting_user,
+    customer: Customer,
+    kind: str,
+    title: str,
+    text: str,
+    noted_on: dt.date | None = None,
+    source: str = "",
+    attachment=None,
+) -> DossierNote:
+    require(acting_user, "customer.note.add", customer)
+    if attachment:
+        try:
+            validate_upload(attachment)
+        except ValidationError as exc:
+            raise ValidationFailed(field_errors={"attachment": exc.messages}) from exc
+    note = DossierNote(
+        customer=customer,
+        kind=kind,
+        title=title,
+        text=text,
+        source=source,
+        noted_on=noted_on or timezone.localdate(),
+        author=acting_user,
+    )
+    if attachment:
+        note.attachment = attachment
+    _validate(note, exclude=["attachment"])
+    note.save()
+    record_event(
+        kind="customer.note_added",
+        actor=acting_user,
+        customer=customer,
+        subject=note,
+        new={"kind": kind, "title": title},
+    )
+    return note
+
+
+@transaction.atomic
+def info_form_file(
+    *,
+    acting_user,
+    customer: Customer,
+    year: int,
+    quarter: int,
+    operations: str,
+    ownership_changes: str = "",
+    order_outlook: str = "",
+    payment_behaviour: str = "",
+    risk_signals: str = "",
+    expected_monthly_sales: Decimal | None = None,
+) -> InfoForm:
+    require(acting_user, "customer.infoform.file", customer)
+    if InfoForm.objects.filter(customer=customer, year=year, quarter=quarter).exists():
+        raise ValidationFailed(
+            field_errors={"quarter": [_("The form for this quarter has already been filed.")]}
+        )
+    form = InfoForm(
+        customer=customer,
+        year=year,
+        quarter=quarter,
+        operations=operations,
+        ownership_changes=ownership_changes,
+        order_outlook=order_outlook,
+        payment_behaviour=payment_behaviour,
+        risk_signals=risk_signals,
+        expected_monthly_sales=expected_monthly_sales,
+        submitted_by=acting_user,
+    )
+    _validate(form)
+    form.save()
+    record_event(
+        kind="customer.info_form_filed",
+        actor=acting_user,
+        customer=customer,
+        subject=form,
+        new={"year": year, "quarter": quarter},
+    )
+    return form
+
+
+def mail_customer(
+    *,
+    customer: Customer,
+    kind: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    cc: list[str] | None = None,
+    attachments: list[tuple[str, bytes, str]] | None = None,
+    to: list[str] | None = None,
+) -> SentMail | None:
+    """Send one e-mail to the customer's reminder contacts and log it on the dossier.
+
+    Returns None when the customer has no contact with an e-mail address.
+    """
+    recipients = to or list(
+        customer.contacts.filter(receives_reminders=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if not recipients:
+        return None
+    message = EmailMultiAlternatives(subject=subject, body=text, to=recipients, cc=cc or [])
+    if html:
+        message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments or []:
+        message.attach(filename, content, mimetype)
+    message.send()
+    return SentMail.objects.create(
+        customer=customer,
+        kind=kind,
+        subject=subject,
+        to=", ".join(recipients),
+        cc=", ".join(cc or []),
+        body=text,
+        attachments=[name for name, _c, _m in attachments or []],
+    )
+
+
+def notify_expiring_documents(on: dt.date | None = None) -> int:
+    """Daily: tell each salesperson which of their customers' documents expire in 30 days.
+
+    A document is announced once (on the day it enters the window), so a repeated run adds nothing.
+    """
+    from creditdesk.models import Notification
+    from creditdesk.notifications import notify
+
+    on = on or timezone.localdate()
+    window_end = on + dt.timedelta(days=30)
+    docs = QualificationDocument.objects.filter(expires_on=window_end).select_related(
+        "customer__salesperson"
+    )
+    by_salesperson: dict = {}
+    for doc in docs:
+        by_salesperson.setdefault(doc.customer.salesperson, []).append(doc)
+    sent = 0
+    for salesperson, items in by_salesperson.items():
+        title = _("%(n)d customer documents expire on %(day)s") % {
+            "n": len(items),
+            "day": window_end,
+        }
+        if Notification.objects.filter(recipient=salesperson, title=title).exists():
+            continue
+        body = "\n".join(f"{d.customer.name}: {d.get_kind_display()}" for d in items)
+        notify([salesperson], title=title, body=body, link="/")
+        sent += 1
+    return sent

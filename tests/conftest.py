@@ -1,0 +1,130 @@
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+from creditdesk.models import CreditPolicy
+from creditdesk.roles import Role
+from tests.factories import CustomerFactory, UserFactory
+
+ROLES = [role.value for role in Role]
+
+
+def ensure_reference_data() -> None:
+    """What the data migrations create, restored after a transactional test flushed it."""
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
+    if not CreditPolicy.objects.filter(status=CreditPolicy.Status.APPROVED).exists():
+        import datetime as dt
+
+        CreditPolicy.objects.create(
+            version="2026.1", effective_from=dt.date(2000, 1, 1), status="approved"
+        )
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    transactional = "transactional_db" in names or bool(marker and marker.kwargs.get("transaction"))
+    if marker is None and not names & {"db", "transactional_db"}:
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    ensure_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_user():
+    def make(role: str | None = None, **kwargs):
+        return UserFactory(role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def users(make_user) -> dict:
+    """One user per role, keyed by the role's name."""
+    return {role: make_user(role, username=f"as_{role}") for role in ROLES}
+
+
+@pytest.fixture
+def sales(users):
+    return users[Role.SALES]
+
+
+@pytest.fixture
+def sales_director(users):
+    return users[Role.SALES_DIRECTOR]
+
+
+@pytest.fixture
+def credit_team(users):
+    return users[Role.CREDIT_TEAM]
+
+
+@pytest.fixture
+def credit_manager(users):
+    return users[Role.CREDIT_MANAGER]
+
+
+@pytest.fixture
+def finance_director(users):
+    return users[Role.FINANCE_DIRECTOR]
+
+
+@pytest.fixture
+def general_manager(users):
+    return users[Role.GENERAL_MANAGER]
+
+
+@pytest.fixture
+def logistics(users):
+    return users[Role.LOGISTICS]
+
+
+@pytest.fixture
+def legal(users):
+    return users[Role.LEGAL]
+
+
+@pytest.fixture
+def admin_user(users):
+    return users[Role.ADMIN]
+
+
+@pytest.fixture
+def customer(sales):
+    """A customer owned by the `sales` fixture user."""
+    return CustomerFactory(salesperson=sales)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def client_as(client, users):
+    """`client_as("credit_team")` is the test client logged in as that role's user (None: anonymous)."""
+
+    def login(role: str | None):
+        client.logout()
+        if role is not None:
+            client.force_login(users[role])
+        return client
+
+    return login
+
+
+@pytest.fixture
+def api_as(api_client, users):
+    def login(role: str | None):
+        api_client.force_authenticate(users[role] if role else None)
+        return api_client
+
+    return login
