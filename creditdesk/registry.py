@@ -55,6 +55,8 @@ NAV: list[NavItem] = []
 WORK_QUEUES: list[Callable[[Any], list[QueueSection]]] = []
 DOSSIER_TABS: list[DossierTab] = []
 DEMO_SEEDERS: list[tuple[int, Callable[..., None]]] = []
+# func(user, customer) -> list of {"label": ..., "tone": "ok"|"warn"|"danger"|"level-N", "url": ...}
+DOSSIER_BADGES: list[Callable[[Any, Any], list[dict]]] = []
 
 
 def register_nav(item: NavItem) -> None:
@@ -72,6 +74,12 @@ def register_dossier_tab(tab: DossierTab) -> None:
     if tab not in DOSSIER_TABS:
         DOSSIER_TABS.append(tab)
         DOSSIER_TABS.sort(key=lambda t: t.order)
+
+
+def register_dossier_badge(func: Callable[[Any, Any], list[dict]]) -> None:
+    """Badges in the header of every page about one customer (credit status, warning level …)."""
+    if func not in DOSSIER_BADGES:
+        DOSSIER_BADGES.append(func)
 
 
 def register_demo_seeder(order: int, func: Callable[..., None]) -> None:

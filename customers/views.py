@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from creditdesk.audit import AuditEvent
 from creditdesk.authority import has_role, may
 from creditdesk.errors import DomainError
-from creditdesk.registry import DOSSIER_TABS
+from creditdesk.registry import DOSSIER_BADGES, DOSSIER_TABS
 from creditdesk.roles import Role
 from creditdesk.views import apply_domain_error, check
 
@@ -46,7 +46,8 @@ def dossier_context(request, customer: Customer, active: str) -> dict:
         for tab in DOSSIER_TABS
         if may(request.user, tab.action, customer)
     ]
-    return {"customer": customer, "tabs": tabs, "active_tab": active}
+    badges = [badge for provider in DOSSIER_BADGES for badge in provider(request.user, customer)]
+    return {"customer": customer, "tabs": tabs, "active_tab": active, "dossier_badges": badges}
 
 
 def _can_choose_salesperson(user) -> bool:
