@@ -40,7 +40,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 setup: sysdeps $(STAMP) ## create .venv and install everything
-	@$(BIN)/python manage.py compilemessages --ignore=.venv -v0
+	@DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv -v0
 
 migrate: setup ## apply database migrations
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
