@@ -1,0 +1,495 @@
+"""Receivables (HANDBOOK §8) and the release gate (HANDBOOK §9).
+
+Data from the ERP (orders, invoices, payments, credit notes) carries the ERP's unique external number,
+so every import is an idempotent upsert. `CustomerExposure` keeps each customer's exposure (open
+receivables + released orders not yet invoiced) up to date in the same transaction as every change,
+so the gate never sums all rows; `reconcile_exposure` verifies it against the rows.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from creditdesk.models import MONEY
+
+ZERO = Decimal("0.00")
+
+
+class GateCheck(models.Model):
+    """One release-gate check, logged with its inputs, result and reasons (HANDBOOK §9)."""
+
+    class Decision(models.TextChoices):
+        RELEASE = "release", _("Release")
+        BLOCK = "block", _("Block")
+
+    class Status(models.TextChoices):
+        RELEASED = "released", _("Released")
+        BLOCKED = "blocked", _("Blocked")
+        PENDING_GM = "pending_gm", _("Release awaiting the general manager")
+        RELEASED_BY_CREDIT = "released_by_credit", _("Released by the credit team")
+        RELEASED_ON_PAYMENT = "released_on_payment", _("Released after a payment")
+        SUPERSEDED = "superseded", _("Superseded by a later check")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
+
+    # The release queue's moves; anything else raises InvalidTransition.
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.BLOCKED: {
+            Status.RELEASED_BY_CREDIT,
+            Status.PENDING_GM,
+            Status.RELEASED_ON_PAYMENT,
+            Status.SUPERSEDED,
+            Status.CANCELLED,
+        },
+        Status.PENDING_GM: {
+            Status.RELEASED_BY_CREDIT,
+            Status.BLOCKED,
+            Status.SUPERSEDED,
+            Status.CANCELLED,
+        },
+        Status.RELEASED: {Status.SUPERSEDED, Status.CANCELLED, Status.EXPIRED},
+        Status.RELEASED_BY_CREDIT: {Status.SUPERSEDED, Status.CANCELLED, Status.EXPIRED},
+        Status.RELEASED_ON_PAYMENT: {Status.SUPERSEDED, Status.CANCELLED, Status.EXPIRED},
+        Status.SUPERSEDED: set(),
+        Status.CANCELLED: set(),
+        Status.EXPIRED: set(),
+    }
+    OPEN_BLOCKED = (Status.BLOCKED, Status.PENDING_GM)
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="gate_checks",
+        verbose_name=_("customer"),
+    )
+    order_ref = models.CharField(_("order reference"), max_length=64, db_index=True)
+    amount = models.DecimalField(_("amount (CNY)"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    prepaid = models.BooleanField(_("prepaid"), default=False)
+    decision = models.CharField(_("decision"), max_length=8, choices=Decision.choices)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    credit_limit = models.DecimalField(_("credit limit (CNY)"), **MONEY, default=ZERO)
+    exposure = models.DecimalField(_("exposure (CNY)"), **MONEY, default=ZERO)
+    available = models.DecimalField(_("credit available (CNY)"), **MONEY, default=ZERO)
+    warning_level = models.PositiveSmallIntegerField(_("warning level"), null=True, blank=True)
+    checked_at = models.DateTimeField(_("checked at"), default=timezone.now, db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    channel = models.CharField(_("channel"), max_length=8, default="api")  # api | ui
+    # What this check added to (or, negative, took from) the order's reservation.
+    reserved_amount = models.DecimalField(_("reserved by this check (CNY)"), **MONEY, default=ZERO)
+    status = models.CharField(
+        _("status"), max_length=24, choices=Status.choices, default=Status.BLOCKED, db_index=True
+    )
+    release_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("release requested by"),
+    )
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("released by"),
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by (general manager)"),
+    )
+    release_reason = models.TextField(_("release reason"), blank=True)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("release-gate check")
+        verbose_name_plural = _("release-gate checks")
+        ordering = ["-checked_at", "-id"]
+        indexes = [models.Index(fields=["customer", "status"], name="gatecheck_customer_status")]
+
+    def __str__(self) -> str:
+        return f"{self.order_ref} {self.decision}"
+
+    @property
+    def reason_codes(self) -> list[str]:
+        return [r.get("code", "") for r in self.reasons or []]
+
+
+class SalesOrder(models.Model):
+    """An order released by the gate (a shipment on the ERP side); its reservation counts as exposure
+    until it is invoiced, cancelled, recalled or expires."""
+
+    class Status(models.TextChoices):
+        RELEASED = "released", _("Released")
+        SHIPPED = "shipped", _("Shipped")
+        DELIVERED = "delivered", _("Delivered")
+        RECALLED = "recalled", _("Recalled")
+        CANCELLED = "cancelled", _("Cancelled")
+        INVOICED = "invoiced", _("Invoiced")
+        EXPIRED = "expired", _("Expired")
+
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.RELEASED: {
+            Status.SHIPPED,
+            Status.DELIVERED,
+            Status.RECALLED,
+            Status.CANCELLED,
+            Status.INVOICED,
+            Status.EXPIRED,
+        },
+        Status.SHIPPED: {Status.DELIVERED, Status.RECALLED, Status.CANCELLED, Status.INVOICED},
+        Status.DELIVERED: {Status.INVOICED},
+        Status.RECALLED: set(),
+        Status.CANCELLED: set(),
+        Status.INVOICED: set(),
+        Status.EXPIRED: set(),
+    }
+    # Orders whose reservation still counts as exposure.
+    RESERVING = (Status.RELEASED, Status.SHIPPED, Status.DELIVERED)
+    # Released goods not yet with the customer (may be recalled at warning level 4+, HANDBOOK §10).
+    UNDELIVERED = (Status.RELEASED, Status.SHIPPED)
+
+    order_ref = models.CharField(_("order reference"), max_length=64, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="sales_orders",
+        verbose_name=_("customer"),
+    )
+    amount = models.DecimalField(_("amount (CNY)"), **MONEY)
+    reserved_amount = models.DecimalField(_("reserved (CNY)"), **MONEY, default=ZERO)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.RELEASED, db_index=True
+    )
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("release valid until"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    recalled_at = models.DateTimeField(_("recalled at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    gate_check = models.ForeignKey(
+        GateCheck,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("released by check"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sales order")
+        verbose_name_plural = _("sales orders")
+        ordering = ["-released_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "status"], name="salesorder_customer_status"),
+            models.Index(fields=["status", "valid_until"], name="salesorder_status_valid"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(reserved_amount__gte=0), name="salesorder_reserved_not_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.order_ref
+
+
+class Invoice(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        PAID = "paid", _("Paid")
+        WRITTEN_OFF = "written_off", _("Written off")
+
+    number = models.CharField(_("invoice number"), max_length=64, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="invoices",
+        verbose_name=_("customer"),
+    )
+    order_ref = models.CharField(_("order reference"), max_length=64, blank=True, db_index=True)
+    issue_date = models.DateField(_("issue date"))
+    delivery_date = models.DateField(_("delivery date"), null=True, blank=True)
+    due_date = models.DateField(_("due date"))
+    amount = models.DecimalField(_("amount (CNY)"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    paid_amount = models.DecimalField(_("paid (CNY)"), **MONEY, default=ZERO)
+    credited_amount = models.DecimalField(_("credited (CNY)"), **MONEY, default=ZERO)
+    written_off_amount = models.DecimalField(_("written off (CNY)"), **MONEY, default=ZERO)
+    # Maintained by the services: amount − paid − credited − written off.
+    open_amount = models.DecimalField(_("open (CNY)"), **MONEY, default=ZERO)
+    recovered_amount = models.DecimalField(
+        _("recovered after write-off (CNY)"), **MONEY, default=ZERO
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
+    )
+    written_off_at = models.DateTimeField(_("written off at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["due_date", "id"]
+        indexes = [
+            models.Index(fields=["customer", "status", "due_date"], name="invoice_cust_status_due"),
+            models.Index(fields=["status", "due_date"], name="invoice_status_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="invoice_amount_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(open_amount__gte=0), name="invoice_open_amount_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def computed_open_amount(self) -> Decimal:
+        return self.amount - self.paid_amount - self.credited_amount - self.written_off_amount
+
+
+class Payment(models.Model):
+    number = models.CharField(_("payment number"), max_length=64, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="payments",
+        verbose_name=_("customer"),
+    )
+    paid_on = models.DateField(_("paid on"))
+    amount = models.DecimalField(_("amount (CNY)"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    # Money received but not (yet) allocated to an invoice; it lowers the open balance.
+    unallocated_amount = models.DecimalField(_("unallocated (CNY)"), **MONEY, default=ZERO)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-paid_on", "-id"]
+        indexes = [models.Index(fields=["customer", "paid_on"], name="payment_customer_paid_on")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_gt_0"),
+            models.CheckConstraint(
+                condition=models.Q(unallocated_amount__gte=0), name="payment_unallocated_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class PaymentAllocation(models.Model):
+    payment = models.ForeignKey(
+        Payment, on_delete=models.CASCADE, related_name="allocations", verbose_name=_("payment")
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("invoice")
+    )
+    amount = models.DecimalField(_("amount (CNY)"), **MONEY)
+
+    class Meta:
+        verbose_name = _("payment allocation")
+        verbose_name_plural = _("payment allocations")
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "invoice"], name="one_allocation_per_pair"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="allocation_amount_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} → {self.invoice_id}: {self.amount}"
+
+
+class CreditNote(models.Model):
+    number = models.CharField(_("credit note number"), max_length=64, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="credit_notes",
+        verbose_name=_("customer"),
+    )
+    # Without an invoice the credit note stands on account and lowers the open balance as a whole.
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+        verbose_name=_("invoice"),
+    )
+    issued_on = models.DateField(_("issued on"))
+    amount = models.DecimalField(_("amount (CNY)"), **MONEY)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("credit note")
+        verbose_name_plural = _("credit notes")
+        ordering = ["-issued_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="creditnote_amount_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class InvoiceRecovery(models.Model):
+    """Money received after an invoice was written off (HANDBOOK §11): recorded, exposure unchanged."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="recoveries", verbose_name=_("invoice")
+    )
+    amount = models.DecimalField(_("amount (CNY)"), **MONEY)
+    reference = models.CharField(_("reference"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("recovery after write-off")
+        verbose_name_plural = _("recoveries after write-off")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="recovery_amount_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} {self.amount}"
+
+
+class CustomerExposure(models.Model):
+    """The customer's exposure totals, kept in the same transaction as every change (HANDBOOK §9).
+
+    open_receivables = Σ open invoices' open amount − unallocated payments − credit notes on account;
+    reserved_orders = Σ reservations of released orders not yet invoiced. The gate locks this row.
+    """
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="exposure",
+        verbose_name=_("customer"),
+    )
+    open_receivables = models.DecimalField(_("open receivables (CNY)"), **MONEY, default=ZERO)
+    reserved_orders = models.DecimalField(_("released orders (CNY)"), **MONEY, default=ZERO)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer exposure")
+        verbose_name_plural = _("customer exposures")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.total}"
+
+    @property
+    def total(self) -> Decimal:
+        return self.open_receivables + self.reserved_orders
+
+
+class ReminderLog(models.Model):
+    """One reminder e-mail per customer, kind and day (or month): the unique row makes it exactly once."""
+
+    class Kind(models.TextChoices):
+        PRE_DUE = "pre_due", _("Reminder before due date")
+        OVERDUE = "overdue", _("Overdue notice")
+        MONTHLY_STATEMENT = "monthly_statement", _("Monthly statement")
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="reminder_logs",
+        verbose_name=_("customer"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    for_date = models.DateField(_("for date"))  # the day (or the month's first day) it concerns
+    invoices = models.JSONField(_("invoices"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True, db_index=True)
+    sent_mail = models.ForeignKey(
+        "customers.SentMail",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent e-mail"),
+    )
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        ordering = ["-for_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "kind", "for_date"], name="one_reminder_per_customer_kind_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.kind} {self.for_date}"
+
+
+class CollectionLogEntry(models.Model):
+    class Kind(models.TextChoices):
+        CALL = "call", _("Call")
+        EMAIL = "email", _("E-mail")
+        VISIT = "visit", _("Visit")
+        PROMISE_TO_PAY = "promise_to_pay", _("Promise to pay")
+        AGENCY_REFERRAL = "agency_referral", _("Agency referral")
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="collection_log",
+        verbose_name=_("customer"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    happened_on = models.DateField(_("date"))
+    note = models.TextField(_("note"), blank=True)
+    promised_amount = models.DecimalField(
+        _("promised amount (CNY)"), **MONEY, null=True, blank=True
+    )
+    promised_date = models.DateField(_("promised payment date"), null=True, blank=True)
+    agency_name = models.CharField(_("agency"), max_length=200, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("collection log entry")
+        verbose_name_plural = _("collection log entries")
+        ordering = ["-happened_on", "-id"]
+        indexes = [models.Index(fields=["customer", "happened_on"], name="collectionlog_cust_date")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.kind} {self.happened_on}"
