@@ -1,8 +1,8 @@
+import psycopg2
 import redis
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
-from django.db.utils import OperationalError
+from psycopg2 import sql
 
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 START_REDIS = (
@@ -11,19 +11,16 @@ START_REDIS = (
 
 
 class Command(BaseCommand):
-    help = "Check that the database and Redis answer; say how to start them when they do not."
+    help = (
+        "Check that PostgreSQL and Redis answer (creating the database if it is missing); "
+        "say how to start them when they do not."
+    )
 
     def handle(self, *args, **options):
         problems = []
-        try:
-            connection.ensure_connection()
-        except OperationalError as exc:
-            problems.append(
-                f"The database does not answer at {settings.DATABASES['default'].get('HOST')}:"
-                f"{settings.DATABASES['default'].get('PORT')} ({exc}).\n"
-                f"  Start PostgreSQL, e.g.: {START_POSTGRES}\n"
-                "  or: docker compose up -d postgres   (or set TEST_DATABASE_URL)"
-            )
+        db = settings.DATABASES["default"]
+        if db["ENGINE"].endswith("postgresql"):
+            problems += self._check_postgres(db)
         if settings.REDIS_URL:
             try:
                 redis.Redis.from_url(settings.REDIS_URL, socket_timeout=3).ping()
@@ -36,3 +33,28 @@ class Command(BaseCommand):
         if problems:
             raise CommandError("\n".join(problems))
         self.stdout.write("PostgreSQL and Redis answer.")
+
+    def _check_postgres(self, db) -> list[str]:
+        params = {
+            "host": db.get("HOST") or None,
+            "port": db.get("PORT") or None,
+            "user": db.get("USER") or None,
+            "password": db.get("PASSWORD") or None,
+            "connect_timeout": 5,
+        }
+        try:
+            conn = psycopg2.connect(dbname="postgres", **params)
+        except psycopg2.OperationalError as exc:
+            return [
+                f"PostgreSQL does not answer at {db.get('HOST')}:{db.get('PORT')} ({exc}).\n"
+                f"  Start PostgreSQL, e.g.: {START_POSTGRES}\n"
+                "  or: docker compose up -d postgres   (or set TEST_DATABASE_URL)"
+            ]
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]])
+            if cursor.fetchone() is None:
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
+                self.stdout.write(f"Created database {db['NAME']}.")
+        conn.close()
+        return []
