@@ -431,6 +431,8 @@ class ReminderLog(models.Model):
     for_date = models.DateField(_("for date"))  # the day (or the month's first day) it concerns
     invoices = models.JSONField(_("invoices"), default=list, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # The sender's lease: a row claimed but not sent (a crash mid-batch) is taken again once it lapses.
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True, db_index=True)
     sent_mail = models.ForeignKey(
         "customers.SentMail",
