@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class ReceivablesConfig(AppConfig):
     name = "receivables"
     verbose_name = _("Receivables")
+
+    def ready(self) -> None:
+        from . import gate_apps
+
+        gate_apps.register()

@@ -197,6 +197,10 @@ class SalesOrder(models.Model):
     class Meta:
         verbose_name = _("sales order")
         verbose_name_plural = _("sales orders")
+        # Given to the ERP's service account (token auth): it pushes ERP data and runs gate checks.
+        permissions = [
+            ("erp_integration", _("Can push ERP data and run release-gate checks (ERP account)"))
+        ]
         ordering = ["-released_at", "-id"]
         indexes = [
             models.Index(fields=["customer", "status"], name="salesorder_customer_status"),

@@ -1,0 +1,51 @@
+"""What the release gate and ERP data plug into at start-up (called from ReceivablesConfig.ready)."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+def register() -> None:
+    from creditdesk.audit import register_event_labels
+    from creditdesk.roles import Role, extend_role_permissions
+
+    from . import gate_tasks, permissions  # noqa: F401  (rules and the expiry task)
+
+    everything = [
+        "salesorder",
+        "gatecheck",
+        "invoice",
+        "payment",
+        "paymentallocation",
+        "creditnote",
+        "invoicerecovery",
+        "customerexposure",
+    ]
+    extend_role_permissions(
+        {
+            Role.CREDIT_TEAM: {"receivables": {"view": everything}},
+            Role.CREDIT_MANAGER: {"receivables": {"view": everything}},
+            Role.FINANCE_DIRECTOR: {"receivables": {"view": everything}},
+            Role.GENERAL_MANAGER: {"receivables": {"view": ["salesorder", "gatecheck"]}},
+            Role.LOGISTICS: {"receivables": {"view": ["salesorder", "gatecheck"]}},
+        }
+    )
+    register_event_labels(
+        {
+            "gate.release_requested": _("Release asked of the general manager"),
+            "gate.release_declined": _("Release declined by the general manager"),
+            "gate.release_approved": _("Release approved by the general manager"),
+            "gate.released_by_credit": _("Order released by the credit team"),
+            "gate.released_on_payment": _("Order released after a payment"),
+            "gate.cancelled": _("Order cancelled"),
+            "gate.release_expired": _("Release expired"),
+            "order.delivered": _("Order delivered"),
+            "order.recalled": _("Order recalled"),
+            "invoice.created": _("Invoice imported"),
+            "invoice.updated": _("Invoice changed"),
+            "payment.created": _("Payment imported"),
+            "payment.updated": _("Payment changed"),
+            "creditnote.created": _("Credit note imported"),
+            "creditnote.updated": _("Credit note changed"),
+            "invoice.written_off": _("Invoice written off"),
+            "invoice.recovery": _("Recovery after write-off"),
+        }
+    )

@@ -1,0 +1,1018 @@
+"""Every write of receivables and the release gate (HANDBOOK §8, §9, §10, §11).
+
+Lock order: the customer's CustomerExposure row first (it serialises everything that moves the
+customer's exposure), then the sales order, then invoices / payments. Exposure is moved in the same
+transaction as the rows it sums, so the gate reads one row instead of summing invoices.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from creditdesk.audit import record_event
+from creditdesk.authority import ensure_four_eyes, require
+from creditdesk.errors import Conflict, InvalidTransition, ValidationFailed
+from creditdesk.notifications import notify, users_with_role
+from creditdesk.policy import policy_on
+from creditdesk.roles import Role
+
+from .exposure import exposure_locked, exposure_move
+from .models import (
+    ZERO,
+    CreditNote,
+    CustomerExposure,
+    GateCheck,
+    Invoice,
+    InvoiceRecovery,
+    Payment,
+    PaymentAllocation,
+    SalesOrder,
+)
+from .selectors import has_overdue_invoices
+
+CENT = Decimal("0.01")
+
+# --------------------------------------------------------------------------------------------
+# The release gate (HANDBOOK §9)
+# --------------------------------------------------------------------------------------------
+
+
+def _reason_message(code: str) -> str:
+    messages = {
+        "no_credit_line": _(
+            "The customer trades in cash only (no credit line) and the order is not prepaid."
+        ),
+        "credit_locked": _("The customer's credit line is locked."),
+        "credit_revoked": _("The customer's credit line is revoked."),
+        "credit_suspended": _("The customer's credit line is suspended (annual review)."),
+        "warning_level": _(
+            "The customer is at warning level 4 or above: all credit trade is suspended."
+        ),
+        "overdue_receivables": _("The customer has overdue receivables."),
+        "limit_exceeded": _("Exposure plus this order exceeds the credit limit."),
+    }
+    return str(messages[code])
+
+
+REASON_CODES = (
+    "no_credit_line",
+    "credit_locked",
+    "credit_revoked",
+    "credit_suspended",
+    "warning_level",
+    "overdue_receivables",
+    "limit_exceeded",
+)
+# A credit-team release of a check blocked for these needs the general manager (HANDBOOK §1, §5).
+NEEDS_GM = {"credit_locked", "credit_revoked"}
+_STATUS_REASON = {
+    "locked": "credit_locked",
+    "revoked": "credit_revoked",
+    "suspended": "credit_suspended",
+}
+
+
+@dataclass
+class _Verdict:
+    reasons: list[dict] = field(default_factory=list)
+    credit_limit: Decimal = ZERO
+    warning_level: int | None = None
+    need: Decimal = ZERO  # what this check would add to the reservation (may be negative)
+
+    @property
+    def releases(self) -> bool:
+        return not self.reasons
+
+
+def _credit_line(customer):
+    from credit.models import CreditLine
+
+    return CreditLine.objects.filter(customer_id=customer.pk).first()
+
+
+def _warning_level(customer_id: int) -> int | None:
+    from riskwarnings.selectors import warning_level_of
+
+    return warning_level_of(customer_id)
+
+
+def _evaluate(
+    *,
+    customer,
+    line,
+    row: CustomerExposure,
+    order: SalesOrder | None,
+    amount: Decimal,
+    prepaid: bool,
+    on: dt.date,
+    policy=None,
+) -> _Verdict:
+    """Every reason that applies (HANDBOOK §9, §10). `row` is locked by the caller."""
+    verdict = _Verdict()
+    carried = (
+        order.reserved_amount
+        if order is not None and order.status in SalesOrder.RESERVING
+        else ZERO
+    )
+    verdict.need = (ZERO if prepaid else amount) - carried
+    codes: list[str] = []
+    level = _warning_level(customer.pk)
+    verdict.warning_level = level
+    active_line = line is not None and line.status != "cash_only"
+    verdict.credit_limit = line.limit if active_line else ZERO
+    if not prepaid:
+        # HANDBOOK §9: ship on credit only if the line is sufficient and nothing is overdue.
+        if not active_line:
+            codes.append("no_credit_line")
+        elif line.status in _STATUS_REASON:
+            codes.append(_STATUS_REASON[line.status])
+    # HANDBOOK §10: at level 4 or above nothing ships, prepaid or not.
+    if level is not None and level <= 4:
+        codes.append("warning_level")
+    if not prepaid:
+        if has_overdue_invoices(customer.pk, on):
+            codes.append("overdue_receivables")
+        if active_line and verdict.need > 0:
+            ceiling = line.limit
+            if line.credit_level == 1:
+                policy = policy or policy_on(on)
+                ceiling = (line.limit * (100 + policy.level1_tolerance_pct) / 100).quantize(CENT)
+            if row.total + verdict.need > ceiling:
+                codes.append("limit_exceeded")
+    verdict.reasons = [{"code": c, "message": _reason_message(c)} for c in codes]
+    return verdict
+
+
+def _reserve(
+    *,
+    check: GateCheck,
+    order: SalesOrder | None,
+    row: CustomerExposure,
+    need: Decimal,
+    now: dt.datetime,
+    validity_days: int,
+) -> SalesOrder:
+    """Releases `check`'s order: the order carries the reservation, the exposure row moves by `need`."""
+    reserved = ZERO if check.prepaid else check.amount
+    if order is None:
+        order = SalesOrder(order_ref=check.order_ref, customer=check.customer, created_at=now)
+    if order.status not in SalesOrder.RESERVING or order.pk is None:
+        order.status = SalesOrder.Status.RELEASED
+        order.closed_at = None
+    order.amount = check.amount
+    order.reserved_amount = reserved
+    order.released_at = now
+    order.valid_until = now + dt.timedelta(days=validity_days)
+    order.gate_check = check
+    order.updated_at = now
+    order.save()
+    exposure_move(row, reserved_delta=need)
+    check.reserved_amount = need
+    return order
+
+
+def _supersede(check: GateCheck) -> None:
+    """Earlier open checks of the same order give way to this one (one line per order in the queue)."""
+    GateCheck.objects.filter(
+        order_ref=check.order_ref,
+        status__in=[
+            s for s, moves in GateCheck.TRANSITIONS.items() if GateCheck.Status.SUPERSEDED in moves
+        ],
+    ).exclude(pk=check.pk).update(status=GateCheck.Status.SUPERSEDED)
+
+
+def _figures(check: GateCheck, row: CustomerExposure, limit: Decimal) -> None:
+    check.credit_limit = limit
+    check.exposure = row.total
+    check.available = limit - row.total
+
+
+@transaction.atomic
+def gate_check_perform(
+    *,
+    customer,
+    order_ref: str,
+    amount: Decimal,
+    currency: str = "CNY",
+    prepaid: bool = False,
+    acting_user,
+    channel: str = "api",
+) -> GateCheck:
+    """HANDBOOK §9: check one order before it ships; a release reserves the amount atomically.
+
+    Prepaid orders skip the credit checks (the money has arrived) and reserve nothing, but still
+    stop at warning level 4+ (HANDBOOK §10: nothing ships).
+    """
+    require(acting_user, "gate.check", customer)
+    if currency != "CNY":
+        raise ValidationFailed(field_errors={"currency": [_("Only CNY is accepted.")]})
+    if amount <= 0:
+        raise ValidationFailed(field_errors={"amount": [_("The amount must be positive.")]})
+    now = timezone.now()
+    today = timezone.localdate(now)
+    row = exposure_locked(customer.pk)
+    order = SalesOrder.objects.select_for_update().filter(order_ref=order_ref).first()
+    if order is not None and order.customer_id != customer.pk:
+        raise ValidationFailed(
+            field_errors={"order_ref": [_("This order reference belongs to another customer.")]}
+        )
+    if order is not None and order.status == SalesOrder.Status.INVOICED:
+        raise Conflict(
+            _("This order is already invoiced."),
+            field_errors={"order_ref": [_("Already invoiced.")]},
+        )
+    line = _credit_line(customer)
+    policy = policy_on(today)
+    verdict = _evaluate(
+        customer=customer,
+        line=line,
+        row=row,
+        order=order,
+        amount=amount,
+        prepaid=prepaid,
+        on=today,
+        policy=policy,
+    )
+    check = GateCheck(
+        customer=customer,
+        order_ref=order_ref,
+        amount=amount,
+        currency=currency,
+        prepaid=prepaid,
+        decision=GateCheck.Decision.RELEASE if verdict.releases else GateCheck.Decision.BLOCK,
+        status=GateCheck.Status.RELEASED if verdict.releases else GateCheck.Status.BLOCKED,
+        reasons=verdict.reasons,
+        warning_level=verdict.warning_level,
+        checked_at=now,
+        requested_by=acting_user if acting_user.is_authenticated else None,
+        channel=channel,
+    )
+    check.save()
+    if verdict.releases:
+        check.released_at = now
+        _reserve(
+            check=check,
+            order=order,
+            row=row,
+            need=verdict.need,
+            now=now,
+            validity_days=policy.release_validity_days,
+        )
+    _figures(check, row, verdict.credit_limit)
+    check.save(
+        update_fields=["credit_limit", "exposure", "available", "reserved_amount", "released_at"]
+    )
+    _supersede(check)
+    if not verdict.releases:
+        # HANDBOOK §9: a refusal is told to credit (the release queue) and sales.
+        transaction.on_commit(lambda: _tell_blocked(check.pk))
+    return check
+
+
+def _tell_blocked(check_id: int) -> None:
+    check = GateCheck.objects.select_related("customer__salesperson").get(pk=check_id)
+    customer = check.customer
+    title = _("Shipment blocked: %(order)s for %(customer)s") % {
+        "order": check.order_ref,
+        "customer": customer.name,
+    }
+    body = "\n".join(r["message"] for r in check.reasons)
+    notify(
+        [*users_with_role(Role.CREDIT_TEAM, Role.CREDIT_MANAGER), customer.salesperson],
+        title=title,
+        body=body,
+        link=reverse("gate-check-detail", args=[check.pk]),
+        customer=customer,
+        email=False,
+    )
+
+
+def _move(check: GateCheck, new: str) -> None:
+    if new not in GateCheck.TRANSITIONS.get(check.status, set()):
+        raise InvalidTransition()
+    check.status = new
+
+
+def _tell_requester(check: GateCheck, title: str) -> None:
+    if check.requested_by_id:
+        notify(
+            [check.requested_by],
+            title=title,
+            body=check.release_reason,
+            link=reverse("gate-check-detail", args=[check.pk]),
+            customer=check.customer,
+        )
+
+
+def _release_blocked(
+    check: GateCheck, *, row: CustomerExposure, status: str, now: dt.datetime
+) -> None:
+    """Releases a blocked check, reserving what its order still needs (the lock is held)."""
+    order = SalesOrder.objects.select_for_update().filter(order_ref=check.order_ref).first()
+    carried = (
+        order.reserved_amount
+        if order is not None and order.status in SalesOrder.RESERVING
+        else ZERO
+    )
+    need = (ZERO if check.prepaid else check.amount) - carried
+    _move(check, status)
+    check.decision = GateCheck.Decision.RELEASE
+    check.released_at = now
+    _reserve(
+        check=check,
+        order=order,
+        row=row,
+        need=need,
+        now=now,
+        validity_days=policy_on(timezone.localdate(now)).release_validity_days,
+    )
+    check.save()
+
+
+@transaction.atomic
+def gate_check_release(*, check: GateCheck, reason: str, acting_user) -> GateCheck:
+    """HANDBOOK §9: the credit team releases a blocked order; a locked or revoked customer first needs
+    the general manager's approval (HANDBOOK §1)."""
+    require(acting_user, "gate.release", check)
+    if not reason.strip():
+        raise ValidationFailed(field_errors={"reason": [_("Give the reason for the release.")]})
+    row = exposure_locked(check.customer_id)
+    check = GateCheck.objects.select_for_update().select_related("customer").get(pk=check.pk)
+    if check.status != GateCheck.Status.BLOCKED:
+        raise InvalidTransition(_("Only a blocked check can be released."))
+    now = timezone.now()
+    old = check.status
+    check.release_reason = reason.strip()
+    check.release_requested_by = acting_user
+    if NEEDS_GM & set(check.reason_codes):
+        _move(check, GateCheck.Status.PENDING_GM)
+        check.save()
+        record_event(
+            kind="gate.release_requested",
+            actor=acting_user,
+            customer=check.customer,
+            subject=check,
+            old=old,
+            new=check.status,
+            facts={"reasons": check.reason_codes, "amount": check.amount},
+            comment=check.release_reason,
+        )
+        notify(
+            users_with_role(Role.GENERAL_MANAGER),
+            title=_("Release for a locked or revoked customer needs your approval: %(order)s")
+            % {"order": check.order_ref},
+            body=check.release_reason,
+            link=reverse("gate-check-detail", args=[check.pk]),
+            customer=check.customer,
+        )
+        return check
+    check.released_by = acting_user
+    _release_blocked(check, row=row, status=GateCheck.Status.RELEASED_BY_CREDIT, now=now)
+    _figures(check, row, check.credit_limit)
+    check.save()
+    _supersede(check)
+    record_event(
+        kind="gate.released_by_credit",
+        actor=acting_user,
+        customer=check.customer,
+        subject=check,
+        old=old,
+        new=check.status,
+        facts={"reasons": check.reason_codes, "amount": check.amount, "exposure": row.total},
+        comment=check.release_reason,
+    )
+    _tell_requester(
+        check, _("Order %(order)s released by the credit team") % {"order": check.order_ref}
+    )
+    return check
+
+
+@transaction.atomic
+def gate_check_approve(
+    *, check: GateCheck, approve: bool, acting_user, comment: str = ""
+) -> GateCheck:
+    """The general manager approves (or declines) a credit-team release for a locked/revoked customer."""
+    require(acting_user, "gate.approve", check)
+    row = exposure_locked(check.customer_id)
+    check = (
+        GateCheck.objects.select_for_update()
+        .select_related("customer", "release_requested_by")
+        .get(pk=check.pk)
+    )
+    if check.status != GateCheck.Status.PENDING_GM:
+        raise InvalidTransition(_("This release is not waiting for the general manager."))
+    ensure_four_eyes(acting_user, submitted_by=check.release_requested_by)
+    now = timezone.now()
+    old = check.status
+    if not approve:
+        _move(check, GateCheck.Status.BLOCKED)
+        check.save()
+        record_event(
+            kind="gate.release_declined",
+            actor=acting_user,
+            customer=check.customer,
+            subject=check,
+            old=old,
+            new=check.status,
+            comment=comment,
+        )
+        if check.release_requested_by_id:
+            notify(
+                [check.release_requested_by],
+                title=_("The general manager declined the release of %(order)s")
+                % {"order": check.order_ref},
+                body=comment,
+                link=reverse("gate-check-detail", args=[check.pk]),
+                customer=check.customer,
+            )
+        return check
+    check.approved_by = acting_user
+    check.released_by = check.release_requested_by
+    _release_blocked(check, row=row, status=GateCheck.Status.RELEASED_BY_CREDIT, now=now)
+    _figures(check, row, check.credit_limit)
+    check.save()
+    _supersede(check)
+    record_event(
+        kind="gate.release_approved",
+        actor=acting_user,
+        customer=check.customer,
+        subject=check,
+        old=old,
+        new=check.status,
+        facts={"reasons": check.reason_codes, "amount": check.amount},
+        comment=comment,
+    )
+    _tell_requester(
+        check, _("Order %(order)s released (general manager approved)") % {"order": check.order_ref}
+    )
+    return check
+
+
+@transaction.atomic
+def gate_check_cancel(*, check: GateCheck, acting_user) -> GateCheck:
+    """The ERP cancelled the order: its reservation is freed and its open checks close."""
+    require(acting_user, "gate.check", check.customer)
+    row = exposure_locked(check.customer_id)
+    check = GateCheck.objects.select_for_update().get(pk=check.pk)
+    order = SalesOrder.objects.select_for_update().filter(order_ref=check.order_ref).first()
+    now = timezone.now()
+    if order is not None and order.status in (
+        SalesOrder.Status.DELIVERED,
+        SalesOrder.Status.INVOICED,
+    ):
+        raise InvalidTransition(_("A delivered or invoiced order cannot be cancelled."))
+    open_checks = GateCheck.objects.filter(order_ref=check.order_ref).exclude(
+        status__in=[
+            GateCheck.Status.CANCELLED,
+            GateCheck.Status.EXPIRED,
+            GateCheck.Status.SUPERSEDED,
+        ]
+    )
+    changed = open_checks.update(status=GateCheck.Status.CANCELLED)
+    freed = ZERO
+    if order is not None and order.status in SalesOrder.RESERVING:
+        freed = order.reserved_amount
+        order.status = SalesOrder.Status.CANCELLED
+        order.reserved_amount = ZERO
+        order.closed_at = order.updated_at = now
+        order.save()
+        exposure_move(row, reserved_delta=-freed)
+    if not changed and not freed:
+        check.refresh_from_db()
+        return check
+    record_event(
+        kind="gate.cancelled",
+        actor=acting_user,
+        customer=check.customer,
+        subject=check,
+        new=GateCheck.Status.CANCELLED,
+        facts={"order_ref": check.order_ref, "freed": freed},
+    )
+    check.refresh_from_db()
+    return check
+
+
+def releases_expire(*, now: dt.datetime | None = None) -> int:
+    """Frees every release past its validity (HANDBOOK §9, policy.release_validity_days).
+
+    Only orders still `released` (not shipped) expire. Safe to repeat: each order is re-read under lock.
+    """
+    now = now or timezone.now()
+    due = list(
+        SalesOrder.objects.filter(
+            status=SalesOrder.Status.RELEASED, valid_until__lt=now
+        ).values_list("pk", "customer_id")
+    )
+    expired = 0
+    for order_id, customer_id in due:
+        with transaction.atomic():
+            row = exposure_locked(customer_id)
+            order = SalesOrder.objects.select_for_update().get(pk=order_id)
+            if order.status != SalesOrder.Status.RELEASED or order.valid_until >= now:
+                continue
+            freed = order.reserved_amount
+            order.status = SalesOrder.Status.EXPIRED
+            order.reserved_amount = ZERO
+            order.closed_at = order.updated_at = now
+            order.save()
+            exposure_move(row, reserved_delta=-freed)
+            GateCheck.objects.filter(
+                order_ref=order.order_ref,
+                status__in=[
+                    GateCheck.Status.RELEASED,
+                    GateCheck.Status.RELEASED_BY_CREDIT,
+                    GateCheck.Status.RELEASED_ON_PAYMENT,
+                ],
+            ).update(status=GateCheck.Status.EXPIRED)
+            record_event(
+                kind="gate.release_expired",
+                customer=order.customer,
+                subject=order,
+                facts={"order_ref": order.order_ref, "freed": freed},
+            )
+            expired += 1
+    return expired
+
+
+def blocked_checks_reevaluate(*, customer, row: CustomerExposure) -> list[GateCheck]:
+    """HANDBOOK §9: goods move when the conditions are met later. Called with `row` locked (after a
+    payment); re-runs every blocked check of the customer, releases those that now pass and tells
+    their requesters."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    line = _credit_line(customer)
+    released = []
+    for check in (
+        GateCheck.objects.select_for_update()
+        .filter(customer=customer, status=GateCheck.Status.BLOCKED)
+        .order_by("checked_at", "id")
+    ):
+        order = SalesOrder.objects.select_for_update().filter(order_ref=check.order_ref).first()
+        if order is not None and order.status == SalesOrder.Status.INVOICED:
+            continue
+        verdict = _evaluate(
+            customer=customer,
+            line=line,
+            row=row,
+            order=order,
+            amount=check.amount,
+            prepaid=check.prepaid,
+            on=today,
+        )
+        if not verdict.releases:
+            continue
+        _release_blocked(check, row=row, status=GateCheck.Status.RELEASED_ON_PAYMENT, now=now)
+        _figures(check, row, verdict.credit_limit)
+        check.save()
+        record_event(
+            kind="gate.released_on_payment",
+            customer=customer,
+            subject=check,
+            old=GateCheck.Status.BLOCKED,
+            new=check.status,
+            facts={"amount": check.amount, "exposure": row.total},
+        )
+        _tell_requester(
+            check, _("Order %(order)s released: a payment arrived") % {"order": check.order_ref}
+        )
+        released.append(check)
+    return released
+
+
+@transaction.atomic
+def sales_order_mark(*, order: SalesOrder, status: str, acting_user) -> SalesOrder:
+    """Logistics marks released goods delivered, or recalled (HANDBOOK §10: recall at level 4+).
+
+    A recall frees the reservation; a delivery keeps it until the invoice turns it into a receivable."""
+    require(acting_user, "gate.order.mark", order)
+    if status not in (SalesOrder.Status.DELIVERED, SalesOrder.Status.RECALLED):
+        raise ValidationFailed(field_errors={"status": [_("Choose delivered or recalled.")]})
+    row = exposure_locked(order.customer_id)
+    order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    if order.status == status:
+        return order
+    if status not in SalesOrder.TRANSITIONS.get(order.status, set()):
+        raise InvalidTransition()
+    now = timezone.now()
+    old = order.status
+    order.status = status
+    order.updated_at = now
+    freed = ZERO
+    if status == SalesOrder.Status.DELIVERED:
+        order.delivered_at = now
+    else:
+        order.recalled_at = order.closed_at = now
+        freed = order.reserved_amount
+        order.reserved_amount = ZERO
+    order.save()
+    exposure_move(row, reserved_delta=-freed)
+    record_event(
+        kind=f"order.{status}",
+        actor=acting_user,
+        customer=order.customer,
+        subject=order,
+        old=old,
+        new=status,
+        facts={"order_ref": order.order_ref, "freed": freed},
+    )
+    return order
+
+
+# --------------------------------------------------------------------------------------------
+# Data from the ERP: idempotent upserts by external number (HANDBOOK §8)
+# --------------------------------------------------------------------------------------------
+
+
+def _due_date(customer, issue_date: dt.date, delivery_date: dt.date | None) -> dt.date:
+    """Due = delivery (or invoice) date + the granted term (HANDBOOK §0 credit term)."""
+    line = _credit_line(customer)
+    term = line.term_days if line is not None else 0
+    return (delivery_date or issue_date) + dt.timedelta(days=term)
+
+
+def _set_open(invoice: Invoice) -> None:
+    invoice.open_amount = invoice.computed_open_amount()
+    if invoice.status != Invoice.Status.WRITTEN_OFF:
+        invoice.status = Invoice.Status.OPEN if invoice.open_amount > 0 else Invoice.Status.PAID
+
+
+def _open_part(invoice: Invoice) -> Decimal:
+    return invoice.open_amount if invoice.status == Invoice.Status.OPEN else ZERO
+
+
+@transaction.atomic
+def invoice_upsert(
+    *,
+    customer,
+    number: str,
+    issue_date: dt.date,
+    amount: Decimal,
+    acting_user,
+    order_ref: str = "",
+    delivery_date: dt.date | None = None,
+    due_date: dt.date | None = None,
+    currency: str = "CNY",
+) -> tuple[Invoice, str]:
+    """Creates or updates an invoice by its number; returns (invoice, "created"|"updated"|"unchanged").
+
+    An invoice for a released order turns the order's reservation into the receivable (never both).
+    """
+    if currency != "CNY":
+        raise ValidationFailed(field_errors={"currency": [_("Only CNY is accepted.")]})
+    if amount < 0:
+        raise ValidationFailed(field_errors={"amount": [_("The amount cannot be negative.")]})
+    row = exposure_locked(customer.pk)
+    invoice = Invoice.objects.select_for_update().filter(number=number).first()
+    due = due_date or _due_date(customer, issue_date, delivery_date)
+    now = timezone.now()
+    if invoice is None:
+        invoice = Invoice(number=number, customer=customer, created_at=now)
+        before = ZERO
+        outcome = "created"
+    else:
+        if invoice.customer_id != customer.pk:
+            raise ValidationFailed(
+                field_errors={"customer": [_("This invoice number belongs to another customer.")]}
+            )
+        if invoice.status == Invoice.Status.WRITTEN_OFF:
+            raise ValidationFailed(
+                field_errors={
+                    "number": [_("This invoice is written off and can no longer change.")]
+                }
+            )
+        same = (
+            invoice.order_ref == order_ref
+            and invoice.issue_date == issue_date
+            and invoice.delivery_date == delivery_date
+            and invoice.due_date == due
+            and invoice.amount == amount
+        )
+        if same:
+            return invoice, "unchanged"
+        before = _open_part(invoice)
+        outcome = "updated"
+    invoice.order_ref = order_ref
+    invoice.issue_date = issue_date
+    invoice.delivery_date = delivery_date
+    invoice.due_date = due
+    invoice.amount = amount
+    invoice.currency = currency
+    invoice.updated_at = now
+    _set_open(invoice)
+    if invoice.open_amount < 0:
+        raise ValidationFailed(
+            field_errors={"amount": [_("The amount is below what is already paid or credited.")]}
+        )
+    invoice.save()
+    reserved_delta = ZERO
+    if order_ref:
+        order = SalesOrder.objects.select_for_update().filter(order_ref=order_ref).first()
+        if (
+            order is not None
+            and order.customer_id == customer.pk
+            and order.status in SalesOrder.RESERVING
+        ):
+            reserved_delta = -order.reserved_amount
+            order.status = SalesOrder.Status.INVOICED
+            order.reserved_amount = ZERO
+            order.closed_at = order.updated_at = now
+            order.save()
+    exposure_move(row, open_delta=_open_part(invoice) - before, reserved_delta=reserved_delta)
+    record_event(
+        kind=f"invoice.{outcome}",
+        actor=acting_user,
+        customer=customer,
+        subject=invoice,
+        facts={"amount": amount, "due_date": due, "order_ref": order_ref, "freed": -reserved_delta},
+    )
+    return invoice, outcome
+
+
+def _allocate(payment: Payment, invoice: Invoice, amount: Decimal) -> None:
+    PaymentAllocation.objects.create(payment=payment, invoice=invoice, amount=amount)
+    invoice.paid_amount += amount
+    _set_open(invoice)
+    invoice.updated_at = timezone.now()
+    invoice.save(update_fields=["paid_amount", "open_amount", "status", "updated_at"])
+
+
+def _unallocate(payment: Payment) -> None:
+    for alloc in payment.allocations.select_related("invoice").select_for_update():
+        invoice = Invoice.objects.select_for_update().get(pk=alloc.invoice_id)
+        invoice.paid_amount -= alloc.amount
+        _set_open(invoice)
+        invoice.save(update_fields=["paid_amount", "open_amount", "status"])
+    payment.allocations.all().delete()
+
+
+def _customer_net_open(customer_id: int) -> Decimal:
+    """The open part of a customer's invoices minus its unallocated payments (exposure's first half)."""
+    from .exposure import exposure_from_rows
+
+    return exposure_from_rows([customer_id]).get(customer_id, (ZERO, ZERO))[0]
+
+
+@transaction.atomic
+def payment_upsert(
+    *,
+    customer,
+    number: str,
+    paid_on: dt.date,
+    amount: Decimal,
+    acting_user,
+    allocations: list[tuple[str, Decimal]] | None = None,
+    currency: str = "CNY",
+) -> tuple[Payment, str, list[GateCheck]]:
+    """Creates or updates a payment by its number and allocates it (explicitly or oldest due first).
+
+    Exposure drops by the payment (allocated or not), then the customer's blocked checks are re-run.
+    Returns (payment, outcome, checks released by it)."""
+    if currency != "CNY":
+        raise ValidationFailed(field_errors={"currency": [_("Only CNY is accepted.")]})
+    if amount <= 0:
+        raise ValidationFailed(field_errors={"amount": [_("The amount must be positive.")]})
+    row = exposure_locked(customer.pk)
+    payment = Payment.objects.select_for_update().filter(number=number).first()
+    now = timezone.now()
+    wanted = [(n, Decimal(a)) for n, a in allocations or []]
+    if payment is not None:
+        if payment.customer_id != customer.pk:
+            raise ValidationFailed(
+                field_errors={"customer": [_("This payment number belongs to another customer.")]}
+            )
+        current = sorted(
+            (a.invoice.number, a.amount) for a in payment.allocations.select_related("invoice")
+        )
+        if (
+            payment.paid_on == paid_on
+            and payment.amount == amount
+            and (allocations is None or sorted(wanted) == current)
+        ):
+            return payment, "unchanged", []
+        old_amount = payment.amount
+        _unallocate(payment)
+        outcome = "updated"
+    else:
+        payment = Payment(number=number, customer=customer, created_at=now)
+        old_amount = ZERO
+        outcome = "created"
+    payment.paid_on = paid_on
+    payment.amount = amount
+    payment.currency = currency
+    payment.updated_at = now
+    payment.unallocated_amount = amount
+    payment.save()
+    if wanted:
+        total = sum((a for _n, a in wanted), ZERO)
+        if total > amount:
+            raise ValidationFailed(
+                field_errors={"allocations": [_("The allocations exceed the payment.")]}
+            )
+        for inv_number, part in wanted:
+            invoice = (
+                Invoice.objects.select_for_update()
+                .filter(number=inv_number, customer=customer)
+                .first()
+            )
+            if invoice is None:
+                raise ValidationFailed(
+                    field_errors={
+                        "allocations": [
+                            _("Unknown invoice %(n)s for this customer.") % {"n": inv_number}
+                        ]
+                    }
+                )
+            if part <= 0 or invoice.status != Invoice.Status.OPEN or part > invoice.open_amount:
+                raise ValidationFailed(
+                    field_errors={
+                        "allocations": [
+                            _("Invoice %(n)s is not open for %(a)s.") % {"n": inv_number, "a": part}
+                        ]
+                    }
+                )
+            _allocate(payment, invoice, part)
+            payment.unallocated_amount -= part
+    else:
+        left = amount
+        for invoice in (
+            Invoice.objects.select_for_update()
+            .filter(customer=customer, status=Invoice.Status.OPEN)
+            .order_by("due_date", "id")
+        ):
+            if left <= 0:
+                break
+            part = min(left, invoice.open_amount)
+            _allocate(payment, invoice, part)
+            left -= part
+        payment.unallocated_amount = left
+    payment.save(update_fields=["unallocated_amount"])
+    # Allocated or not, the money lowers the open balance by exactly the payment's change.
+    exposure_move(row, open_delta=old_amount - amount)
+    record_event(
+        kind=f"payment.{outcome}",
+        actor=acting_user,
+        customer=customer,
+        subject=payment,
+        facts={"amount": amount, "paid_on": paid_on, "unallocated": payment.unallocated_amount},
+    )
+    released = blocked_checks_reevaluate(customer=customer, row=row) if amount > old_amount else []
+    return payment, outcome, released
+
+
+@transaction.atomic
+def credit_note_upsert(
+    *,
+    customer,
+    number: str,
+    issued_on: dt.date,
+    amount: Decimal,
+    acting_user,
+    invoice_number: str = "",
+) -> tuple[CreditNote, str]:
+    if amount <= 0:
+        raise ValidationFailed(field_errors={"amount": [_("The amount must be positive.")]})
+    row = exposure_locked(customer.pk)
+    note = CreditNote.objects.select_for_update().filter(number=number).first()
+    invoice = None
+    if invoice_number:
+        invoice = (
+            Invoice.objects.select_for_update()
+            .filter(number=invoice_number, customer=customer)
+            .first()
+        )
+        if invoice is None:
+            raise ValidationFailed(
+                field_errors={"invoice": [_("Unknown invoice for this customer.")]}
+            )
+    open_delta = ZERO
+    if note is not None:
+        if note.customer_id != customer.pk:
+            raise ValidationFailed(
+                field_errors={
+                    "customer": [_("This credit note number belongs to another customer.")]
+                }
+            )
+        if (
+            note.issued_on == issued_on
+            and note.amount == amount
+            and note.invoice_id == (invoice.pk if invoice else None)
+        ):
+            return note, "unchanged"
+        # Undo the old effect first.
+        if note.invoice_id:
+            old_inv = Invoice.objects.select_for_update().get(pk=note.invoice_id)
+            before = _open_part(old_inv)
+            old_inv.credited_amount -= note.amount
+            _set_open(old_inv)
+            old_inv.save()
+            open_delta += _open_part(old_inv) - before
+            if invoice is not None and invoice.pk == old_inv.pk:
+                invoice = old_inv
+        else:
+            open_delta += note.amount
+        outcome = "updated"
+    else:
+        note = CreditNote(number=number, customer=customer)
+        outcome = "created"
+    note.issued_on = issued_on
+    note.amount = amount
+    note.invoice = invoice
+    if invoice is not None:
+        if invoice.status == Invoice.Status.WRITTEN_OFF or amount > invoice.open_amount:
+            raise ValidationFailed(
+                field_errors={"amount": [_("The credit note exceeds the invoice's open amount.")]}
+            )
+        before = _open_part(invoice)
+        invoice.credited_amount += amount
+        _set_open(invoice)
+        invoice.save()
+        open_delta += _open_part(invoice) - before
+    else:
+        open_delta -= amount
+    note.save()
+    exposure_move(row, open_delta=open_delta)
+    record_event(
+        kind=f"creditnote.{outcome}",
+        actor=acting_user,
+        customer=customer,
+        subject=note,
+        facts={"amount": amount, "invoice": invoice_number},
+    )
+    return note, outcome
+
+
+# --------------------------------------------------------------------------------------------
+# Bad debt (HANDBOOK §11): called by the bad-debt app
+# --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def invoices_write_off(
+    *, invoice_ids: list[int], acting_user, reference: str, on: dt.date
+) -> Decimal:
+    """HANDBOOK §11: finance writes off the invoices' open amounts; exposure falls by the same.
+
+    Already written-off or paid invoices are skipped. Returns the total written off."""
+    customers = sorted(
+        set(Invoice.objects.filter(pk__in=invoice_ids).values_list("customer_id", flat=True))
+    )
+    rows = {cid: exposure_locked(cid) for cid in customers}
+    total = ZERO
+    when = timezone.make_aware(dt.datetime.combine(on, dt.time(12)))
+    for invoice in Invoice.objects.select_for_update().filter(pk__in=invoice_ids).order_by("id"):
+        if invoice.status != Invoice.Status.OPEN or invoice.open_amount <= 0:
+            continue
+        amount = invoice.open_amount
+        invoice.written_off_amount += amount
+        invoice.open_amount = ZERO
+        invoice.status = Invoice.Status.WRITTEN_OFF
+        invoice.written_off_at = when
+        invoice.updated_at = timezone.now()
+        invoice.save()
+        exposure_move(rows[invoice.customer_id], open_delta=-amount)
+        record_event(
+            kind="invoice.written_off",
+            actor=acting_user,
+            customer=invoice.customer,
+            subject=invoice,
+            old=Invoice.Status.OPEN,
+            new=Invoice.Status.WRITTEN_OFF,
+            facts={"amount": amount, "reference": reference, "on": on},
+        )
+        total += amount
+    return total
+
+
+@transaction.atomic
+def invoice_recovery(
+    *, invoice_id: int, amount: Decimal, acting_user, reference: str
+) -> InvoiceRecovery:
+    """HANDBOOK §11: money recovered after write-off is recorded; it does not reopen exposure."""
+    if amount <= 0:
+        raise ValidationFailed(field_errors={"amount": [_("The amount must be positive.")]})
+    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    if invoice.status != Invoice.Status.WRITTEN_OFF:
+        raise InvalidTransition(_("Only a written-off invoice can have a recovery."))
+    recovery = InvoiceRecovery.objects.create(
+        invoice=invoice,
+        amount=amount,
+        reference=reference,
+        recorded_by=acting_user
+        if acting_user is not None and acting_user.is_authenticated
+        else None,
+    )
+    invoice.recovered_amount += amount
+    invoice.save(update_fields=["recovered_amount"])
+    record_event(
+        kind="invoice.recovery",
+        actor=acting_user,
+        customer=invoice.customer,
+        subject=invoice,
+        facts={"amount": amount, "reference": reference},
+    )
+    return recovery
