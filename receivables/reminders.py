@@ -1,0 +1,323 @@
+"""The daily reminder e-mails (HANDBOOK §8): before due, overdue notice, monthly statement.
+
+Exactly once, by claiming before sending: each (customer, kind, day) is one `ReminderLog` row, and
+the unique constraint decides who sends it. A run
+
+1. claims every reminder due today in one `INSERT … SELECT … GROUP BY customer ON CONFLICT DO
+   NOTHING RETURNING id` per kind (the invoices concerned go into the row as a JSON list), and takes
+   back rows claimed earlier but never sent once their lease lapsed (a crash mid-batch), with a
+   conditional UPDATE — so a second run, a retried task or another worker gets nothing to send;
+2. loads what the claimed rows need with a fixed number of queries (customers, contacts, invoices,
+   month figures), whatever the number of invoices;
+3. sends each e-mail through `customers.services.mail_customer` (logged on the dossier) and marks
+   its row sent at once. A failure releases the claim, so the next run retries it.
+
+The only gap left is a crash between the SMTP hand-over and the `sent_at` update of that one e-mail.
+"""
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+from django.template.loader import select_template
+from django.utils import timezone, translation
+
+from creditdesk.pdf import render_pdf
+from creditdesk.policy import policy_on
+from customers.models import Contact, Customer
+from customers.services import mail_customer
+
+from .models import CreditNote, CustomerExposure, Invoice, Payment, ReminderLog
+
+log = logging.getLogger(__name__)
+
+ZERO = Decimal("0.00")
+Kind = ReminderLog.Kind
+# A claimed row not marked sent within this time is taken again by the next run.
+CLAIM_LEASE = dt.timedelta(minutes=30)
+# Rows older than this are not taken again (a reminder about last quarter helps nobody).
+RETRY_WINDOW_DAYS = 31
+MAIL_KIND = {
+    Kind.PRE_DUE: "reminder_pre_due",
+    Kind.OVERDUE: "reminder_overdue",
+    Kind.MONTHLY_STATEMENT: "monthly_statement",
+}
+
+
+def statement_month(on: dt.date, statement_days: int) -> dt.date | None:
+    """The first day of the month whose statement goes out on `on`, or None outside the window."""
+    if not 1 <= on.day <= statement_days:
+        return None
+    return (on.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+def _month_end(first: dt.date) -> dt.date:
+    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _claim_invoice_reminders(
+    kind: str, for_date: dt.date, due_date: dt.date, now: dt.datetime
+) -> list[int]:
+    """One row per customer with open invoices due on `due_date`; returns the rows claimed now."""
+    # Table names come from the models; every value is a query parameter.
+    sql = f"""
+        INSERT INTO {_table(ReminderLog)} (customer_id, kind, for_date, invoices, created_at, claimed_at)
+        SELECT i.customer_id, %s, %s, jsonb_agg(i.id ORDER BY i.id), %s, %s
+        FROM {_table(Invoice)} i
+        WHERE i.status = %s AND i.due_date = %s AND i.open_amount > 0
+        GROUP BY i.customer_id
+        ON CONFLICT (customer_id, kind, for_date) DO NOTHING
+        RETURNING id
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [kind, for_date, now, now, Invoice.Status.OPEN, due_date])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _claim_statements(month: dt.date, now: dt.datetime) -> list[int]:
+    """HANDBOOK §8: every credit customer (a credit line other than cash only) or any customer with
+    open invoices at month end gets the month's statement; the row lists the invoices to check."""
+    from credit.models import CreditLine
+
+    end = _month_end(month)
+    # Table names come from the models; every value is a query parameter.
+    sql = f"""
+        INSERT INTO {_table(ReminderLog)} (customer_id, kind, for_date, invoices, created_at, claimed_at)
+        SELECT c.id, %s, %s, COALESCE(o.ids, '[]'::jsonb), %s, %s
+        FROM {_table(Customer)} c
+        LEFT JOIN (
+            SELECT i.customer_id, jsonb_agg(i.id ORDER BY i.due_date, i.id) AS ids
+            FROM {_table(Invoice)} i
+            WHERE i.status = %s AND i.open_amount > 0 AND i.issue_date <= %s
+            GROUP BY i.customer_id
+        ) o ON o.customer_id = c.id
+        WHERE o.ids IS NOT NULL OR EXISTS (
+            SELECT 1 FROM {_table(CreditLine)} l
+            WHERE l.customer_id = c.id AND l.status NOT IN (%s, %s)
+        )
+        ON CONFLICT (customer_id, kind, for_date) DO NOTHING
+        RETURNING id
+    """  # noqa: S608
+    params = [
+        Kind.MONTHLY_STATEMENT,
+        month,
+        now,
+        now,
+        Invoice.Status.OPEN,
+        end,
+        CreditLine.Status.CASH_ONLY,
+        CreditLine.Status.REVOKED,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _reclaim_lapsed(on: dt.date, now: dt.datetime) -> list[int]:
+    """Take back rows claimed but never sent whose lease lapsed (or whose sender gave them back)."""
+    # Table names come from the models; every value is a query parameter.
+    sql = f"""
+        UPDATE {_table(ReminderLog)} SET claimed_at = %s
+        WHERE sent_at IS NULL AND for_date >= %s AND (claimed_at IS NULL OR claimed_at < %s)
+        RETURNING id
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, on - dt.timedelta(days=RETRY_WINDOW_DAYS), now - CLAIM_LEASE])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def claim_due_reminders(on: dt.date) -> list[int]:
+    """Claim every reminder due on `on` (see the module docstring); a fixed number of queries."""
+    policy = policy_on(on)
+    now = timezone.now()
+    claimed = _reclaim_lapsed(on, now)
+    # HANDBOOK §8: due −7 days, the payment reminder; due +1 day, the overdue notice.
+    claimed += _claim_invoice_reminders(
+        Kind.PRE_DUE, on, on + dt.timedelta(days=policy.pre_due_reminder_days), now
+    )
+    claimed += _claim_invoice_reminders(
+        Kind.OVERDUE, on, on - dt.timedelta(days=policy.overdue_notice_days), now
+    )
+    month = statement_month(on, policy.monthly_statement_days)
+    if month is not None:
+        claimed += _claim_statements(month, now)
+    return claimed
+
+
+def _statement_figures(logs: list[ReminderLog]) -> dict[int, dict]:
+    """Credit used and the month's transactions of every statement customer: five queries."""
+    from credit.models import CreditLine
+
+    if not logs:
+        return {}
+    customer_ids = [entry.customer_id for entry in logs]
+    months = {entry.for_date for entry in logs}
+    first, last = min(months), _month_end(max(months))
+    figures: dict[int, dict] = {
+        cid: {"invoices": [], "payments": [], "credit_notes": []} for cid in customer_ids
+    }
+    for invoice in Invoice.objects.filter(
+        customer_id__in=customer_ids, issue_date__range=(first, last)
+    ).order_by("issue_date", "id"):
+        figures[invoice.customer_id]["invoices"].append(invoice)
+    for payment in Payment.objects.filter(
+        customer_id__in=customer_ids, paid_on__range=(first, last)
+    ).order_by("paid_on", "id"):
+        figures[payment.customer_id]["payments"].append(payment)
+    for note in CreditNote.objects.filter(
+        customer_id__in=customer_ids, issued_on__range=(first, last)
+    ).order_by("issued_on", "id"):
+        figures[note.customer_id]["credit_notes"].append(note)
+    for exposure in CustomerExposure.objects.filter(customer_id__in=customer_ids):
+        figures[exposure.customer_id]["exposure"] = exposure
+    for line in CreditLine.objects.filter(customer_id__in=customer_ids):
+        figures[line.customer_id]["credit_line"] = line
+    return figures
+
+
+def _render(kind: str, language: str, context: dict) -> tuple[str, str, str]:
+    """Subject, text and HTML of one e-mail, from the templates of the customer's language."""
+    base = f"receivables/reminders/{kind}"
+    with translation.override(language):
+        names = [f"{base}.{{}}.{language}", f"{base}.{{}}.en"]
+        subject = (
+            select_template([n.format("subject") + ".txt" for n in names]).render(context).strip()
+        )
+        text = select_template([n.format("body") + ".txt" for n in names]).render(context)
+        html = select_template([n.format("body") + ".html" for n in names]).render(context)
+    return " ".join(subject.split()), text, html
+
+
+def _statement_pdf(language: str, context: dict) -> bytes:
+    names = [f"receivables/pdf/statement.{language}.html", "receivables/pdf/statement.en.html"]
+    return render_pdf(select_template(names).template.name, context, language=language)
+
+
+def send_claimed(ids: list[int], *, on: dt.date) -> dict[str, int]:
+    """Send the claimed rows: queries do not grow with invoices (two writes per e-mail sent)."""
+    counts = {"sent": 0, "no_contact": 0, "nothing_open": 0, "failed": 0}
+    if not ids:
+        return counts
+    logs = list(
+        ReminderLog.objects.filter(pk__in=ids, sent_at__isnull=True)
+        .select_related("customer", "customer__salesperson")
+        .order_by("customer_id", "kind")
+    )
+    recipients: dict[int, list[str]] = defaultdict(list)
+    for customer_id, email in (
+        Contact.objects.filter(
+            customer_id__in={entry.customer_id for entry in logs}, receives_reminders=True
+        )
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("customer_id", "email")
+    ):
+        recipients[customer_id].append(email)
+    invoice_ids = {pk for entry in logs for pk in entry.invoices}
+    # Only what is still open now: a reminder never lists an invoice paid or written off since.
+    invoices = Invoice.objects.filter(
+        pk__in=invoice_ids, status=Invoice.Status.OPEN, open_amount__gt=0
+    ).in_bulk()
+    statements = _statement_figures([e for e in logs if e.kind == Kind.MONTHLY_STATEMENT])
+
+    for entry in logs:
+        customer = entry.customer
+        listed = [invoices[pk] for pk in entry.invoices if pk in invoices]
+        listed.sort(key=lambda i: (i.due_date, i.number))
+        done: dict = {"sent_at": timezone.now()}
+        is_statement = entry.kind == Kind.MONTHLY_STATEMENT
+        if not listed and not is_statement:
+            counts["nothing_open"] += 1
+        elif not recipients.get(customer.pk):
+            counts["no_contact"] += 1
+        else:
+            try:
+                done["sent_mail"] = _send_one(
+                    entry, customer, listed, recipients[customer.pk], statements, on
+                )
+                counts["sent"] += 1
+            except Exception:
+                log.exception("Reminder %s could not be sent; released for the next run", entry.pk)
+                ReminderLog.objects.filter(pk=entry.pk, sent_at__isnull=True).update(
+                    claimed_at=None
+                )
+                counts["failed"] += 1
+                continue
+        ReminderLog.objects.filter(pk=entry.pk, sent_at__isnull=True).update(**done)
+    return counts
+
+
+def _send_one(entry, customer, listed, to, statements, on):
+    language = customer.preferred_language or settings.LANGUAGE_CODE
+    total = sum((i.open_amount for i in listed), ZERO)
+    context = {
+        "customer": customer,
+        "invoices": listed,
+        "total": total,
+        "on": on,
+        "for_date": entry.for_date,
+        "currency": "CNY",
+    }
+    cc: list[str] = []
+    attachments = []
+    if entry.kind == Kind.MONTHLY_STATEMENT:
+        figures = statements.get(customer.pk, {})
+        exposure = figures.get("exposure")
+        line = figures.get("credit_line")
+        month_end = _month_end(entry.for_date)
+        context.update(
+            month=entry.for_date,
+            month_end=month_end,
+            credit_line=line,
+            credit_used=exposure.total if exposure else total,
+            credit_limit=line.limit if line else ZERO,
+            month_invoices=figures.get("invoices", []),
+            month_payments=figures.get("payments", []),
+            month_credit_notes=figures.get("credit_notes", []),
+            month_invoiced=sum((i.amount for i in figures.get("invoices", [])), ZERO),
+            month_paid=sum((p.amount for p in figures.get("payments", [])), ZERO),
+        )
+        # HANDBOOK §8: the statement is copied to the salesperson.
+        if customer.salesperson and customer.salesperson.email:
+            cc.append(customer.salesperson.email)
+        pdf = _statement_pdf(language, context)
+        attachments.append(
+            (f"statement-{customer.erp_code}-{month_end:%Y-%m}.pdf", pdf, "application/pdf")
+        )
+    subject, text, html = _render(entry.kind, language, context)
+    return mail_customer(
+        customer=customer,
+        kind=MAIL_KIND[entry.kind],
+        subject=subject,
+        text=text,
+        html=html,
+        cc=cc,
+        attachments=attachments,
+        to=to,
+    )
+
+
+def send_due_reminders(on: dt.date | None = None) -> dict[str, int]:
+    """The daily job: claim what is due on `on` (today), then send it. Safe to run any number of
+    times, from any number of workers at once."""
+    on = on or timezone.localdate()
+    ids = claim_due_reminders(on)
+    counts = send_claimed(ids, on=on)
+    counts["claimed"] = len(ids)
+    return counts
+
+
+def reminders_of(customer: Customer, limit: int = 50):
+    """The customer's reminder rows, newest first (dossier and API)."""
+    return (
+        ReminderLog.objects.filter(customer=customer)
+        .select_related("sent_mail")
+        .order_by("-for_date", "-id")[:limit]
+    )

@@ -1,0 +1,232 @@
+"""Reminder e-mails (HANDBOOK §8): −7 days, +1 day, monthly statement; exactly once, one per customer."""
+
+import datetime as dt
+import threading
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import connection
+
+from customers.models import SentMail
+from receivables import reminders
+from receivables.models import ReminderLog
+from tests.factories import CustomerFactory, UserFactory
+from tests.receivables.factories_ageing import invoice, pay, reminder_contact
+
+DUE = dt.date(2026, 6, 17)
+
+
+def at(day: dt.date, hour: int = 9):
+    """Shanghai morning of `day` (UTC+8)."""
+    return time_machine.travel(
+        dt.datetime(day.year, day.month, day.day, hour - 8, 0, tzinfo=dt.UTC), tick=False
+    )
+
+
+def customer_with_contact(language="zh-hans", **kwargs):
+    customer = CustomerFactory(preferred_language=language, **kwargs)
+    reminder_contact(customer)
+    return customer
+
+
+def run(day: dt.date) -> dict:
+    with at(day):
+        return reminders.send_due_reminders()
+
+
+@pytest.mark.django_db
+def test_seven_days_before_due_one_mail_lists_all_invoices(mailoutbox):
+    customer = customer_with_contact()
+    first = invoice(customer, "1200.00", due_date=DUE)
+    second = invoice(customer, "800.50", due_date=DUE)
+    invoice(customer, "99.00", due_date=DUE + dt.timedelta(days=1))  # another day's reminder
+
+    assert run(DUE - dt.timedelta(days=8))["sent"] == 0
+    assert run(DUE - dt.timedelta(days=7))["sent"] == 1
+
+    [message] = mailoutbox
+    assert message.to == [f"ap{customer.pk}@customer.test"]
+    assert "付款提醒" in message.subject and "2,000.50" in message.subject
+    assert first.number in message.body and second.number in message.body
+    html = message.alternatives[0][0]
+    assert first.number in html and "2026-06-17" in html
+    log = ReminderLog.objects.get()
+    assert (log.kind, log.for_date, sorted(log.invoices)) == (
+        "pre_due",
+        DUE - dt.timedelta(days=7),
+        sorted([first.pk, second.pk]),
+    )
+    assert log.sent_at is not None and log.sent_mail.kind == "reminder_pre_due"
+    # the dossier shows it
+    assert SentMail.objects.filter(customer=customer, kind="reminder_pre_due").count() == 1
+
+
+@pytest.mark.django_db
+def test_day_after_due_overdue_notice_in_english(mailoutbox):
+    customer = customer_with_contact(language="en")
+    overdue = invoice(customer, "300.00", due_date=DUE)
+    assert run(DUE)["sent"] == 0
+    assert run(DUE + dt.timedelta(days=1))["sent"] == 1
+    [message] = mailoutbox
+    assert message.subject.startswith("Overdue notice") and overdue.number in message.body
+    assert "remain unpaid" in message.body
+
+
+@pytest.mark.django_db
+def test_nothing_for_paid_or_written_off_invoices(mailoutbox):
+    customer = customer_with_contact()
+    paid = invoice(customer, "100.00", due_date=DUE)
+    pay(customer, [(paid, "100.00")], paid_on=DUE - dt.timedelta(days=10))
+    invoice(customer, "100.00", due_date=DUE, status="written_off")
+    assert run(DUE - dt.timedelta(days=7))["claimed"] == 0
+    assert run(DUE + dt.timedelta(days=1))["claimed"] == 0
+    assert mailoutbox == [] and not ReminderLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_invoice_paid_after_the_claim_is_not_listed(mailoutbox):
+    customer = customer_with_contact()
+    inv = invoice(customer, "100.00", due_date=DUE)
+    with at(DUE - dt.timedelta(days=7)):
+        ids = reminders.claim_due_reminders(DUE - dt.timedelta(days=7))
+        pay(customer, [(inv, "100.00")], paid_on=DUE - dt.timedelta(days=7))
+        counts = reminders.send_claimed(ids, on=DUE - dt.timedelta(days=7))
+    assert counts["nothing_open"] == 1 and mailoutbox == []
+    assert ReminderLog.objects.get().sent_at is not None
+
+
+@pytest.mark.django_db
+def test_repeated_run_sends_nothing_again(mailoutbox):
+    customers = [customer_with_contact() for _ in range(3)]
+    for c in customers:
+        invoice(c, "10.00", due_date=DUE)
+    day = DUE - dt.timedelta(days=7)
+    assert run(day)["sent"] == 3
+    assert run(day) == {"sent": 0, "no_contact": 0, "nothing_open": 0, "failed": 0, "claimed": 0}
+    with at(day, hour=18):
+        assert reminders.send_due_reminders()["sent"] == 0
+    assert len(mailoutbox) == 3 and ReminderLog.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_month_end_statement_with_pdf_copied_to_salesperson(mailoutbox):
+    salesperson = UserFactory(role="sales", email="sales.wang@creditdesk.test")
+    customer = customer_with_contact(salesperson=salesperson)
+    inv = invoice(
+        customer, "5000.00", due_date=dt.date(2026, 6, 20), issue_date=dt.date(2026, 5, 21)
+    )
+    pay(customer, [(inv, "1000.00")], paid_on=dt.date(2026, 5, 28))
+
+    assert run(dt.date(2026, 5, 31))["sent"] == 0  # month end itself: not yet
+    counts = run(dt.date(2026, 6, 1))
+    assert counts["sent"] == 1
+    [message] = mailoutbox
+    assert message.cc == ["sales.wang@creditdesk.test"]
+    assert "2026年5月对账单" in message.subject
+    assert inv.number in message.body and "4,000.00" in message.body
+    [(name, content, mimetype)] = message.attachments
+    assert mimetype == "application/pdf" and content.startswith(b"%PDF") and "2026-05" in name
+    # within the window, later days do not repeat it; the next month's window sends the next one
+    assert run(dt.date(2026, 6, 2))["sent"] == 0
+    assert run(dt.date(2026, 6, 5))["sent"] == 0
+    assert ReminderLog.objects.get().for_date == dt.date(2026, 5, 1)
+
+
+@pytest.mark.django_db
+def test_statement_window_follows_the_policy():
+    assert reminders.statement_month(dt.date(2026, 7, 5), 5) == dt.date(2026, 6, 1)
+    assert reminders.statement_month(dt.date(2026, 7, 6), 5) is None
+    assert reminders.statement_month(dt.date(2026, 1, 1), 5) == dt.date(2025, 12, 1)
+
+
+@pytest.mark.django_db
+def test_a_failed_send_is_retried_by_the_next_run_and_a_crash_after_the_lease(
+    mailoutbox, monkeypatch
+):
+    customers = [customer_with_contact() for _ in range(3)]
+    for c in customers:
+        invoice(c, "10.00", due_date=DUE)
+    day = DUE - dt.timedelta(days=7)
+    real = reminders.mail_customer
+
+    def flaky(**kwargs):
+        if kwargs["customer"].pk == customers[1].pk:
+            raise ConnectionError("SMTP down")
+        return real(**kwargs)
+
+    monkeypatch.setattr(reminders, "mail_customer", flaky)
+    counts = run(day)
+    assert (counts["sent"], counts["failed"]) == (2, 1)
+    monkeypatch.setattr(reminders, "mail_customer", real)
+    assert run(day)["sent"] == 1
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        f"ap{c.pk}@customer.test" for c in customers
+    )
+
+    # A worker that dies after claiming: its rows wait for the lease, then the next run sends them.
+    late = customer_with_contact()
+    invoice(late, "10.00", due_date=DUE + dt.timedelta(days=1))
+    with at(day + dt.timedelta(days=1)):
+        assert len(reminders.claim_due_reminders(day + dt.timedelta(days=1))) == 1
+    with at(day + dt.timedelta(days=1), hour=9):
+        assert reminders.send_due_reminders()["sent"] == 0  # still leased
+    with at(day + dt.timedelta(days=1), hour=10):
+        assert reminders.send_due_reminders()["sent"] == 1
+    assert len(mailoutbox) == 4
+
+
+@pytest.mark.django_db
+def test_no_contact_marks_done_without_mail(mailoutbox):
+    invoice(CustomerFactory(), "10.00", due_date=DUE)
+    assert run(DUE - dt.timedelta(days=7))["no_contact"] == 1
+    assert mailoutbox == [] and ReminderLog.objects.get().sent_at is not None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("per_customer", [2, 20])
+def test_query_count_does_not_grow_with_invoices(per_customer, django_assert_num_queries):
+    # 5 customers × 2 = 10 invoices, or × 20 = 100 invoices: the same queries
+    for _ in range(5):
+        customer = customer_with_contact()
+        for _ in range(per_customer):
+            invoice(customer, "10.00", due_date=DUE)
+    day = DUE - dt.timedelta(days=7)
+    # policy, reclaim, 2 claims, logs, contacts, invoices + per e-mail: SentMail insert, sent mark
+    with at(day), django_assert_num_queries(7 + 5 * 2):
+        assert reminders.send_due_reminders()["sent"] == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_send_each_reminder_once():
+    customers = [customer_with_contact() for _ in range(8)]
+    for c in customers:
+        invoice(c, "10.00", due_date=DUE)
+        invoice(c, "20.00", due_date=DUE - dt.timedelta(days=8))
+    day = DUE - dt.timedelta(days=7)
+    barrier = threading.Barrier(4)
+    results, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(reminders.send_due_reminders(day))
+        except Exception as exc:  # pragma: no cover - shown by the assert below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    mail.outbox = []
+    with at(day):
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+    assert sum(r["sent"] for r in results) == 16  # 8 pre-due + 8 overdue
+    assert len(mail.outbox) == 16
+    assert ReminderLog.objects.filter(sent_at__isnull=False).count() == 16
+    assert SentMail.objects.count() == 16
+    sent_to = [(m.to[0], m.subject[:4]) for m in mail.outbox]
+    assert len(set(sent_to)) == 16
