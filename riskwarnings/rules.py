@@ -1,0 +1,379 @@
+"""The daily automatic warning rules (HANDBOOK §10, thresholds in the policy §2).
+
+Set-based: one aggregate gives each customer's worst open overdue days, one query the credit lines
+that are locked, revoked or suspended; the levels are then written in a few bulk statements. Rules
+only ever raise (or propose raising) a level; lowering and lifting is a person's decision.
+
+Our choice for the "other facts": a locked or revoked credit line, and a line suspended after a
+failed annual review (HANDBOOK §6, §12), each put the customer at level 4 (alert): default or
+improper conduct that suspends credit trade but does not yet threaten collection.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from creditdesk.models import AuditEvent, Notification
+from creditdesk.notifications import notify, users_with_role
+from creditdesk.policy import policy_on
+from creditdesk.roles import Role
+from customers.models import Customer
+
+from .models import (
+    EvidenceItem,
+    EvidenceReview,
+    Level,
+    LevelChange,
+    LevelProposal,
+    RiskWarning,
+    suspends_trade,
+)
+from .services import EVIDENCE_REVIEW_DAYS, evidence_checklist_titles
+
+CREDIT_STATUS_LEVEL: dict[str, int] = {
+    "locked": Level.ALERT,
+    "revoked": Level.ALERT,
+    "suspended": Level.ALERT,
+}
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class Target:
+    level: int
+    rule: str
+    facts: dict
+
+    @property
+    def reason(self) -> str:
+        if self.rule.startswith("overdue_"):
+            return _("Automatic rule: overdue more than %(days)s days (worst: %(worst)s days).") % {
+                "days": self.facts["threshold_days"],
+                "worst": self.facts["max_days_overdue"],
+            }
+        return _("Automatic rule: credit line %(status)s.") % {
+            "status": self.facts["credit_status"]
+        }
+
+    @property
+    def summary(self) -> str:
+        """The same text for every customer the rule hits, so one UPDATE writes them all."""
+        if self.rule.startswith("overdue_"):
+            return _("Automatic rule: overdue more than %(days)s days.") % {
+                "days": self.facts["threshold_days"]
+            }
+        return self.reason
+
+
+def overdue_level(days: int, policy) -> int | None:
+    """HANDBOOK §10 "more than": 31 days → 4, 61 → 3, 91 → 2 with the default 30/60/90."""
+    if days > policy.warning_level2_overdue_days:
+        return Level.SERIOUS
+    if days > policy.warning_level3_overdue_days:
+        return Level.DANGER
+    if days > policy.warning_level4_overdue_days:
+        return Level.ALERT
+    return None
+
+
+def rule_targets(
+    *, policy, overdue_days: dict[int, int], credit_statuses: dict[int, str]
+) -> dict[int, Target]:
+    thresholds = {
+        Level.SERIOUS: policy.warning_level2_overdue_days,
+        Level.DANGER: policy.warning_level3_overdue_days,
+        Level.ALERT: policy.warning_level4_overdue_days,
+    }
+    targets: dict[int, Target] = {}
+    for customer_id, days in overdue_days.items():
+        level = overdue_level(days or 0, policy)
+        if level is not None:
+            targets[customer_id] = Target(
+                level,
+                f"overdue_{level}",
+                {"max_days_overdue": days, "threshold_days": thresholds[level]},
+            )
+    for customer_id, status in credit_statuses.items():
+        level = CREDIT_STATUS_LEVEL.get(status)
+        if level is None:
+            continue
+        current = targets.get(customer_id)
+        if current is None or level < current.level:
+            targets[customer_id] = Target(level, f"credit_{status}", {"credit_status": status})
+    return targets
+
+
+def _default_overdue(on: dt.date) -> dict[int, int]:
+    from receivables.selectors import max_days_overdue_by_customer
+
+    return max_days_overdue_by_customer(on)
+
+
+def _default_credit_statuses() -> dict[int, str]:
+    from credit.models import CreditLine
+
+    return dict(
+        CreditLine.objects.filter(status__in=list(CREDIT_STATUS_LEVEL)).values_list(
+            "customer_id", "status"
+        )
+    )
+
+
+def _event(kind, customer_id, subject_type, subject_id, old, new, facts, comment, now):
+    return AuditEvent(
+        at=now,
+        kind=kind,
+        actor=None,
+        customer_id=customer_id,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        old=old,
+        new=new,
+        facts=facts,
+        comment=comment,
+    )
+
+
+@transaction.atomic
+def run_warning_rules(
+    *,
+    on: dt.date | None = None,
+    overdue_days: Callable[[dt.date], dict[int, int]] | None = None,
+    credit_statuses: Callable[[], dict[int, str]] | None = None,
+) -> dict:
+    """Raise (or propose) levels from the rules. A second run the same day changes nothing."""
+    on = on or timezone.localdate()
+    policy = policy_on(on)
+    targets = rule_targets(
+        policy=policy,
+        overdue_days=(overdue_days or _default_overdue)(on),
+        credit_statuses=(credit_statuses or _default_credit_statuses)(),
+    )
+    if not targets:
+        return {"raised": 0, "proposed": 0}
+    # Every targeted customer gets a (possibly empty) warning row, then all are locked together.
+    existing = set(
+        RiskWarning.objects.filter(customer_id__in=list(targets)).values_list(
+            "customer_id", flat=True
+        )
+    )
+    RiskWarning.objects.bulk_create(
+        [RiskWarning(customer_id=c, level=None) for c in targets if c not in existing],
+        batch_size=BATCH,
+        ignore_conflicts=True,
+    )
+    current = {
+        customer_id: (pk, level)
+        for pk, customer_id, level in RiskWarning.objects.select_for_update()
+        .filter(customer_id__in=list(targets))
+        .order_by("pk")
+        .values_list("pk", "customer_id", "level")
+    }
+    due = {c: t for c, t in targets.items() if current[c][1] is None or t.level < current[c][1]}
+    if not due:
+        return {"raised": 0, "proposed": 0}
+    if policy.warning_rules_raise_automatically:
+        return {"raised": _raise(due, current, on, policy), "proposed": 0}
+    return {"raised": 0, "proposed": _propose(due, current, policy)}
+
+
+def _raise(due: dict[int, Target], current: dict, on: dt.date, policy) -> int:
+    now = timezone.now()
+    groups: dict[tuple[int, str], list[int]] = {}
+    for customer_id, target in due.items():
+        groups.setdefault((target.level, target.summary), []).append(customer_id)
+    for (level, summary), customer_ids in groups.items():
+        for start in range(0, len(customer_ids), BATCH):
+            # Conditional: a row someone raised meanwhile to this level or higher is left alone.
+            RiskWarning.objects.filter(customer_id__in=customer_ids[start : start + BATCH]).filter(
+                Q(level__isnull=True) | Q(level__gt=level)
+            ).update(level=level, reason=summary, changed_at=now, changed_by=None)
+    opened = [c for c in due if current[c][1] is None]
+    for start in range(0, len(opened), BATCH):
+        RiskWarning.objects.filter(customer_id__in=opened[start : start + BATCH]).update(
+            opened_at=now
+        )
+    changes, events = [], []
+    for customer_id, target in due.items():
+        pk, old = current[customer_id]
+        facts = {
+            "rule": target.rule,
+            "policy": policy.version,
+            "on": on.isoformat(),
+            **target.facts,
+        }
+        changes.append(
+            LevelChange(
+                warning_id=pk,
+                customer_id=customer_id,
+                old_level=old,
+                new_level=target.level,
+                source=LevelChange.Source.RULE,
+                reason=target.reason,
+                facts=facts,
+                changed_by=None,
+                at=now,
+            )
+        )
+        events.append(
+            _event(
+                "warning.level_changed",
+                customer_id,
+                "riskwarnings.riskwarning",
+                pk,
+                {"level": old},
+                {"level": target.level},
+                {"source": "rule", **facts},
+                target.reason,
+                now,
+            )
+        )
+    LevelChange.objects.bulk_create(changes, batch_size=BATCH)
+    AuditEvent.objects.bulk_create(events, batch_size=BATCH)
+    entering = [c for c in due if not suspends_trade(current[c][1])]
+    _open_reviews(entering, current, now)
+    _notify_raised(due, entering, now)
+    return len(due)
+
+
+def _open_reviews(customer_ids: list[int], current: dict, now) -> None:
+    """HANDBOOK §10: level 4+ opens legal's evidence review (one open review per customer)."""
+    if not customer_ids:
+        return
+    busy = set(
+        EvidenceReview.objects.filter(customer_id__in=customer_ids, status="open").values_list(
+            "customer_id", flat=True
+        )
+    )
+    due_on = timezone.localdate(now) + dt.timedelta(days=EVIDENCE_REVIEW_DAYS)
+    reviews = EvidenceReview.objects.bulk_create(
+        [
+            EvidenceReview(customer_id=c, warning_id=current[c][0], opened_at=now, due_on=due_on)
+            for c in customer_ids
+            if c not in busy
+        ],
+        batch_size=BATCH,
+    )
+    titles = evidence_checklist_titles()
+    EvidenceItem.objects.bulk_create(
+        [
+            EvidenceItem(review=r, category=cat, title=title)
+            for r in reviews
+            for cat, title in titles
+        ],
+        batch_size=BATCH,
+    )
+    AuditEvent.objects.bulk_create(
+        [
+            _event(
+                "warning.evidence_review_opened",
+                r.customer_id,
+                "riskwarnings.evidencereview",
+                r.pk,
+                None,
+                {"due_on": due_on.isoformat()},
+                {},
+                "",
+                now,
+            )
+            for r in reviews
+        ],
+        batch_size=BATCH,
+    )
+
+
+def _notify_raised(due: dict[int, Target], entering: list[int], now) -> None:
+    """Each salesperson hears of their customers; credit, logistics and legal get one digest."""
+    salespeople = dict(Customer.objects.filter(pk__in=entering).values_list("pk", "salesperson_id"))
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient_id=salespeople[c],
+                customer_id=c,
+                title=_("Warning level %(level)s: credit trade suspended")
+                % {"level": due[c].level},
+                body=due[c].reason,
+                link=reverse("customer-warnings", args=[c]),
+            )
+            for c in entering
+        ],
+        batch_size=BATCH,
+    )
+    counts: dict[int, int] = {}
+    for target in due.values():
+        counts[target.level] = counts.get(target.level, 0) + 1
+    notify(
+        users_with_role(Role.CREDIT_TEAM, Role.CREDIT_MANAGER, Role.LOGISTICS, Role.LEGAL),
+        title=_("Warning rules raised %(n)s customers") % {"n": len(due)},
+        body=", ".join(
+            _("level %(level)s: %(n)s") % {"level": level, "n": n}
+            for level, n in sorted(counts.items())
+        )
+        + "\n"
+        + _("%(n)s of them are newly suspended from credit trade.") % {"n": len(entering)},
+        link=reverse("warning-board"),
+    )
+
+
+def _propose(due: dict[int, Target], current: dict, policy) -> int:
+    """Proposal mode: one pending proposal per customer, replaced only by a higher one."""
+    pending = dict(
+        LevelProposal.objects.select_for_update()
+        .filter(customer_id__in=list(due), status=LevelProposal.Status.PENDING)
+        .values_list("customer_id", "proposed_level")
+    )
+    fresh = {c: t for c, t in due.items() if c not in pending or t.level < pending[c]}
+    if not fresh:
+        return 0
+    now = timezone.now()
+    superseded = [c for c in fresh if c in pending]
+    LevelProposal.objects.filter(
+        customer_id__in=superseded, status=LevelProposal.Status.PENDING
+    ).update(status=LevelProposal.Status.SUPERSEDED, decided_at=now)
+    proposals = LevelProposal.objects.bulk_create(
+        [
+            LevelProposal(
+                customer_id=c,
+                proposed_level=t.level,
+                current_level=current[c][1],
+                rules={
+                    "rule": t.rule,
+                    "reason": t.reason,
+                    "policy": policy.version,
+                    **t.facts,
+                },
+                created_at=now,
+            )
+            for c, t in fresh.items()
+        ],
+        batch_size=BATCH,
+    )
+    AuditEvent.objects.bulk_create(
+        [
+            _event(
+                "warning.proposed",
+                p.customer_id,
+                "riskwarnings.levelproposal",
+                p.pk,
+                {"level": p.current_level},
+                {"level": p.proposed_level},
+                p.rules,
+                p.rules["reason"],
+                now,
+            )
+            for p in proposals
+        ],
+        batch_size=BATCH,
+    )
+    notify(
+        users_with_role(Role.CREDIT_TEAM, Role.CREDIT_MANAGER),
+        title=_("%(n)s warning levels proposed for confirmation") % {"n": len(proposals)},
+        link=reverse("proposal-list"),
+    )
+    return len(proposals)
