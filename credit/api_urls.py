@@ -1,1 +1,58 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("credit/applications/", api.ApplicationListApi.as_view(), name="api-credit-applications"),
+    path(
+        "credit/applications/<int:pk>/",
+        api.ApplicationDetailApi.as_view(),
+        name="api-credit-application",
+    ),
+    path(
+        "credit/applications/<int:pk>/notice.pdf",
+        api.ApplicationNoticeApi.as_view(),
+        name="api-credit-application-notice",
+    ),
+    path("credit/evaluations/", api.EvaluationListApi.as_view(), name="api-credit-evaluations"),
+    path(
+        "credit/evaluations/<int:pk>/",
+        api.EvaluationDetailApi.as_view(),
+        name="api-credit-evaluation",
+    ),
+    path(
+        "credit/evaluations/<int:pk>/complete/",
+        api.EvaluationCompleteApi.as_view(),
+        name="api-credit-evaluation-complete",
+    ),
+    path(
+        "credit/evaluations/<int:pk>/report.pdf",
+        api.EvaluationReportApi.as_view(),
+        name="api-credit-evaluation-report",
+    ),
+    path("credit/lines/", api.LineListApi.as_view(), name="api-credit-lines"),
+    path("credit/lines/<int:customer_pk>/", api.LineDetailApi.as_view(), name="api-credit-line"),
+    path("credit/adjustments/", api.AdjustmentListApi.as_view(), name="api-credit-adjustments"),
+    path(
+        "credit/adjustments/<int:pk>/step/",
+        api.AdjustmentStepApi.as_view(),
+        name="api-credit-adjustment-step",
+    ),
+]
+for _name, _view in [
+    ("submit", api.ApplicationSubmitApi),
+    ("director-approve", api.ApplicationDirectorApproveApi),
+    ("director-reject", api.ApplicationDirectorRejectApi),
+    ("formal-review", api.ApplicationFormalReviewApi),
+    ("resubmit", api.ApplicationResubmitApi),
+    ("decide", api.ApplicationDecideApi),
+    ("approve", api.ApplicationApproveApi),
+    ("send-back", api.ApplicationSendBackApi),
+]:
+    urlpatterns.append(
+        path(
+            f"credit/applications/<int:pk>/{_name}/",
+            _view.as_view(),
+            name=f"api-credit-application-{_name}",
+        )
+    )

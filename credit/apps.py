@@ -5,3 +5,76 @@ from django.utils.translation import gettext_lazy as _
 class CreditConfig(AppConfig):
     name = "credit"
     verbose_name = _("Credit")
+
+    def ready(self) -> None:
+        from creditdesk.audit import register_event_labels
+        from creditdesk.registry import (
+            DossierTab,
+            NavItem,
+            register_demo_seeder,
+            register_dossier_badge,
+            register_dossier_tab,
+            register_nav,
+            register_work_queue,
+        )
+        from creditdesk.roles import Role, extend_everyone_views, extend_role_permissions
+
+        from . import permissions  # noqa: F401  (declares the credit rules)
+        from .demo import seed_credit
+        from .queues import dossier_badge, work_queues
+
+        credit_models = ["evaluation", "creditapplication", "security", "adjustment", "creditline"]
+        extend_everyone_views(
+            "credit", ["creditline", "creditlinechange", "creditapplication", "adjustment"]
+        )
+        extend_role_permissions(
+            {
+                Role.CREDIT_TEAM: {"credit": {"view": ["evaluation", "security", "contractcheck"]}},
+                Role.CREDIT_MANAGER: {"credit": {"view": [*credit_models, "contractcheck"]}},
+                Role.FINANCE_DIRECTOR: {"credit": {"view": ["evaluation", "security"]}},
+            }
+        )
+        register_nav(NavItem(_("Credit"), "credit-applications", "credit.list", order=30))
+        register_nav(NavItem(_("Credit lines"), "credit-lines", "credit.list", order=31))
+        register_dossier_tab(DossierTab("credit", _("Credit"), "credit-line", "credit.view", 40))
+        register_dossier_badge(dossier_badge)
+        register_work_queue(work_queues)
+        register_demo_seeder(20, seed_credit)
+        register_event_labels(
+            {
+                "credit.evaluation.opened": _("Evaluation opened"),
+                "credit.evaluation.scored": _("Evaluation scored"),
+                "credit.evaluation.completed": _("Evaluation completed"),
+                "credit.application.created": _("Credit application created"),
+                "credit.application.submitted": _("Credit application submitted"),
+                "credit.application.director_approved": _("Approved by the sales director"),
+                "credit.application.director_rejected": _("Rejected by the sales director"),
+                "credit.application.formal_pass": _("Formal review passed"),
+                "credit.application.formal_return": _("Returned for documents"),
+                "credit.application.formal_fail": _("Formal review failed"),
+                "credit.application.resubmitted": _("Resubmitted with documents"),
+                "credit.application.decided": _("Credit decision"),
+                "credit.application.approved": _("Decision approved"),
+                "credit.application.sent_back": _("Sent back to the credit team"),
+                "credit.security.recorded": _("Security recorded"),
+                "credit.security.verified": _("Security verified"),
+                "credit.adjustment.requested": _("Credit change requested"),
+                "credit.adjustment.director_approved": _("Change approved by the sales director"),
+                "credit.adjustment.director_rejected": _("Change rejected by the sales director"),
+                "credit.adjustment.proposed": _("Change proposed by the credit team"),
+                "credit.adjustment.gm_requested": _("Unlock requested of the general manager"),
+                "credit.adjustment.approved": _("Credit change approved"),
+                "credit.adjustment.rejected": _("Credit change rejected"),
+                "credit.contract.checked": _("Contract terms checked"),
+                "credit.line.grant": _("Credit granted"),
+                "credit.line.refuse": _("Credit refused"),
+                "credit.line.increase": _("Limit increased"),
+                "credit.line.decrease": _("Limit decreased"),
+                "credit.line.lock": _("Credit locked"),
+                "credit.line.unlock": _("Credit unlocked"),
+                "credit.line.revoke": _("Credit revoked"),
+                "credit.line.suspend": _("Credit suspended"),
+                "credit.line.activate": _("Credit activated"),
+                "credit.line.review": _("Annual review passed"),
+            }
+        )

@@ -1,1 +1,58 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("credit/applications/", views.application_list, name="credit-applications"),
+    path("credit/applications/<int:pk>/", views.application_detail, name="credit-application"),
+    path(
+        "credit/applications/<int:pk>/notice.pdf",
+        views.application_notice_pdf,
+        name="credit-application-notice",
+    ),
+    path(
+        "credit/applications/<int:pk>/<slug:action>/",
+        views.application_action,
+        name="credit-application-action",
+    ),
+    path(
+        "credit/customers/<int:customer_pk>/apply/",
+        views.application_new,
+        name="credit-application-new",
+    ),
+    path("credit/customers/<int:customer_pk>/", views.line_detail, name="credit-line"),
+    path(
+        "credit/customers/<int:customer_pk>/adjust/",
+        views.adjustment_new,
+        name="credit-adjustment-new",
+    ),
+    path(
+        "credit/customers/<int:customer_pk>/security/",
+        views.security_new,
+        name="credit-security-new",
+    ),
+    path(
+        "credit/customers/<int:customer_pk>/contract/",
+        views.contract_new,
+        name="credit-contract-new",
+    ),
+    path("credit/lines/", views.line_list, name="credit-lines"),
+    path("credit/evaluations/<int:pk>/", views.evaluation_detail, name="credit-evaluation"),
+    path(
+        "credit/evaluations/<int:pk>/complete/",
+        views.evaluation_complete,
+        name="credit-evaluation-complete",
+    ),
+    path(
+        "credit/evaluations/<int:pk>/report.pdf", views.evaluation_pdf, name="credit-evaluation-pdf"
+    ),
+    path("credit/adjustments/<int:pk>/", views.adjustment_detail, name="credit-adjustment"),
+    path(
+        "credit/adjustments/<int:pk>/<slug:action>/",
+        views.adjustment_action,
+        name="credit-adjustment-action",
+    ),
+    path(
+        "credit/securities/<int:pk>/verify/", views.security_verify, name="credit-security-verify"
+    ),
+]

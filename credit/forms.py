@@ -1,0 +1,121 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from creditdesk.models import SCORECARD_ASPECTS
+
+from .models import Adjustment, ContractCheck, CreditApplication, Security
+
+
+class ApplicationForm(forms.Form):
+    requested_limit = forms.DecimalField(
+        label=_("Requested limit (CNY)"), max_digits=18, decimal_places=2, min_value=0.01
+    )
+    requested_term_days = forms.IntegerField(
+        label=_("Requested term (days)"), min_value=1, max_value=365
+    )
+    expected_monthly_sales = forms.DecimalField(
+        label=_("Expected monthly sales (CNY)"), max_digits=18, decimal_places=2, min_value=0
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), choices=CreditApplication.Decision.choices)
+    limit = forms.DecimalField(
+        label=_("Limit (CNY)"), max_digits=18, decimal_places=2, required=False
+    )
+    term_days = forms.IntegerField(label=_("Term (days)"), required=False, min_value=1)
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ScoreForm(forms.Form):
+    verification_notes = forms.CharField(
+        label=_("Verification notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    professional_report = forms.CharField(
+        label=_("Professional report"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    premises_match_registration = forms.BooleanField(
+        label=_("Fixed premises matching the registered address"), required=False
+    )
+    passed_registry_inspection = forms.BooleanField(
+        label=_("Passed this year's registry inspection"), required=False
+    )
+    penalty_in_three_years = forms.BooleanField(
+        label=_("Penalty or bad credit record in 3 years"), required=False
+    )
+    major_project = forms.BooleanField(label=_("Major project"), required=False)
+    assets_moving = forms.BooleanField(label=_("Signs of moving assets"), required=False)
+    major_dispute = forms.BooleanField(label=_("Major dispute"), required=False)
+    recommendation = forms.CharField(
+        label=_("Recommendation"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for key, label in SCORECARD_ASPECTS:
+            self.fields[f"rating_{key}"] = forms.DecimalField(
+                label=label, required=False, min_value=0, max_value=100, decimal_places=2
+            )
+            self.fields[f"note_{key}"] = forms.CharField(label=_("why"), required=False)
+
+    def inputs(self) -> dict:
+        return {
+            key: {
+                "rating": self.cleaned_data.get(f"rating_{key}"),
+                "note": self.cleaned_data.get(f"note_{key}") or "",
+            }
+            for key, _label in SCORECARD_ASPECTS
+        }
+
+    def facts(self) -> dict:
+        return {
+            k: self.cleaned_data[k] for k in self.fields if not k.startswith(("rating_", "note_"))
+        }
+
+
+class SecurityForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Security.Kind.choices)
+    asset = forms.CharField(label=_("Asset"), required=False)
+    value = forms.DecimalField(
+        label=_("Value (CNY)"), required=False, max_digits=18, decimal_places=2
+    )
+    registration_number = forms.CharField(label=_("Registration number"), required=False)
+    registered_on = forms.DateField(label=_("Registered on"), required=False)
+    guarantor = forms.CharField(label=_("Guarantor"), required=False)
+    joint_and_several = forms.BooleanField(label=_("Joint and several liability"), required=False)
+    period_until = forms.DateField(label=_("Guarantee period until"), required=False)
+
+
+class AdjustmentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Change"), choices=Adjustment.Kind.choices)
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=[(str(Adjustment.Kind(k).label), list(v)) for k, v in Adjustment.REASONS.items()],
+    )
+    new_limit = forms.DecimalField(
+        label=_("New limit (CNY)"), required=False, max_digits=18, decimal_places=2
+    )
+    new_term_days = forms.IntegerField(label=_("New term (days)"), required=False, min_value=1)
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ContractCheckForm(forms.Form):
+    contract_number = forms.CharField(label=_("Contract number"), max_length=60)
+    payment_method = forms.ChoiceField(
+        label=_("Payment method"), choices=ContractCheck.PaymentMethod.choices
+    )
+    term_days = forms.IntegerField(label=_("Payment term (days)"), min_value=0, initial=0)
+    amount = forms.DecimalField(
+        label=_("Amount (CNY)"), required=False, max_digits=18, decimal_places=2
+    )

@@ -1,0 +1,133 @@
+"""Credit's "my work" queues and the dossier badge."""
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from creditdesk.authority import has_role, is_credit, may
+from creditdesk.registry import QueueItem, QueueSection
+from creditdesk.roles import Role
+
+from .models import Adjustment, CreditApplication, CreditLine, Evaluation
+from .selectors import applications_to_approve, credit_line_of, visible_adjustments
+
+_TONES = {
+    CreditLine.Status.ACTIVE: "ok",
+    CreditLine.Status.LOCKED: "danger",
+    CreditLine.Status.REVOKED: "danger",
+    CreditLine.Status.SUSPENDED: "warn",
+    CreditLine.Status.CASH_ONLY: "warn",
+}
+
+
+def _due_of(application: CreditApplication):
+    S = CreditApplication.Status
+    if application.status == S.FORMAL_REVIEW:
+        return application.formal_review_due_on
+    if application.status == S.SUBSTANTIVE_REVIEW:
+        return application.substantive_review_due_on
+    return None
+
+
+def work_queues(user) -> list[QueueSection]:
+    sections: list[QueueSection] = []
+    today = timezone.localdate()
+    if has_role(user, Role.SALES_DIRECTOR, Role.CREDIT_TEAM, Role.CREDIT_MANAGER) or has_role(
+        user, Role.FINANCE_DIRECTOR
+    ):
+        apps = list(applications_to_approve(user)[:30])
+        items = []
+        for a in apps:
+            due = _due_of(a)
+            detail = a.get_status_display()
+            if a.status == CreditApplication.Status.AWAITING_APPROVAL:
+                detail = f"{detail} · {a.get_required_authority_display()}"
+            items.append(
+                QueueItem(
+                    label=f"{a.customer.name}: {a.requested_limit} CNY / {a.requested_term_days}d",
+                    url=reverse("credit-application", args=[a.pk]),
+                    due=due,
+                    overdue=bool(due and due < today),
+                    detail=detail,
+                )
+            )
+        sections.append(
+            QueueSection(
+                title=_("Credit applications waiting for you"),
+                items=items,
+                url=reverse("credit-applications"),
+            )
+        )
+    if is_credit(user):
+        reviews = (
+            Evaluation.objects.filter(status=Evaluation.Status.OPEN)
+            .select_related("customer")
+            .order_by("due_on", "opened_at")
+        )
+        sections.append(
+            QueueSection(
+                title=_("Evaluations and annual reviews due"),
+                items=[
+                    QueueItem(
+                        label=f"{e.customer.name}: {e.get_trigger_display()}",
+                        url=reverse("credit-evaluation", args=[e.pk]),
+                        due=e.due_on,
+                        overdue=bool(e.due_on and e.due_on < today),
+                    )
+                    for e in reviews[:20]
+                ],
+                total=reviews.count(),
+            )
+        )
+    if may(user, "credit.adjustment.approve") or may(user, "credit.adjustment.propose"):
+        adjustments = [
+            a
+            for a in visible_adjustments(user).filter(status__in=Adjustment.OPEN_STATUSES)
+            if (a.status == Adjustment.Status.CREDIT_REVIEW and is_credit(user))
+            or (
+                a.status in (Adjustment.Status.AWAITING_APPROVAL, Adjustment.Status.AWAITING_GM)
+                and may(user, "credit.adjustment.approve", a)
+            )
+            or (a.status == Adjustment.Status.SUBMITTED and has_role(user, Role.SALES_DIRECTOR))
+        ]
+        sections.append(
+            QueueSection(
+                title=_("Credit changes waiting for you"),
+                items=[
+                    QueueItem(
+                        label=f"{a.customer.name}: {a.get_kind_display()}",
+                        url=reverse("credit-adjustment", args=[a.pk]),
+                        detail=a.get_status_display(),
+                    )
+                    for a in adjustments[:20]
+                ],
+            )
+        )
+    elif has_role(user, Role.SALES_DIRECTOR):
+        pending = visible_adjustments(user).filter(status=Adjustment.Status.SUBMITTED)
+        sections.append(
+            QueueSection(
+                title=_("Credit changes waiting for you"),
+                items=[
+                    QueueItem(
+                        label=f"{a.customer.name}: {a.get_kind_display()}",
+                        url=reverse("credit-adjustment", args=[a.pk]),
+                    )
+                    for a in pending[:20]
+                ],
+            )
+        )
+    return sections
+
+
+def dossier_badge(user, customer) -> list[dict]:
+    if not may(user, "credit.view", customer):
+        return []
+    line = credit_line_of(customer.pk)
+    url = reverse("credit-line", args=[customer.pk])
+    if line is None:
+        return [{"label": str(CreditLine.Status.CASH_ONLY.label), "tone": "warn", "url": url}]
+    label = line.get_status_display()
+    if line.rating:
+        label = f"{line.rating} · {label}"
+    return [{"label": label, "tone": _TONES.get(line.status, "warn"), "url": url}]

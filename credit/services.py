@@ -1,0 +1,1345 @@
+"""Every write of the credit app: evaluations, applications, security, adjustments, the annual review."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from creditdesk.audit import record_event
+from creditdesk.authority import ensure_four_eyes, require
+from creditdesk.errors import InvalidTransition, ValidationFailed
+from creditdesk.models import SCORECARD_ASPECTS, CreditPolicy
+from creditdesk.notifications import notify, users_with_role
+from creditdesk.policy import policy_on
+from creditdesk.roles import Role
+from customers.models import Customer, InfoForm
+
+from . import scoring
+from .models import (
+    Adjustment,
+    ContractCheck,
+    CreditApplication,
+    CreditLine,
+    CreditLineChange,
+    Evaluation,
+    Security,
+)
+from .workdays import add_working_days
+
+AppStatus = CreditApplication.Status
+LineStatus = CreditLine.Status
+
+
+def _move(obj, status: str) -> str:
+    """Change a workflow object's status through its allowed-transitions map."""
+    if status not in obj.TRANSITIONS.get(obj.status, set()):
+        raise InvalidTransition(
+            _("This step is not possible while the request is “%(status)s”.")
+            % {"status": obj.get_status_display()}
+        )
+    old, obj.status = obj.status, status
+    return old
+
+
+def _line_snapshot(line: CreditLine | None) -> dict | None:
+    if line is None:
+        return None
+    return {
+        "status": line.status,
+        "limit": line.limit,
+        "term_days": line.term_days,
+        "rating": line.rating,
+        "next_review_on": line.next_review_on,
+    }
+
+
+def _locked_line(customer: Customer) -> CreditLine | None:
+    return CreditLine.objects.select_for_update().filter(customer=customer).first()
+
+
+def _write_line(
+    *,
+    customer: Customer,
+    kind: str,
+    acting_user,
+    reason: str = "",
+    policy: CreditPolicy | None = None,
+    application: CreditApplication | None = None,
+    adjustment: Adjustment | None = None,
+    **values,
+) -> CreditLine:
+    """The one writer of CreditLine: applies `values`, keeps a change row and an audit event."""
+    line = _locked_line(customer)
+    old = _line_snapshot(line)
+    if line is None:
+        line = CreditLine(customer=customer)
+    old_status, old_limit, old_term = (
+        (line.status, line.limit, line.term_days) if old else ("", None, None)
+    )
+    for name, value in values.items():
+        setattr(line, name, value)
+    if policy is not None:
+        line.policy = policy
+    if application is not None:
+        line.application = application
+    line.updated_at = timezone.now()
+    line.save()
+    CreditLineChange.objects.create(
+        line=line,
+        kind=kind,
+        by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        old_status=old_status,
+        new_status=line.status,
+        old_limit=old_limit,
+        new_limit=line.limit,
+        old_term_days=old_term,
+        new_term_days=line.term_days,
+        reason=reason,
+        application=application,
+        adjustment=adjustment,
+        policy=policy or line.policy,
+    )
+    record_event(
+        kind=f"credit.line.{kind}",
+        actor=acting_user,
+        customer=customer,
+        subject=line,
+        old=old,
+        new=_line_snapshot(line),
+        facts={"policy": (policy or line.policy).version if (policy or line.policy) else None},
+        comment=reason,
+    )
+    return line
+
+
+def _tell_sales_and_logistics(customer: Customer, title: str, body: str = "") -> None:
+    """HANDBOOK §6: every change is notified to sales and logistics."""
+    recipients = [customer.salesperson, *users_with_role(Role.LOGISTICS)]
+    notify(
+        recipients,
+        title=title,
+        body=body,
+        link=reverse("credit-line", args=[customer.pk]),
+        customer=customer,
+    )
+
+
+# --- Evaluation (HANDBOOK §4) -------------------------------------------------------------------
+
+
+@transaction.atomic
+def evaluation_open(
+    *,
+    customer: Customer,
+    trigger: str,
+    acting_user,
+    requested_limit: Decimal | None = None,
+    expected_monthly_sales: Decimal | None = None,
+    due_on: dt.date | None = None,
+) -> Evaluation:
+    """HANDBOOK §4.1: opened by a trigger, with the documentary checklist of §3 at that moment."""
+    from customers.selectors import document_checklist
+
+    if acting_user is not None:
+        require(acting_user, "credit.evaluation.edit", customer)
+    if trigger not in Evaluation.Trigger.values:
+        raise ValidationFailed(field_errors={"trigger": [_("Unknown trigger.")]})
+    if expected_monthly_sales is None:
+        latest_form = (
+            InfoForm.objects.filter(customer=customer, expected_monthly_sales__isnull=False)
+            .order_by("-year", "-quarter")
+            .first()
+        )
+        expected_monthly_sales = latest_form.expected_monthly_sales if latest_form else None
+    checklist = [
+        {
+            "kind": row["kind"].value,
+            "label": str(row["kind"].label),
+            "status": row["status"],
+            "expires_on": row["document"].expires_on.isoformat()
+            if row["document"] is not None and row["document"].expires_on
+            else None,
+        }
+        for row in document_checklist(customer)
+    ]
+    evaluation = Evaluation.objects.create(
+        customer=customer,
+        trigger=trigger,
+        policy=policy_on(),
+        opened_by=acting_user,
+        requested_limit=requested_limit,
+        expected_monthly_sales=expected_monthly_sales,
+        due_on=due_on,
+        document_checklist=checklist,
+    )
+    record_event(
+        kind="credit.evaluation.opened",
+        actor=acting_user,
+        customer=customer,
+        subject=evaluation,
+        new={"trigger": trigger, "due_on": due_on},
+        facts={"policy": evaluation.policy.version},
+    )
+    return evaluation
+
+
+EVALUATION_FACT_FIELDS = (
+    "verification_notes",
+    "professional_report",
+    "premises_match_registration",
+    "passed_registry_inspection",
+    "penalty_in_three_years",
+    "major_project",
+    "assets_moving",
+    "major_dispute",
+    "information_dated_on",
+    "expected_monthly_sales",
+    "requested_limit",
+    "recommendation",
+)
+
+
+@transaction.atomic
+def evaluation_score(*, evaluation: Evaluation, inputs: dict, acting_user, **facts) -> Evaluation:
+    """HANDBOOK §4.5: score the ten aspects with the weights and bands of the evaluation's policy."""
+    from riskwarnings.selectors import warning_level_of
+
+    require(acting_user, "credit.evaluation.edit", evaluation)
+    evaluation = (
+        Evaluation.objects.select_for_update()
+        .select_related("customer", "policy")
+        .get(pk=evaluation.pk)
+    )
+    if evaluation.status != Evaluation.Status.OPEN:
+        raise InvalidTransition(_("A completed evaluation cannot be scored again."))
+    keys = {key for key, _label in SCORECARD_ASPECTS}
+    unknown = set(inputs) - keys
+    if unknown:
+        raise ValidationFailed(field_errors={k: [_("Unknown scorecard aspect.")] for k in unknown})
+    errors = {}
+    for key, value in inputs.items():
+        rating = (value or {}).get("rating")
+        if rating in (None, ""):
+            continue
+        try:
+            number = Decimal(str(rating))
+        except ArithmeticError:
+            number = Decimal("-1")
+        if not Decimal("0") <= number <= Decimal("100"):
+            errors[key] = [_("Give a rating from 0 to 100.")]
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+    for name, value in facts.items():
+        if name not in EVALUATION_FACT_FIELDS:
+            raise ValidationFailed(field_errors={name: [_("Unknown field.")]})
+        setattr(evaluation, name, value)
+    today = timezone.localdate()
+    policy = evaluation.policy
+    evaluation.inputs = {
+        k: {
+            "rating": str(v.get("rating")) if v.get("rating") not in (None, "") else None,
+            "note": v.get("note", ""),
+        }
+        for k, v in inputs.items()
+    }
+    card = scoring.compute_scorecard(policy, evaluation.customer, evaluation.inputs, today)
+    line = CreditLine.objects.filter(customer=evaluation.customer).first()
+    evaluation.factors = card["factors"]
+    evaluation.total_score = card["total"]
+    evaluation.credit_level = card["level"]
+    evaluation.asset_class = card["asset_class"]
+    evaluation.failed_conditions = scoring.failed_conditions(policy, evaluation, today)
+    evaluation.investigation_reasons = scoring.investigation_reasons(
+        policy, evaluation, line, warning_level_of(evaluation.customer_id), today
+    )
+    limit, term, notes = scoring.suggestion(
+        policy, card["asset_class"], card["level"], evaluation.expected_monthly_sales, line
+    )
+    evaluation.suggested_limit, evaluation.suggested_term_days = limit, term
+    evaluation.suggestion_notes = notes
+    evaluation.scored_at = timezone.now()
+    evaluation.save()
+    record_event(
+        kind="credit.evaluation.scored",
+        actor=acting_user,
+        customer=evaluation.customer,
+        subject=evaluation,
+        new={"score": card["total"], "rating": card["rating"]},
+        facts={
+            "policy": policy.version,
+            "weights": policy.scorecard_weights,
+            "suggested_limit": limit,
+            "suggested_term_days": term,
+        },
+    )
+    return evaluation
+
+
+@transaction.atomic
+def evaluation_complete(
+    *, evaluation: Evaluation, result: str, acting_user, comment: str = ""
+) -> Evaluation:
+    """Close an evaluation. An annual review that passes sets the next review a year on;
+    one that fails or is refused suspends the line (HANDBOOK §12)."""
+    require(acting_user, "credit.evaluation.edit", evaluation)
+    evaluation = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
+    if result not in Evaluation.Result.values:
+        raise ValidationFailed(field_errors={"result": [_("Unknown result.")]})
+    if result == Evaluation.Result.PASSED and evaluation.total_score is None:
+        raise ValidationFailed(_("Score the evaluation before passing it."))
+    _move(evaluation, Evaluation.Status.COMPLETED)
+    evaluation.result = result
+    evaluation.completed_at = timezone.now()
+    evaluation.completed_by = acting_user
+    evaluation.save()
+    record_event(
+        kind="credit.evaluation.completed",
+        actor=acting_user,
+        customer=evaluation.customer,
+        subject=evaluation,
+        old={"status": "open"},
+        new={"status": "completed", "result": result, "rating": evaluation.rating},
+        comment=comment,
+    )
+    if evaluation.trigger == Evaluation.Trigger.ANNUAL_REVIEW:
+        line = _locked_line(evaluation.customer)
+        if line is not None:
+            if result == Evaluation.Result.PASSED:
+                base = evaluation.due_on or timezone.localdate()
+                _write_line(
+                    customer=evaluation.customer,
+                    kind=CreditLineChange.Kind.REVIEW,
+                    acting_user=acting_user,
+                    reason=comment,
+                    next_review_on=scoring.add_months(base, 12),
+                    credit_level=evaluation.credit_level,
+                    asset_class=evaluation.asset_class,
+                )
+            elif line.status != LineStatus.SUSPENDED:
+                _suspend(line, acting_user=acting_user, reason=str(evaluation.get_result_display()))
+    return evaluation
+
+
+# --- Applications (HANDBOOK §5) -----------------------------------------------------------------
+
+
+@transaction.atomic
+def application_create(
+    *,
+    customer: Customer,
+    requested_limit: Decimal,
+    requested_term_days: int,
+    reason: str,
+    expected_monthly_sales: Decimal,
+    documents=(),
+    acting_user,
+) -> CreditApplication:
+    require(acting_user, "credit.application.create", customer)
+    errors = {}
+    if requested_limit is None or requested_limit <= 0:
+        errors["requested_limit"] = [_("Give a positive limit.")]
+    if not requested_term_days or requested_term_days <= 0:
+        errors["requested_term_days"] = [_("Give a term in days.")]
+    if expected_monthly_sales is None or expected_monthly_sales < 0:
+        errors["expected_monthly_sales"] = [_("Give the expected monthly sales.")]
+    if not (reason or "").strip():
+        errors["reason"] = [_("Say why the customer needs credit.")]
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+    line = CreditLine.objects.filter(customer=customer).first()
+    application = CreditApplication.objects.create(
+        customer=customer,
+        kind=CreditApplication.Kind.RENEWAL
+        if line is not None and line.limit > 0
+        else CreditApplication.Kind.FIRST,
+        requested_limit=requested_limit,
+        requested_term_days=requested_term_days,
+        reason=reason,
+        expected_monthly_sales=expected_monthly_sales,
+        created_by=acting_user,
+    )
+    docs = [d for d in documents if d.customer_id == customer.pk]
+    if docs:
+        application.documents.set(docs)
+    record_event(
+        kind="credit.application.created",
+        actor=acting_user,
+        customer=customer,
+        subject=application,
+        new={"limit": requested_limit, "term_days": requested_term_days},
+    )
+    return application
+
+
+def _lock_application(application: CreditApplication) -> CreditApplication:
+    return (
+        CreditApplication.objects.select_for_update()
+        .select_related("customer", "customer__salesperson")
+        .get(pk=application.pk)
+    )
+
+
+@transaction.atomic
+def application_submit(*, application: CreditApplication, acting_user) -> CreditApplication:
+    application = _lock_application(application)
+    require(acting_user, "credit.application.submit", application)
+    old = _move(application, AppStatus.SUBMITTED)
+    application.submitted_by = acting_user
+    application.submitted_at = timezone.now()
+    application.save()
+    record_event(
+        kind="credit.application.submitted",
+        actor=acting_user,
+        customer=application.customer,
+        subject=application,
+        old={"status": old},
+        new={"status": application.status},
+    )
+    transaction.on_commit(
+        lambda: notify(
+            users_with_role(Role.SALES_DIRECTOR),
+            title=_("Credit application to approve: %(c)s") % {"c": application.customer.name},
+            link=reverse("credit-application", args=[application.pk]),
+            customer=application.customer,
+        )
+    )
+    return application
+
+
+def _start_formal_review(application: CreditApplication, policy: CreditPolicy) -> None:
+    # HANDBOOK §5: formal review within the policy's working days (China's official calendar).
+    today = timezone.localdate()
+    application.formal_review_started_at = timezone.now()
+    application.formal_review_due_on = add_working_days(today, policy.formal_review_working_days)
+
+
+@transaction.atomic
+def application_director_decide(
+    *, application: CreditApplication, approve: bool, acting_user, comment: str = ""
+) -> CreditApplication:
+    """HANDBOOK §5: the sales director approves an application before it goes to credit."""
+    application = _lock_application(application)
+    require(acting_user, "credit.application.director", application)
+    ensure_four_eyes(acting_user, submitted_by=application.submitted_by)
+    new = AppStatus.FORMAL_REVIEW if approve else AppStatus.DIRECTOR_REJECTED
+    old = _move(application, new)
+    application.director_by = acting_user
+    application.director_at = timezone.now()
+    policy = policy_on()
+    application.policy = policy
+    if approve:
+        _start_formal_review(application, policy)
+    application.save()
+    record_event(
+        kind="credit.application.director_approved"
+        if approve
+        else "credit.application.director_rejected",
+        actor=acting_user,
+        customer=application.customer,
+        subject=application,
+        old={"status": old},
+        new={"status": new, "formal_review_due_on": application.formal_review_due_on},
+        comment=comment,
+    )
+    if approve:
+        recipients = users_with_role(Role.CREDIT_TEAM)
+        title = _("Credit application for formal review: %(c)s")
+    else:
+        recipients = [application.submitted_by]
+        title = _("Credit application rejected by the sales director: %(c)s")
+    transaction.on_commit(
+        lambda: notify(
+            recipients,
+            title=title % {"c": application.customer.name},
+            body=comment,
+            link=reverse("credit-application", args=[application.pk]),
+            customer=application.customer,
+        )
+    )
+    return application
+
+
+@transaction.atomic
+def application_formal_review(
+    *, application: CreditApplication, outcome: str, acting_user, comment: str = ""
+) -> CreditApplication:
+    """Formal review: `pass` → substantive review with an evaluation; `return` → sales adds
+    documents (the clock restarts on resubmission); `fail` → feedback to sales with reasons."""
+    application = _lock_application(application)
+    require(acting_user, "credit.application.review", application)
+    if outcome not in ("pass", "return", "fail"):
+        raise ValidationFailed(field_errors={"outcome": [_("Choose pass, return or fail.")]})
+    if outcome in ("return", "fail") and not comment.strip():
+        raise ValidationFailed(field_errors={"comment": [_("Tell sales what is wrong.")]})
+    policy = application.policy or policy_on()
+    target = {
+        "pass": AppStatus.SUBSTANTIVE_REVIEW,
+        "return": AppStatus.RETURNED,
+        "fail": AppStatus.FORMAL_FAILED,
+    }[outcome]
+    old = _move(application, target)
+    application.formal_reviewed_by = acting_user
+    today = timezone.localdate()
+    if outcome == "pass":
+        application.substantive_review_due_on = today + dt.timedelta(
+            days=policy.substantive_review_days
+        )
+        line = CreditLine.objects.filter(customer=application.customer).first()
+        trigger = (
+            Evaluation.Trigger.INCREASE
+            if line is not None and line.limit > 0
+            else Evaluation.Trigger.FIRST_APPLICATION
+        )
+        application.evaluation = evaluation_open(
+            customer=application.customer,
+            trigger=trigger,
+            acting_user=acting_user,
+            requested_limit=application.requested_limit,
+            expected_monthly_sales=application.expected_monthly_sales,
+        )
+    else:
+        application.feedback = comment
+        application.feedback_due_on = today + dt.timedelta(days=policy.formal_review_feedback_days)
+    application.save()
+    record_event(
+        kind=f"credit.application.formal_{outcome}",
+        actor=acting_user,
+        customer=application.customer,
+        subject=application,
+        old={"status": old},
+        new={"status": target},
+        comment=comment,
+    )
+    if outcome != "pass":
+        transaction.on_commit(
+            lambda: notify(
+                [application.submitted_by, application.customer.salesperson],
+                title=_("Credit application needs your attention: %(c)s")
+                % {"c": application.customer.name},
+                body=comment,
+                link=reverse("credit-application", args=[application.pk]),
+                customer=application.customer,
+            )
+        )
+    return application
+
+
+@transaction.atomic
+def application_resubmit(
+    *, application: CreditApplication, acting_user, comment: str = "", documents=()
+) -> CreditApplication:
+    """Sales returns the application with the documents asked for; the formal review restarts."""
+    application = _lock_application(application)
+    require(acting_user, "credit.application.submit", application)
+    old = _move(application, AppStatus.FORMAL_REVIEW)
+    _start_formal_review(application, application.policy or policy_on())
+    application.evaluation = None if old == AppStatus.RETURNED else application.evaluation
+    application.save()
+    docs = [d for d in documents if d.customer_id == application.customer_id]
+    if docs:
+        application.documents.add(*docs)
+    record_event(
+        kind="credit.application.resubmitted",
+        actor=acting_user,
+        customer=application.customer,
+        subject=application,
+        old={"status": old},
+        new={
+            "status": application.status,
+            "formal_review_due_on": application.formal_review_due_on,
+        },
+        comment=comment,
+    )
+    return application
+
+
+@transaction.atomic
+def application_decide(
+    *,
+    application: CreditApplication,
+    decision: str,
+    acting_user,
+    limit: Decimal | None = None,
+    term_days: int | None = None,
+    comment: str = "",
+) -> CreditApplication:
+    """HANDBOOK §5: the credit team's decision after the substantive review; then approval by tier."""
+    application = _lock_application(application)
+    require(acting_user, "credit.application.review", application)
+    if decision not in CreditApplication.Decision.values:
+        raise ValidationFailed(field_errors={"decision": [_("Choose a decision.")]})
+    evaluation = application.evaluation
+    if evaluation is None or evaluation.total_score is None:
+        raise ValidationFailed(_("Score the evaluation before deciding."))
+    ensure_four_eyes(acting_user, submitted_by=application.submitted_by)
+    policy = application.policy or policy_on()
+    Decision = CreditApplication.Decision
+    if decision == Decision.REFUSE:
+        limit, term_days = Decimal("0.00"), 0
+    elif decision == Decision.AS_REQUESTED:
+        limit, term_days = application.requested_limit, application.requested_term_days
+    else:
+        errors = {}
+        if limit is None or limit <= 0:
+            errors["limit"] = [_("Give the limit to grant.")]
+        if not term_days or term_days <= 0:
+            errors["term_days"] = [_("Give the term to grant.")]
+        if errors:
+            raise ValidationFailed(field_errors=errors)
+    line = CreditLine.objects.filter(customer=application.customer).first()
+    today = timezone.localdate()
+    reasons = (
+        scoring.security_reasons(policy, application, evaluation, line, today)
+        if decision != Decision.REFUSE
+        else []
+    )
+    if reasons and decision in (Decision.AS_REQUESTED, Decision.ADJUSTED):
+        # HANDBOOK §5: cash only unless a valid guarantee — the grant must be "with security".
+        raise ValidationFailed(
+            _("This grant needs security: %(reasons)s") % {"reasons": "; ".join(reasons)},
+            field_errors={"decision": [str(r) for r in reasons]},
+        )
+    if evaluation.credit_level == 5 and decision != Decision.REFUSE:
+        raise ValidationFailed(
+            field_errors={"decision": [_("Level 5 (bad record) gets no credit.")]}
+        )
+    old = _move(application, AppStatus.AWAITING_APPROVAL)
+    application.decision = decision
+    application.decided_limit = limit
+    application.decided_term_days = term_days
+    application.security_reasons = [str(r) for r in reasons]
+    application.decided_by = acting_user
+    application.decided_at = timezone.now()
+    application.decision_comment = comment
+    application.required_authority = scoring.required_authority(policy, limit, term_days)
+    application.policy = policy
+    application.save()
+    record_event(
+        kind="credit.application.decided",
+        actor=acting_user,
+        customer=application.customer,
+        subject=application,
+        old={"status": old},
+        new={
+            "status": application.status,
+            "decision": decision,
+            "limit": limit,
+            "term_days": term_days,
+            "approval_by": application.required_authority,
+        },
+        facts={
+            "policy": policy.version,
+            "score": evaluation.total_score,
+            "rating": evaluation.rating,
+            "security_reasons": application.security_reasons,
+            "team_limit_authority": policy.team_limit_authority,
+            "team_term_authority_days": policy.team_term_authority_days,
+        },
+        comment=comment,
+    )
+    role = (
+        Role.CREDIT_MANAGER
+        if application.required_authority == "credit_manager"
+        else Role.FINANCE_DIRECTOR
+    )
+    transaction.on_commit(
+        lambda: notify(
+            users_with_role(role),
+            title=_("Credit decision to approve: %(c)s") % {"c": application.customer.name},
+            link=reverse("credit-application", args=[application.pk]),
+            customer=application.customer,
+        )
+    )
+    return application
+
+
+@transaction.atomic
+def application_approve(
+    *, application: CreditApplication, acting_user, comment: str = ""
+) -> CreditApplication:
+    """HANDBOOK §5: approval by authority, then the grant (or the refusal) takes effect.
+
+    The row lock makes two approvers acting at once produce one decision: the second one finds the
+    application already decided and gets InvalidTransition.
+    """
+    application = _lock_application(application)
+    require(acting_user, "credit.application.approve", application)
+    if application.status != AppStatus.AWAITING_APPROVAL:
+        raise InvalidTransition(_("This application is not waiting for approval."))
+    ensure_four_eyes(
+        acting_user,
+        submitted_by=application.submitted_by,
+        approved_by=[application.director_by, application.decided_by],
+    )
+    granted = application.decision != CreditApplication.Decision.REFUSE
+    old = _move(application, AppStatus.GRANTED if granted else AppStatus.REFUSED)
+    application.approved_by = acting_user
+    application.approved_at = timezone.now()
+    application.save()
+    policy = application.policy
+    evaluation = application.evaluation
+    customer = application.customer
+    record_event(
+        kind="credit.application.approved",
+        actor=acting_user,
+        customer=customer,
+        subject=application,
+        old={"status": old},
+        new={"status": application.status},
+        facts={"policy": policy.version, "approval_by": application.required_authority},
+        comment=comment,
+    )
+    today = timezone.localdate()
+    if granted:
+        with_security = application.decision == CreditApplication.Decision.WITH_SECURITY
+        verified = (
+            with_security
+            and application.securities.exists()
+            and not application.securities.filter(verified_at__isnull=True).exists()
+        )
+        # HANDBOOK §5: a grant with security is not active until the security is verified.
+        status = LineStatus.CASH_ONLY if with_security and not verified else LineStatus.ACTIVE
+        _write_line(
+            customer=customer,
+            kind=CreditLineChange.Kind.GRANT,
+            acting_user=acting_user,
+            reason=application.decision_comment,
+            policy=policy,
+            application=application,
+            status=status,
+            limit=application.decided_limit,
+            term_days=application.decided_term_days,
+            credit_level=evaluation.credit_level,
+            asset_class=evaluation.asset_class,
+            next_review_on=scoring.add_months(today, 12),
+            granted_at=timezone.now(),
+            requires_security=with_security,
+        )
+    else:
+        line = CreditLine.objects.filter(customer=customer).first()
+        if line is None or line.status == LineStatus.CASH_ONLY:
+            _write_line(
+                customer=customer,
+                kind=CreditLineChange.Kind.REFUSE,
+                acting_user=acting_user,
+                reason=application.decision_comment,
+                policy=policy,
+                application=application,
+                status=LineStatus.CASH_ONLY,
+                limit=Decimal("0.00"),
+                term_days=0,
+                credit_level=evaluation.credit_level,
+                asset_class=evaluation.asset_class,
+            )
+    transaction.on_commit(lambda: _announce_decision(application.pk))
+    return application
+
+
+def _announce_decision(application_id: int) -> None:
+    """HANDBOOK §5: written notice to the customer; sales and logistics are told in-app and by mail."""
+    from customers.services import mail_customer
+
+    from .pdf import grant_notice_pdf
+
+    application = CreditApplication.objects.select_related("customer", "customer__salesperson").get(
+        pk=application_id
+    )
+    customer = application.customer
+    granted = application.status == AppStatus.GRANTED
+    if granted:
+        title = _("Credit granted to %(c)s: %(limit)s CNY, %(term)s days") % {
+            "c": customer.name,
+            "limit": application.decided_limit,
+            "term": application.decided_term_days,
+        }
+    else:
+        title = _("Credit refused for %(c)s: cash only") % {"c": customer.name}
+    _tell_sales_and_logistics(customer, title)
+    from django.utils import translation
+
+    with translation.override(customer.preferred_language):
+        subject = str(_("Credit grant notice") if granted else _("Notice of credit decision"))
+        text = str(title)
+    pdf = grant_notice_pdf(application)
+    mail_customer(
+        customer=customer,
+        kind="credit_notice",
+        subject=subject,
+        text=text,
+        attachments=[(f"credit-notice-{application.pk}.pdf", pdf, "application/pdf")],
+    )
+
+
+@transaction.atomic
+def application_send_back(
+    *, application: CreditApplication, acting_user, comment: str
+) -> CreditApplication:
+    """The approver disagrees: back to the credit team's substantive review."""
+    application = _lock_application(application)
+    require(acting_user, "credit.application.approve", application)
+    if not comment.strip():
+        raise ValidationFailed(field_errors={"comment": [_("Say why.")]})
+    old = _move(application, AppStatus.SUBSTANTIVE_REVIEW)
+    application.decision = ""
+    application.required_authority = ""
+    application.save()
+    record_event(
+        kind="credit.application.sent_back",
+        actor=acting_user,
+        customer=application.customer,
+        subject=application,
+        old={"status": old},
+        new={"status": application.status},
+        comment=comment,
+    )
+    return application
+
+
+# --- Security (HANDBOOK §5) ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def security_record(
+    *,
+    customer: Customer,
+    kind: str,
+    acting_user,
+    application: CreditApplication | None = None,
+    asset: str = "",
+    value: Decimal | None = None,
+    registration_number: str = "",
+    registered_on: dt.date | None = None,
+    guarantor: str = "",
+    joint_and_several: bool = False,
+    period_until: dt.date | None = None,
+) -> Security:
+    require(acting_user, "credit.security.edit", customer)
+    errors = {}
+    if kind in (Security.Kind.MORTGAGE, Security.Kind.PLEDGE):
+        # A mortgage/pledge must be registered: record the registration.
+        if not asset.strip():
+            errors["asset"] = [_("Describe the asset.")]
+        if not registration_number.strip():
+            errors["registration_number"] = [_("A mortgage or pledge must be registered.")]
+        if registered_on is None:
+            errors["registered_on"] = [_("Give the registration date.")]
+    elif kind == Security.Kind.GUARANTEE:
+        if not guarantor.strip():
+            errors["guarantor"] = [_("Name the guarantor.")]
+        if not joint_and_several:
+            errors["joint_and_several"] = [
+                _("The guarantee must be a written joint and several guarantee.")
+            ]
+        if period_until is None:
+            errors["period_until"] = [_("The guarantee period equals the debt's period.")]
+    else:
+        errors["kind"] = [_("Choose mortgage, pledge or guarantee.")]
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+    if application is not None and application.customer_id != customer.pk:
+        raise ValidationFailed(field_errors={"application": [_("Another customer's application.")]})
+    security = Security.objects.create(
+        customer=customer,
+        application=application,
+        kind=kind,
+        asset=asset,
+        value=value,
+        registration_number=registration_number,
+        registered_on=registered_on,
+        guarantor=guarantor,
+        joint_and_several=joint_and_several,
+        period_until=period_until,
+        recorded_by=acting_user,
+    )
+    record_event(
+        kind="credit.security.recorded",
+        actor=acting_user,
+        customer=customer,
+        subject=security,
+        new={"kind": kind, "registration_number": registration_number, "guarantor": guarantor},
+    )
+    return security
+
+
+@transaction.atomic
+def security_verify(*, security: Security, acting_user) -> Security:
+    """The credit team verifies a security; the last one verified activates a pending grant."""
+    security = Security.objects.select_for_update().select_related("customer").get(pk=security.pk)
+    require(acting_user, "credit.security.edit", security)
+    if security.verified_at is not None:
+        return security
+    ensure_four_eyes(acting_user, submitted_by=security.recorded_by)
+    security.verified_by = acting_user
+    security.verified_at = timezone.now()
+    security.save(update_fields=["verified_by", "verified_at"])
+    record_event(
+        kind="credit.security.verified",
+        actor=acting_user,
+        customer=security.customer,
+        subject=security,
+    )
+    line = _locked_line(security.customer)
+    pending = (
+        line is not None
+        and line.requires_security
+        and line.status == LineStatus.CASH_ONLY
+        and line.limit > 0
+        and not Security.objects.filter(
+            customer=security.customer,
+            application=line.application,
+            verified_at__isnull=True,
+        ).exists()
+    )
+    if pending:
+        _write_line(
+            customer=security.customer,
+            kind=CreditLineChange.Kind.ACTIVATE,
+            acting_user=acting_user,
+            reason=_("Security recorded and verified"),
+            status=LineStatus.ACTIVE,
+        )
+        transaction.on_commit(
+            lambda: _tell_sales_and_logistics(
+                security.customer,
+                _("Credit line active for %(c)s: security verified")
+                % {"c": security.customer.name},
+            )
+        )
+    return security
+
+
+# --- Adjustments (HANDBOOK §6) ------------------------------------------------------------------
+
+
+@transaction.atomic
+def adjustment_request(
+    *,
+    customer: Customer,
+    kind: str,
+    reason: str,
+    acting_user,
+    comment: str = "",
+    new_limit: Decimal | None = None,
+    new_term_days: int | None = None,
+) -> Adjustment:
+    """Sales asks in writing (through the sales director); the credit team may start one itself."""
+    from creditdesk.authority import has_role, is_credit
+
+    require(acting_user, "credit.adjustment.request", customer)
+    if kind not in Adjustment.Kind.values:
+        raise ValidationFailed(field_errors={"kind": [_("Choose a kind of change.")]})
+    if reason not in dict(Adjustment.REASONS[kind]):
+        raise ValidationFailed(
+            field_errors={"reason": [_("Choose one of the handbook's reasons.")]}
+        )
+    line = CreditLine.objects.filter(customer=customer).first()
+    if line is None or line.limit <= 0:
+        raise ValidationFailed(_("The customer has no credit line to adjust."))
+    _check_kind_fits_line(kind, line)
+    by_credit = is_credit(acting_user)
+    status = (
+        Adjustment.Status.CREDIT_REVIEW
+        if by_credit or has_role(acting_user, Role.SALES_DIRECTOR)
+        else Adjustment.Status.SUBMITTED
+    )
+    adjustment = Adjustment.objects.create(
+        customer=customer,
+        kind=kind,
+        reason=reason,
+        comment=comment,
+        status=status,
+        new_limit=new_limit,
+        new_term_days=new_term_days,
+        requested_by=acting_user,
+        director_by=acting_user if has_role(acting_user, Role.SALES_DIRECTOR) else None,
+    )
+    record_event(
+        kind="credit.adjustment.requested",
+        actor=acting_user,
+        customer=customer,
+        subject=adjustment,
+        new={"kind": kind, "reason": reason, "limit": new_limit, "term_days": new_term_days},
+        comment=comment,
+    )
+    return adjustment
+
+
+def _check_kind_fits_line(kind: str, line: CreditLine) -> None:
+    blocked = (LineStatus.LOCKED, LineStatus.REVOKED)
+    if kind == Adjustment.Kind.UNLOCK and line.status not in blocked:
+        raise ValidationFailed(_("Only a locked or revoked line can be unlocked."))
+    if kind == Adjustment.Kind.LOCK and line.status in blocked:
+        raise ValidationFailed(_("The line is already locked or revoked."))
+    if kind == Adjustment.Kind.REVOKE and line.status == LineStatus.REVOKED:
+        raise ValidationFailed(_("The line is already revoked."))
+    if kind in (Adjustment.Kind.INCREASE, Adjustment.Kind.DECREASE) and line.status in blocked:
+        raise ValidationFailed(_("Unlock the line first."))
+
+
+def _lock_adjustment(adjustment: Adjustment) -> Adjustment:
+    return (
+        Adjustment.objects.select_for_update()
+        .select_related("customer", "customer__salesperson")
+        .get(pk=adjustment.pk)
+    )
+
+
+@transaction.atomic
+def adjustment_director_decide(
+    *, adjustment: Adjustment, approve: bool, acting_user, comment: str = ""
+) -> Adjustment:
+    adjustment = _lock_adjustment(adjustment)
+    require(acting_user, "credit.adjustment.director", adjustment)
+    ensure_four_eyes(acting_user, submitted_by=adjustment.requested_by)
+    old = _move(
+        adjustment, Adjustment.Status.CREDIT_REVIEW if approve else Adjustment.Status.REJECTED
+    )
+    adjustment.director_by = acting_user
+    if not approve:
+        adjustment.decided_at = timezone.now()
+    adjustment.save()
+    record_event(
+        kind="credit.adjustment.director_" + ("approved" if approve else "rejected"),
+        actor=acting_user,
+        customer=adjustment.customer,
+        subject=adjustment,
+        old={"status": old},
+        new={"status": adjustment.status},
+        comment=comment,
+    )
+    return adjustment
+
+
+@transaction.atomic
+def adjustment_propose(
+    *,
+    adjustment: Adjustment,
+    acting_user,
+    new_limit: Decimal | None = None,
+    new_term_days: int | None = None,
+    evaluation: Evaluation | None = None,
+    special_approval: bool = False,
+    comment: str = "",
+) -> Adjustment:
+    """The credit team evaluates and proposes the change; approval follows the grant tiers."""
+    adjustment = _lock_adjustment(adjustment)
+    require(acting_user, "credit.adjustment.propose", adjustment)
+    line = CreditLine.objects.get(customer=adjustment.customer)
+    policy = policy_on()
+    Kind = Adjustment.Kind
+    limit = new_limit if new_limit is not None else adjustment.new_limit
+    term = new_term_days if new_term_days is not None else adjustment.new_term_days
+    if adjustment.kind in (Kind.INCREASE, Kind.DECREASE):
+        limit = limit if limit is not None else line.limit
+        term = term if term is not None else line.term_days
+        if adjustment.kind == Kind.INCREASE:
+            if limit <= line.limit and term <= line.term_days:
+                raise ValidationFailed(
+                    field_errors={"new_limit": [_("An increase must increase.")]}
+                )
+            # HANDBOOK §6: increases re-evaluate.
+            if evaluation is None or evaluation.total_score is None:
+                raise ValidationFailed(
+                    field_errors={"evaluation": [_("An increase needs a scored evaluation.")]}
+                )
+            guaranteed = Security.objects.filter(
+                customer=adjustment.customer, verified_at__isnull=False
+            ).exists()
+            cap = scoring.increase_cap(policy, line)
+            # HANDBOOK §5/§6: one increase ≤ the cap unless guaranteed or specially approved.
+            if limit > cap and not guaranteed and not special_approval:
+                raise ValidationFailed(
+                    field_errors={
+                        "new_limit": [
+                            _("Above the increase cap of %(cap)s CNY (%(pct)s%%).")
+                            % {"cap": cap, "pct": policy.max_increase_pct}
+                        ]
+                    }
+                )
+        elif limit >= line.limit and term >= line.term_days:
+            raise ValidationFailed(field_errors={"new_limit": [_("A decrease must decrease.")]})
+        if limit <= 0 or term <= 0:
+            raise ValidationFailed(
+                field_errors={"new_limit": [_("Give a positive limit and term.")]}
+            )
+        authority = scoring.required_authority(policy, limit, term)
+    else:
+        limit, term = line.limit, line.term_days
+        authority = (
+            "finance_director"
+            if adjustment.kind == Kind.UNLOCK
+            else scoring.required_authority(policy, line.limit, line.term_days)
+        )
+    old = _move(adjustment, Adjustment.Status.AWAITING_APPROVAL)
+    adjustment.new_limit, adjustment.new_term_days = limit, term
+    adjustment.evaluation = evaluation
+    adjustment.special_approval = special_approval
+    adjustment.required_authority = authority
+    adjustment.proposed_by = acting_user
+    adjustment.policy = policy
+    adjustment.save()
+    record_event(
+        kind="credit.adjustment.proposed",
+        actor=acting_user,
+        customer=adjustment.customer,
+        subject=adjustment,
+        old={"status": old},
+        new={"status": adjustment.status, "limit": limit, "term_days": term},
+        facts={"policy": policy.version, "approval_by": authority},
+        comment=comment,
+    )
+    return adjustment
+
+
+_KIND_TO_STATUS = {
+    Adjustment.Kind.LOCK: LineStatus.LOCKED,
+    Adjustment.Kind.UNLOCK: LineStatus.ACTIVE,
+    Adjustment.Kind.REVOKE: LineStatus.REVOKED,
+}
+
+
+@transaction.atomic
+def adjustment_approve(*, adjustment: Adjustment, acting_user, comment: str = "") -> Adjustment:
+    """Approve by tier. An unlock of a locked/revoked customer: the finance director requests,
+    the general manager approves (HANDBOOK §5/§6)."""
+    adjustment = _lock_adjustment(adjustment)
+    require(acting_user, "credit.adjustment.approve", adjustment)
+    ensure_four_eyes(
+        acting_user,
+        submitted_by=adjustment.requested_by,
+        approved_by=[adjustment.proposed_by, adjustment.approved_by],
+    )
+    if adjustment.kind == Adjustment.Kind.UNLOCK and adjustment.status == (
+        Adjustment.Status.AWAITING_APPROVAL
+    ):
+        old = _move(adjustment, Adjustment.Status.AWAITING_GM)
+        adjustment.approved_by = acting_user
+        adjustment.save()
+        record_event(
+            kind="credit.adjustment.gm_requested",
+            actor=acting_user,
+            customer=adjustment.customer,
+            subject=adjustment,
+            old={"status": old},
+            new={"status": adjustment.status},
+            comment=comment,
+        )
+        transaction.on_commit(
+            lambda: notify(
+                users_with_role(Role.GENERAL_MANAGER),
+                title=_("Unlock to approve: %(c)s") % {"c": adjustment.customer.name},
+                link=reverse("credit-adjustment", args=[adjustment.pk]),
+                customer=adjustment.customer,
+            )
+        )
+        return adjustment
+    old = _move(adjustment, Adjustment.Status.APPLIED)
+    if adjustment.kind == Adjustment.Kind.UNLOCK:
+        adjustment.gm_by = acting_user
+    else:
+        adjustment.approved_by = acting_user
+    adjustment.decided_at = timezone.now()
+    adjustment.save()
+    record_event(
+        kind="credit.adjustment.approved",
+        actor=acting_user,
+        customer=adjustment.customer,
+        subject=adjustment,
+        old={"status": old},
+        new={"status": adjustment.status},
+        comment=comment,
+    )
+    line = _locked_line(adjustment.customer)
+    values = {"limit": adjustment.new_limit, "term_days": adjustment.new_term_days}
+    if adjustment.kind in _KIND_TO_STATUS:
+        values["status"] = _KIND_TO_STATUS[adjustment.kind]
+    if adjustment.evaluation is not None and adjustment.evaluation.credit_level:
+        values["credit_level"] = adjustment.evaluation.credit_level
+        values["asset_class"] = adjustment.evaluation.asset_class
+    _write_line(
+        customer=adjustment.customer,
+        kind=adjustment.kind,
+        acting_user=acting_user,
+        reason=f"{adjustment.reason_label()} {adjustment.comment}".strip(),
+        policy=adjustment.policy,
+        adjustment=adjustment,
+        **values,
+    )
+    customer = adjustment.customer
+    title = _("Credit line of %(c)s: %(kind)s (%(status)s, %(limit)s CNY, %(term)s days)") % {
+        "c": customer.name,
+        "kind": adjustment.get_kind_display(),
+        "status": CreditLine.Status(values.get("status", line.status)).label,
+        "limit": adjustment.new_limit,
+        "term": adjustment.new_term_days,
+    }
+    transaction.on_commit(lambda: _tell_sales_and_logistics(customer, title))
+    return adjustment
+
+
+@transaction.atomic
+def adjustment_reject(*, adjustment: Adjustment, acting_user, comment: str) -> Adjustment:
+    adjustment = _lock_adjustment(adjustment)
+    if adjustment.status == Adjustment.Status.CREDIT_REVIEW:
+        require(acting_user, "credit.adjustment.propose", adjustment)
+    else:
+        require(acting_user, "credit.adjustment.approve", adjustment)
+    if not comment.strip():
+        raise ValidationFailed(field_errors={"comment": [_("Say why.")]})
+    old = _move(adjustment, Adjustment.Status.REJECTED)
+    adjustment.decided_at = timezone.now()
+    adjustment.save()
+    record_event(
+        kind="credit.adjustment.rejected",
+        actor=acting_user,
+        customer=adjustment.customer,
+        subject=adjustment,
+        old={"status": old},
+        new={"status": adjustment.status},
+        comment=comment,
+    )
+    return adjustment
+
+
+# --- Contract terms (HANDBOOK §7) ---------------------------------------------------------------
+
+
+@transaction.atomic
+def contract_check_record(
+    *,
+    customer: Customer,
+    contract_number: str,
+    payment_method: str,
+    term_days: int,
+    acting_user,
+    amount: Decimal | None = None,
+) -> ContractCheck:
+    require(acting_user, "credit.contract.check", customer)
+    if not contract_number.strip():
+        raise ValidationFailed(field_errors={"contract_number": [_("Give the contract number.")]})
+    if payment_method not in ContractCheck.PaymentMethod.values:
+        raise ValidationFailed(field_errors={"payment_method": [_("Choose a payment method.")]})
+    line = CreditLine.objects.filter(customer=customer).first()
+    flags = []
+    if payment_method == ContractCheck.PaymentMethod.CREDIT:
+        if line is None or line.status != LineStatus.ACTIVE or line.limit <= 0:
+            flags.append(str(_("The customer has no credit: the contract must be cash.")))
+        elif term_days > line.term_days:
+            flags.append(
+                str(
+                    _("Payment term %(t)s days is longer than the granted %(g)s days.")
+                    % {"t": term_days, "g": line.term_days}
+                )
+            )
+        if line is not None and amount is not None and line.limit > 0 and amount > line.limit:
+            flags.append(str(_("The amount is above the credit limit.")))
+    check = ContractCheck.objects.create(
+        customer=customer,
+        contract_number=contract_number,
+        payment_method=payment_method,
+        term_days=term_days if payment_method == ContractCheck.PaymentMethod.CREDIT else 0,
+        amount=amount,
+        flags=flags,
+        checked_by=acting_user,
+    )
+    record_event(
+        kind="credit.contract.checked",
+        actor=acting_user,
+        customer=customer,
+        subject=check,
+        new={"contract": contract_number, "method": payment_method, "term_days": term_days},
+        facts={"flags": flags, "granted_term_days": line.term_days if line else None},
+    )
+    return check
+
+
+# --- Annual review (HANDBOOK §12) ---------------------------------------------------------------
+
+
+def _suspend(line: CreditLine, *, acting_user, reason: str) -> None:
+    _write_line(
+        customer=line.customer,
+        kind=CreditLineChange.Kind.SUSPEND,
+        acting_user=acting_user,
+        reason=reason,
+        status=LineStatus.SUSPENDED,
+    )
+    customer = line.customer
+    transaction.on_commit(
+        lambda: _tell_sales_and_logistics(
+            customer,
+            _("Credit suspended for %(c)s: annual review") % {"c": customer.name},
+            reason,
+        )
+    )
+
+
+def annual_review_run(on: dt.date | None = None) -> dict:
+    """Open the reviews falling due and suspend the lines whose review date passed without a pass.
+
+    Idempotent: a unique constraint stops a second review for the same due date, and a suspension
+    is a conditional update under a row lock.
+    """
+    on = on or timezone.localdate()
+    opened = suspended = 0
+    policy = policy_on(on)
+    due_lines = CreditLine.objects.filter(
+        status__in=[LineStatus.ACTIVE, LineStatus.LOCKED],
+        limit__gt=0,
+        next_review_on__isnull=False,
+        next_review_on__lte=on + dt.timedelta(days=policy.annual_review_notice_days),
+    ).select_related("customer")
+    for line in due_lines:
+        if Evaluation.objects.filter(
+            customer=line.customer,
+            trigger=Evaluation.Trigger.ANNUAL_REVIEW,
+            due_on=line.next_review_on,
+        ).exists():
+            continue
+        try:
+            with transaction.atomic():
+                evaluation_open(
+                    customer=line.customer,
+                    trigger=Evaluation.Trigger.ANNUAL_REVIEW,
+                    acting_user=None,
+                    due_on=line.next_review_on,
+                )
+        except IntegrityError:
+            continue  # another worker opened it
+        opened += 1
+        notify(
+            users_with_role(Role.CREDIT_TEAM),
+            title=_("Annual review due %(d)s: %(c)s")
+            % {"d": line.next_review_on, "c": line.customer.name},
+            link=reverse("credit-line", args=[line.customer_id]),
+            customer=line.customer,
+            email=False,
+        )
+    overdue = CreditLine.objects.filter(
+        status__in=[LineStatus.ACTIVE, LineStatus.LOCKED],
+        limit__gt=0,
+        next_review_on__lt=on,
+    ).values_list("pk", flat=True)
+    for pk in list(overdue):
+        with transaction.atomic():
+            line = (
+                CreditLine.objects.select_for_update()
+                .select_related("customer")
+                .filter(
+                    pk=pk, next_review_on__lt=on, status__in=[LineStatus.ACTIVE, LineStatus.LOCKED]
+                )
+                .first()
+            )
+            if line is None:
+                continue
+            _suspend(
+                line,
+                acting_user=None,
+                reason=str(_("The annual review date %(d)s passed without a completed review."))
+                % {"d": line.next_review_on},
+            )
+            suspended += 1
+    return {"opened": opened, "suspended": suspended}
