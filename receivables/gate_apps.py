@@ -9,6 +9,8 @@ def register() -> None:
 
     from . import gate_tasks, permissions  # noqa: F401  (rules and the expiry task)
 
+    register_ui()
+
     everything = [
         "salesorder",
         "gatecheck",
@@ -49,3 +51,17 @@ def register() -> None:
             "invoice.recovery": _("Recovery after write-off"),
         }
     )
+
+
+def register_ui() -> None:
+    from creditdesk.registry import NavItem, register_demo_seeder, register_nav, register_work_queue
+
+    from .gate_demo import seed_receivables
+    from .gate_queues import work_queues
+
+    register_nav(NavItem(_("Release gate"), "gate-check-form", "gate.view", order=40))
+    register_nav(
+        NavItem(_("Import ERP data"), "receivables-import", "receivables.import", order=48)
+    )
+    register_work_queue(work_queues)
+    register_demo_seeder(30, seed_receivables)

@@ -15,7 +15,8 @@ _IMPORTERS = {*CREDIT_ROLES, Role.FINANCE_DIRECTOR}
 
 
 def is_erp(user) -> bool:
-    return user.has_perm("receivables.erp_integration")
+    # Granted explicitly to the ERP account; a superuser (system administrator) is not the ERP.
+    return not user.is_superuser and user.has_perm("receivables.erp_integration")
 
 
 @rule("gate.check")
@@ -25,7 +26,14 @@ def gate_check(user, obj) -> bool:
 
 @rule("gate.view")
 def gate_view(user, obj) -> bool:
-    return has_role(user, *_GATE_READERS) or is_erp(user)
+    if has_role(user, *_GATE_READERS) or is_erp(user):
+        return True
+    # Sales are told when their customer's order is blocked and may open that check.
+    customer = getattr(obj, "customer", None)
+    return has_role(user, Role.SALES, Role.SALES_DIRECTOR) and (
+        customer is not None
+        and (has_role(user, Role.SALES_DIRECTOR) or customer.salesperson_id == user.pk)
+    )
 
 
 @rule("gate.release")

@@ -400,7 +400,7 @@ def gate_check_approve(
     require(acting_user, "gate.approve", check)
     row = exposure_locked(check.customer_id)
     check = (
-        GateCheck.objects.select_for_update()
+        GateCheck.objects.select_for_update(of=("self",))
         .select_related("customer", "release_requested_by")
         .get(pk=check.pk)
     )
@@ -742,7 +742,7 @@ def _allocate(payment: Payment, invoice: Invoice, amount: Decimal) -> None:
 
 
 def _unallocate(payment: Payment) -> None:
-    for alloc in payment.allocations.select_related("invoice").select_for_update():
+    for alloc in payment.allocations.select_for_update():
         invoice = Invoice.objects.select_for_update().get(pk=alloc.invoice_id)
         invoice.paid_amount -= alloc.amount
         _set_open(invoice)

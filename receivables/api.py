@@ -1,0 +1,310 @@
+"""The release gate and the ERP data feeds over the API (HANDBOOK §8, §9).
+
+`POST /api/v1/gate/checks/` is a published contract the ERP and logistics integrate against: keep its
+input and output exactly. Bulk feeds answer per record (created / updated / unchanged / rejected with
+reasons), each record in its own savepoint, so one bad record never fails the batch.
+"""
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from creditdesk.api import Authority
+from creditdesk.errors import DomainError, ValidationFailed
+from customers.models import Customer
+
+from . import services
+from .models import GateCheck
+
+MAX_BATCH = 1000
+
+
+def _currency(value: str) -> str:
+    if value != "CNY":
+        raise serializers.ValidationError(_("Only CNY is accepted."))
+    return value
+
+
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class GateCheckOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    decision = serializers.CharField(help_text="release | block")
+    reasons = ReasonSerializer(many=True)
+    credit_limit = serializers.DecimalField(max_digits=18, decimal_places=2)
+    exposure = serializers.DecimalField(max_digits=18, decimal_places=2)
+    available = serializers.DecimalField(max_digits=18, decimal_places=2)
+    warning_level = serializers.IntegerField(allow_null=True)
+    checked_at = serializers.DateTimeField()
+
+
+class GateCheckCreateApi(APIView):
+    """HANDBOOK §9: check one order before goods leave; a release reserves the amount."""
+
+    permission_classes = [Authority]
+    authority_action = "gate.check"
+
+    class InputSerializer(serializers.Serializer):
+        customer = serializers.CharField(max_length=40, help_text="The customer's ERP code.")
+        order_ref = serializers.CharField(max_length=64)
+        amount = serializers.DecimalField(
+            max_digits=18, decimal_places=2, min_value=Decimal("0.01")
+        )
+        currency = serializers.CharField(max_length=3, default="CNY", validators=[_currency])
+        prepaid = serializers.BooleanField(default=False)
+
+        def validate_customer(self, value: str) -> Customer:
+            customer = Customer.objects.filter(erp_code=value).first()
+            if customer is None:
+                raise serializers.ValidationError(_("Unknown customer."))
+            return customer
+
+    @extend_schema(
+        operation_id="gate_check_create",
+        request=InputSerializer,
+        responses={200: GateCheckOutputSerializer},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        check = services.gate_check_perform(
+            customer=data.validated_data["customer"],
+            order_ref=data.validated_data["order_ref"],
+            amount=data.validated_data["amount"],
+            currency=data.validated_data["currency"],
+            prepaid=data.validated_data["prepaid"],
+            acting_user=request.user,
+            channel="api",
+        )
+        return Response(GateCheckOutputSerializer(check).data)
+
+
+class GateCheckDetailApi(APIView):
+    permission_classes = [Authority]
+    authority_action = "gate.view"
+
+    @extend_schema(operation_id="gate_check_retrieve", responses={200: GateCheckOutputSerializer})
+    def get(self, request, pk: int):
+        check = get_object_or_404(GateCheck, pk=pk)
+        return Response(GateCheckOutputSerializer(check).data)
+
+
+class GateCheckCancelApi(APIView):
+    """The ERP cancelled the order: the reservation is freed."""
+
+    permission_classes = [Authority]
+    authority_action = "gate.check"
+
+    @extend_schema(
+        operation_id="gate_check_cancel", request=None, responses={200: GateCheckOutputSerializer}
+    )
+    def post(self, request, pk: int):
+        check = get_object_or_404(GateCheck.objects.select_related("customer"), pk=pk)
+        check = services.gate_check_cancel(check=check, acting_user=request.user)
+        return Response(GateCheckOutputSerializer(check).data)
+
+
+# --------------------------------------------------------------------------------------------
+# Bulk feeds from the ERP
+# --------------------------------------------------------------------------------------------
+
+
+class RecordResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    number = serializers.CharField(allow_blank=True)
+    result = serializers.CharField(help_text="created | updated | unchanged | rejected")
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class BulkOutputSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    records = RecordResultSerializer(many=True)
+    released_checks = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+def _flatten(errors) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, value in (errors or {}).items():
+        if isinstance(value, dict):
+            for sub, msgs in _flatten(value).items():
+                out[f"{key}.{sub}"] = msgs
+        elif isinstance(value, list | tuple):
+            msgs = []
+            for item in value:
+                if isinstance(item, dict):
+                    for sub, sub_msgs in _flatten(item).items():
+                        out[f"{key}.{sub}"] = sub_msgs
+                else:
+                    msgs.append(str(item))
+            if msgs:
+                out[key] = msgs
+        else:
+            out[key] = [str(value)]
+    return out
+
+
+class CustomerCodeField(serializers.CharField):
+    """An ERP customer code, resolved from the batch's prefetched customers."""
+
+    def run_validation(self, data=serializers.empty):
+        code = super().run_validation(data)
+        customer = self.context.get("customers", {}).get(code)
+        if customer is None:
+            raise serializers.ValidationError(_("Unknown customer."))
+        return customer
+
+
+def run_bulk(request, serializer_class, apply) -> Response:
+    """Validates and applies each record on its own; never a 500 for one bad record."""
+    records = request.data
+    if not isinstance(records, list):
+        raise ValidationFailed(field_errors={"non_field_errors": [_("Send a list of records.")]})
+    if len(records) > MAX_BATCH:
+        raise ValidationFailed(
+            field_errors={
+                "non_field_errors": [_("At most %(n)s records per call.") % {"n": MAX_BATCH}]
+            }
+        )
+    codes = {r.get("customer") for r in records if isinstance(r, dict)}
+    customers = {
+        c.erp_code: c
+        for c in Customer.objects.filter(erp_code__in=[c for c in codes if isinstance(c, str)])
+    }
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
+    results, released = [], []
+    for index, record in enumerate(records):
+        number = str(record.get("number", "")) if isinstance(record, dict) else ""
+        ser = serializer_class(data=record, context={"customers": customers})
+        outcome, errors = "rejected", {}
+        if not isinstance(record, dict):
+            errors = {"non_field_errors": [_("A record must be an object.")]}
+        elif not ser.is_valid():
+            errors = _flatten(ser.errors)
+        else:
+            try:
+                with transaction.atomic():
+                    outcome, freed = apply(ser.validated_data, request.user)
+                    released.extend(freed)
+            except DomainError as exc:
+                errors = _flatten(exc.field_errors) or {"non_field_errors": [str(exc.message)]}
+            except IntegrityError:
+                errors = {"non_field_errors": [_("The record conflicts with stored data.")]}
+        counts[outcome] += 1
+        results.append({"index": index, "number": number, "result": outcome, "errors": errors})
+    body = {**counts, "records": results}
+    if released:
+        body["released_checks"] = released
+    return Response(body)
+
+
+class InvoiceRecordSerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=64)
+    customer = CustomerCodeField(max_length=40)
+    order_ref = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    issue_date = serializers.DateField()
+    delivery_date = serializers.DateField(required=False, allow_null=True, default=None)
+    due_date = serializers.DateField(required=False, allow_null=True, default=None)
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0"))
+    currency = serializers.CharField(max_length=3, default="CNY", validators=[_currency])
+
+
+def apply_invoice(data: dict, user) -> tuple[str, list]:
+    _invoice, outcome = services.invoice_upsert(acting_user=user, **data)
+    return outcome, []
+
+
+class InvoiceBulkApi(APIView):
+    """Invoices from the ERP, upserted by number. Due date = delivery (or invoice) date + the term."""
+
+    permission_classes = [Authority]
+    authority_action = "receivables.import"
+
+    @extend_schema(
+        operation_id="invoices_bulk",
+        request=InvoiceRecordSerializer(many=True),
+        responses={200: BulkOutputSerializer},
+    )
+    def post(self, request):
+        return run_bulk(request, InvoiceRecordSerializer, apply_invoice)
+
+
+class AllocationSerializer(serializers.Serializer):
+    invoice = serializers.CharField(max_length=64)
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
+
+
+class PaymentRecordSerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=64)
+    customer = CustomerCodeField(max_length=40)
+    paid_on = serializers.DateField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
+    currency = serializers.CharField(max_length=3, default="CNY", validators=[_currency])
+    allocations = AllocationSerializer(many=True, required=False)
+
+
+def apply_payment(data: dict, user) -> tuple[str, list]:
+    allocations = data.pop("allocations", None)
+    _payment, outcome, released = services.payment_upsert(
+        acting_user=user,
+        allocations=[(a["invoice"], a["amount"]) for a in allocations]
+        if allocations is not None
+        else None,
+        **data,
+    )
+    return outcome, [c.pk for c in released]
+
+
+class PaymentBulkApi(APIView):
+    """Payments from the ERP, allocated as given or oldest due first; blocked checks are re-run."""
+
+    permission_classes = [Authority]
+    authority_action = "receivables.import"
+
+    @extend_schema(
+        operation_id="payments_bulk",
+        request=PaymentRecordSerializer(many=True),
+        responses={200: BulkOutputSerializer},
+    )
+    def post(self, request):
+        return run_bulk(request, PaymentRecordSerializer, apply_payment)
+
+
+class CreditNoteRecordSerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=64)
+    customer = CustomerCodeField(max_length=40)
+    issued_on = serializers.DateField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
+    invoice = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+
+def apply_credit_note(data: dict, user) -> tuple[str, list]:
+    invoice_number = data.pop("invoice", "")
+    _note, outcome = services.credit_note_upsert(
+        acting_user=user, invoice_number=invoice_number, **data
+    )
+    return outcome, []
+
+
+class CreditNoteBulkApi(APIView):
+    permission_classes = [Authority]
+    authority_action = "receivables.import"
+
+    @extend_schema(
+        operation_id="credit_notes_bulk",
+        request=CreditNoteRecordSerializer(many=True),
+        responses={200: BulkOutputSerializer},
+    )
+    def post(self, request):
+        return run_bulk(request, CreditNoteRecordSerializer, apply_credit_note)
