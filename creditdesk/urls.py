@@ -12,6 +12,7 @@ api_v1 = [path("", include(f"{app}.api_urls")) for app in APPS]
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("healthz/live", health.live, name="healthz-live"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,0 +1,252 @@
+"""Every URL pattern × every role and the anonymous visitor, against the table in route_rules.py.
+
+A route of an enforced app with no declared rule fails `test_every_route_has_a_rule`, naming it.
+"""
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from creditdesk.audit import record_event
+from creditdesk.models import CreditPolicy
+from customers.models import DossierNote
+from tests.factories import ContactFactory, CustomerFactory, DocumentFactory, UserFactory
+
+from .route_rules import ADMIN_LOGIN, ALLOWED, ENFORCED_APPS, LOGIN, ROLES, RULES, Rule
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass(frozen=True)
+class Route:
+    key: str  # "namespace:name", or the pattern for an unnamed route
+    pattern: str
+    app: str
+    params: tuple[str, ...]
+    named: bool
+    model: type | None = None  # for an admin page of one model
+
+
+def _view_module(callback) -> str:
+    for attr in ("view_class", "cls"):
+        cls = getattr(callback, attr, None)
+        if cls is not None:
+            return cls.__module__
+    return getattr(callback, "__module__", "") or ""
+
+
+def walk(resolver=None, prefix="", namespace="") -> list[Route]:
+    resolver = resolver or get_resolver()
+    routes = []
+    for entry in resolver.url_patterns:
+        pattern = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            ns = namespace
+            if entry.namespace:
+                ns = f"{namespace}{entry.namespace}:"
+            routes.extend(walk(entry, pattern, ns))
+        elif isinstance(entry, URLPattern):
+            module = _view_module(entry.callback)
+            model_admin = getattr(entry.callback, "model_admin", None)
+            if model_admin is not None:  # an admin page of one model: the model's app
+                module = model_admin.model._meta.app_config.module.__name__
+                app = module.split(".")[0]
+            elif namespace.startswith("admin:"):
+                app = "admin"
+            else:
+                app = module.split(".")[0]
+            key = f"{namespace}{entry.name}" if entry.name else f"{namespace}{pattern}"
+            params = tuple(re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", pattern))
+            names = tuple(a or b for a, b in params)
+            routes.append(
+                Route(
+                    key=key,
+                    pattern=pattern,
+                    app=app,
+                    params=names,
+                    named=bool(entry.name) and "([" not in pattern,
+                    model=model_admin.model if model_admin is not None else None,
+                )
+            )
+    return routes
+
+
+ROUTES = walk()
+
+
+def rules_for(route: Route) -> list[Rule]:
+    rule = RULES.get(route.key)
+    if rule is None:
+        matches = [k for k in RULES if "*" in k and fnmatch.fnmatchcase(route.key, k)]
+        rule = RULES[max(matches, key=len)] if matches else None
+    if rule is None:
+        return []
+    return rule if isinstance(rule, list) else [rule]
+
+
+def enforced(route: Route) -> bool:
+    return route.app in ENFORCED_APPS
+
+
+def test_every_route_has_a_rule():
+    missing = [
+        f"{r.key} ({r.pattern}, app {r.app})" for r in ROUTES if enforced(r) and not rules_for(r)
+    ]
+    assert not missing, "Routes with no rule in tests/security/route_rules.py:\n  " + "\n  ".join(
+        missing
+    )
+
+
+def test_every_named_rule_names_a_route():
+    keys = {r.key for r in ROUTES}
+    stale = [k for k in RULES if "*" not in k and k not in keys]
+    assert not stale, f"Rules for routes that do not exist: {stale}"
+
+
+def test_routes_of_apps_not_yet_enforced_are_listed(capsys):
+    pending = sorted({r.app for r in ROUTES if not enforced(r)})
+    with capsys.disabled():
+        if pending:
+            print(f"\nroute walker: apps not yet enforced: {', '.join(pending)}")
+
+
+@pytest.fixture
+def ctx(users):
+    sales = users["sales"]
+    other_sales = UserFactory(role="sales", username="other_sales")
+    customer = CustomerFactory(salesperson=sales)
+    other_customer = CustomerFactory(salesperson=other_sales)
+    document = DocumentFactory(customer=customer)
+    other_document = DocumentFactory(customer=other_customer)
+
+    def note(c):
+        from django.core.files.base import ContentFile
+
+        n = DossierNote(
+            customer=c,
+            kind=DossierNote.Kind.choices[0][0],
+            title="访问记录",
+            text="…",
+            author=sales,
+        )
+        n.attachment.save("visit.pdf", ContentFile(b"%PDF-1.4 visit"), save=False)
+        n.save()
+        return n
+
+    draft = CreditPolicy.objects.create(
+        version="2099.1", effective_from="2099-01-01", status=CreditPolicy.Status.DRAFT
+    )
+    event = record_event(kind="test.event", actor=sales, customer=customer, subject=customer)
+    return SimpleNamespace(
+        users=users,
+        customer=customer,
+        other_customer=other_customer,
+        document=document,
+        other_document=other_document,
+        note=note(customer),
+        other_note=note(other_customer),
+        contact=ContactFactory(customer=customer),
+        policy=CreditPolicy.objects.filter(status=CreditPolicy.Status.APPROVED).first(),
+        draft_policy=draft,
+        event=event,
+    )
+
+
+def _default_kwargs(route: Route, ctx) -> dict:
+    """Values for a route's parameters when its rule gives none (the admin's object ids …)."""
+    values = {}
+    first = route.model._default_manager.order_by("pk").first() if route.model else None
+    for name in route.params:
+        if name == "app_label":
+            values[name] = "auth"
+        elif name in {"object_id", "id", "pk"}:
+            values[name] = str(first.pk) if first is not None else "0"
+        elif name == "url":
+            values[name] = "no-such-page/"
+        else:
+            values[name] = "0"
+    return values
+
+
+def _url(route: Route, rule: Rule, ctx) -> str:
+    kwargs = _default_kwargs(route, ctx) | rule.kwargs(ctx)
+    if route.named:
+        return reverse(route.key, kwargs=kwargs or None)
+    path = route.pattern.replace("^", "").rstrip("$")
+    for name, value in kwargs.items():
+        path = re.sub(rf"<(?:\w+:)?{name}>|\(\?P<{name}>[^)]*\)", str(value), path)
+    # Unnamed groups (django-simple-history's admin: object id, then history id).
+    first = route.model._default_manager.order_by("pk").first() if route.model else None
+    history = getattr(first, "history", None) if first is not None else None
+    record = history.order_by("history_id").first() if history is not None else None
+    for value in [first.pk if first else 0, record.history_id if record else 0]:
+        path = re.sub(r"\(\[\^/\]\+\)", str(value), path, count=1)
+    return "/" + path
+
+
+def _check(response, expected, where: str) -> None:
+    status = response.status_code
+    location = response.get("Location", "") if status in (301, 302, 303) else ""
+    seen = f"{status} {location}".strip()
+    if isinstance(expected, tuple):
+        assert status in expected, f"{where}: expected one of {expected}, got {seen}"
+        return
+    assert status < 500, f"{where}: server error {status}"
+    if expected == ALLOWED:
+        assert status not in (401, 403, 404, 405), f"{where}: expected allowed, got {seen}"
+        assert "/login/" not in location, f"{where}: expected allowed, got {seen}"
+    elif expected == LOGIN:
+        assert status == 302 and "/accounts/login/" in location, (
+            f"{where}: expected login, got {seen}"
+        )
+    elif isinstance(expected, str) and expected.startswith("/"):
+        assert status == 302 and location == expected, f"{where}: expected {expected}, got {seen}"
+    elif expected == ADMIN_LOGIN:
+        assert status == 302 and "/admin/login/" in location, (
+            f"{where}: expected admin login, got {seen}"
+        )
+    else:
+        assert status == expected, f"{where}: expected {expected}, got {seen}"
+
+
+def _request(rule: Rule, role, ctx, url: str):
+    user = ctx.users[role] if role else None
+    if rule.api:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        data = rule.data(ctx) if rule.data else None
+        return getattr(client, rule.method)(url, data, format="json" if data is not None else None)
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    data = rule.data(ctx) if rule.data else {}
+    return getattr(client, rule.method)(url, data)
+
+
+ENFORCED_ROUTES = [r for r in ROUTES if enforced(r) and rules_for(r)]
+
+
+@pytest.mark.parametrize("route", ENFORCED_ROUTES, ids=[r.key for r in ENFORCED_ROUTES])
+def test_route_answers_each_role_as_declared(route, ctx):
+    for n, rule in enumerate(rules_for(route)):
+        url = _url(route, rule, ctx)
+        for role in [*ROLES, None]:
+            expected = rule.expectation(role)
+            # Each request in a savepoint rolled back: a POST that succeeds changes nothing
+            # the next role sees.
+            with transaction.atomic():
+                response = _request(rule, role, ctx, url)
+                transaction.set_rollback(True)
+            _check(
+                response,
+                expected,
+                f"{route.key} case {n} {rule.method.upper()} {url} as {role or 'anonymous'}",
+            )
