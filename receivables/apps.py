@@ -7,6 +7,7 @@ class ReceivablesConfig(AppConfig):
     verbose_name = _("Receivables")
 
     def ready(self) -> None:
-        from . import gate_apps
+        from . import ar_apps, gate_apps
 
         gate_apps.register()
+        ar_apps.register()

@@ -230,3 +230,19 @@ def test_two_workers_at_once_send_each_reminder_once():
     assert SentMail.objects.count() == 16
     sent_to = [(m.to[0], m.subject[:4]) for m in mail.outbox]
     assert len(set(sent_to)) == 16
+
+
+@pytest.mark.django_db
+def test_the_beat_task_is_scheduled_and_records_its_run(mailoutbox):
+    from django_celery_beat.models import PeriodicTask
+
+    from creditdesk.models import JobRun
+    from receivables.tasks_reminders import send_due_reminders_task
+
+    assert PeriodicTask.objects.filter(task="receivables.send_due_reminders").exists()
+    customer = customer_with_contact()
+    invoice(customer, "10.00", due_date=DUE)
+    with at(DUE - dt.timedelta(days=7)):
+        result = send_due_reminders_task.apply(kwargs={"on": str(DUE - dt.timedelta(days=7))}).get()
+    assert "sent=1" in result and len(mailoutbox) == 1
+    assert JobRun.objects.get(name="receivables.send_due_reminders").last_ok

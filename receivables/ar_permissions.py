@@ -1,0 +1,52 @@
+"""Who may read the ageing and KPIs and work the collection of overdue accounts (HANDBOOK §1, §8).
+
+Sales see their own customers only (the selectors narrow the rows); every other role named here
+sees all of them.
+"""
+
+from creditdesk.authority import has_role, rule
+from creditdesk.roles import CREDIT_ROLES, Role
+from customers.permissions import customer_view, owns
+
+# Ageing and KPIs: the business side that owns receivables and their analysis.
+_ANALYSTS = {
+    Role.SALES,
+    Role.SALES_DIRECTOR,
+    *CREDIT_ROLES,
+    Role.FINANCE_DIRECTOR,
+    Role.GENERAL_MANAGER,
+}
+# HANDBOOK §8: sales and logistics chase up to 60 days, the credit team after, legal with the agency.
+_COLLECTORS = {Role.SALES, Role.SALES_DIRECTOR, Role.LOGISTICS, *CREDIT_ROLES, Role.LEGAL}
+_COLLECTION_READERS = {*_COLLECTORS, Role.FINANCE_DIRECTOR, Role.GENERAL_MANAGER}
+# HANDBOOK §8: over 90 days the credit team and legal bring in a professional agency.
+_AGENCY_REFERRERS = {*CREDIT_ROLES, Role.LEGAL}
+
+
+@rule("receivables.ageing.view")
+def ageing_view(user, obj) -> bool:
+    return has_role(user, *_ANALYSTS)
+
+
+@rule("receivables.kpi.view")
+def kpi_view(user, obj) -> bool:
+    return has_role(user, *_ANALYSTS)
+
+
+@rule("receivables.collection.view")
+def collection_view(user, customer) -> bool:
+    if not has_role(user, *_COLLECTION_READERS):
+        return False
+    return customer is None or customer_view(user, customer)
+
+
+@rule("receivables.collection.log")
+def collection_log(user, customer) -> bool:
+    if has_role(user, *(_COLLECTORS - {Role.SALES})):
+        return True
+    return has_role(user, Role.SALES) and (customer is None or owns(user, customer))
+
+
+@rule("receivables.collection.refer_agency")
+def collection_refer_agency(user, customer) -> bool:
+    return has_role(user, *_AGENCY_REFERRERS)
