@@ -1,0 +1,109 @@
+"""Exposure totals: the reconcile command, write-off and recovery, and the selectors other apps read."""
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from creditdesk.models import AuditEvent
+from receivables import selectors, services
+from receivables.models import CustomerExposure, Invoice, InvoiceRecovery, SalesOrder
+
+from .factories import credit_customer, make_invoice, make_payment, no_warnings
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_warnings")]
+no_warnings = no_warnings
+
+
+def test_reconcile_reports_and_fixes_drift(logistics):
+    customer = credit_customer("10000.00")
+    make_invoice(customer, "500.00")
+    services.gate_check_perform(
+        customer=customer, order_ref="SO-1", amount=Decimal("200.00"), acting_user=logistics
+    )
+    out = io.StringIO()
+    call_command("reconcile_exposure", stdout=out)
+    assert "0 drift(s) found." in out.getvalue()
+    # Someone changed a row behind the services' back.
+    Invoice.objects.update(open_amount=Decimal("450.00"))
+    CustomerExposure.objects.update(reserved_orders=Decimal("999.00"))
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("reconcile_exposure", stdout=out)
+    report = out.getvalue()
+    assert f"customer {customer.pk}" in report
+    assert "stored 500.00 actual 450.00" in report and "stored 999.00 actual 200.00" in report
+    assert "1 drift(s) found." in report
+    out = io.StringIO()
+    call_command("reconcile_exposure", "--fix", stdout=out)
+    assert "1 drift(s) fixed." in out.getvalue()
+    row = CustomerExposure.objects.get(customer=customer)
+    assert (row.open_receivables, row.reserved_orders) == (Decimal("450.00"), Decimal("200.00"))
+    out = io.StringIO()
+    call_command("reconcile_exposure", stdout=out)
+    assert "0 drift(s) found." in out.getvalue()
+
+
+def test_write_off_lowers_exposure_and_recovery_does_not_reopen(finance_director):
+    customer = credit_customer()
+    a = make_invoice(customer, "300.00")
+    b = make_invoice(customer, "200.00")
+    make_payment(customer, "100.00", allocations=[(a.number, Decimal("100.00"))])
+    total = services.invoices_write_off(
+        invoice_ids=[a.pk, b.pk],
+        acting_user=finance_director,
+        reference="BD-1",
+        on=dt.date(2026, 5, 1),
+    )
+    assert total == Decimal("400.00")
+    a.refresh_from_db()
+    assert (a.status, a.open_amount, a.written_off_amount) == ("written_off", 0, Decimal("200.00"))
+    assert CustomerExposure.objects.get(customer=customer).open_receivables == 0
+    assert AuditEvent.objects.filter(kind="invoice.written_off").count() == 2
+    # Repeating does nothing.
+    assert (
+        services.invoices_write_off(
+            invoice_ids=[a.pk],
+            acting_user=finance_director,
+            reference="BD-1",
+            on=dt.date(2026, 5, 1),
+        )
+        == 0
+    )
+    services.invoice_recovery(
+        invoice_id=a.pk, amount=Decimal("50.00"), acting_user=finance_director, reference="R-1"
+    )
+    a.refresh_from_db()
+    assert a.recovered_amount == Decimal("50.00") and a.status == "written_off"
+    assert InvoiceRecovery.objects.count() == 1
+    assert CustomerExposure.objects.get(customer=customer).open_receivables == 0
+    assert selectors.max_days_overdue_by_customer(dt.date(2030, 1, 1)) == {}
+
+
+def test_max_days_overdue_by_customer():
+    first, second, third = credit_customer(), credit_customer(), credit_customer()
+    on = dt.date(2026, 6, 30)
+    make_invoice(first, "10.00", due_date=dt.date(2026, 6, 20))
+    make_invoice(first, "10.00", due_date=dt.date(2026, 5, 31))
+    make_invoice(second, "10.00", due_date=dt.date(2026, 6, 29))
+    paid = make_invoice(third, "10.00", due_date=dt.date(2026, 1, 1))
+    make_payment(third, "10.00", allocations=[(paid.number, Decimal("10.00"))])
+    make_invoice(third, "10.00", due_date=dt.date(2026, 7, 1))  # not yet due
+    assert selectors.max_days_overdue_by_customer(on) == {first.pk: 30, second.pk: 1}
+
+
+def test_undelivered_releases_and_marking(logistics):
+    customer = credit_customer("10000.00")
+    for ref in ("A", "B", "C", "D"):
+        services.gate_check_perform(
+            customer=customer, order_ref=ref, amount=Decimal("100.00"), acting_user=logistics
+        )
+    orders = {o.order_ref: o for o in SalesOrder.objects.all()}
+    services.sales_order_mark(order=orders["B"], status="delivered", acting_user=logistics)
+    services.sales_order_mark(order=orders["C"], status="recalled", acting_user=logistics)
+    services.gate_check_cancel(check=orders["D"].gate_check, acting_user=logistics)
+    assert [o.order_ref for o in selectors.undelivered_releases(customer.pk)] == ["A"]
+    row = CustomerExposure.objects.get(customer=customer)
+    assert row.reserved_orders == Decimal("200.00")  # A released, B delivered (not yet invoiced)

@@ -1,0 +1,86 @@
+"""HANDBOOK §9 on PostgreSQL: 50 simultaneous checks against one limit never release more than it."""
+
+import threading
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.db import connection
+
+from receivables import services
+from receivables.exposure import exposure_drifts
+from receivables.models import CustomerExposure, GateCheck, SalesOrder
+from tests.factories import UserFactory
+
+from .factories import CreditLineFactory
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_concurrent_checks_never_pass_the_limit():
+    assert connection.vendor == "postgresql"
+    logistics = UserFactory(role="logistics")
+    customer = CreditLineFactory(limit=Decimal("1000.00")).customer
+    # 50 × 70 = 3500 asked against 1000: at most 14 may be released.
+    barrier = threading.Barrier(50)
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        from django.db import connections
+
+        try:
+            barrier.wait()
+            services.gate_check_perform(
+                customer=customer,
+                order_ref=f"SO-{i}",
+                amount=Decimal("70.00"),
+                acting_user=logistics,
+            )
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    with mock.patch("riskwarnings.selectors.warning_level_of", return_value=None):
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(50)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+    released = GateCheck.objects.filter(decision="release").count()
+    assert GateCheck.objects.count() == 50
+    assert released == 14
+    row = CustomerExposure.objects.get(customer=customer)
+    assert row.reserved_orders == Decimal("980.00") <= Decimal("1000.00")
+    assert SalesOrder.objects.count() == 14
+    assert not exposure_drifts()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_repeats_of_one_order_reserve_once():
+    logistics = UserFactory(role="logistics")
+    customer = CreditLineFactory(limit=Decimal("1000.00")).customer
+    barrier = threading.Barrier(20)
+
+    def run() -> None:
+        from django.db import connections
+
+        try:
+            barrier.wait()
+            services.gate_check_perform(
+                customer=customer,
+                order_ref="SO-SAME",
+                amount=Decimal("600.00"),
+                acting_user=logistics,
+            )
+        finally:
+            connections.close_all()
+
+    with mock.patch("riskwarnings.selectors.warning_level_of", return_value=None):
+        threads = [threading.Thread(target=run) for _ in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert CustomerExposure.objects.get(customer=customer).reserved_orders == Decimal("600.00")
+    assert SalesOrder.objects.count() == 1
