@@ -331,6 +331,7 @@ def attachment_add(
         validate_upload(file)
     except ValidationError as exc:
         raise ValidationFailed(field_errors={"file": exc.messages}) from exc
+    title = str(title or "")
     attachment = CaseAttachment.objects.create(
         case=case, kind=kind, file=file, title=title, uploaded_by=acting_user
     )

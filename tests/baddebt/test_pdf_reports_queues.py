@@ -137,3 +137,18 @@ def test_case_list_query_count(client_as, credit_team, customer, django_assert_m
     client = client_as("credit_team")
     with django_assert_max_num_queries(12):
         assert client.get(reverse("baddebt-case-list")).status_code == 200
+
+
+def test_demo_seeder_makes_one_case_in_each_main_state(users, django_capture_on_commit_callbacks):
+    from baddebt.demo import PLAN, seed_bad_debt
+    from baddebt.models import BadDebtCase
+    from tests.factories import CustomerFactory
+
+    for _ in PLAN:
+        CustomerFactory()
+    with django_capture_on_commit_callbacks(execute=False):
+        seed_bad_debt()
+    states = set(BadDebtCase.objects.values_list("status", flat=True))
+    assert states == {state for state, *_rest in PLAN}
+    seed_bad_debt()  # a second run does nothing
+    assert BadDebtCase.objects.count() == len(PLAN)
