@@ -6,8 +6,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# System packages: WeasyPrint's libraries and a CJK font (PDFs in Chinese), gettext (translations).
-SYS_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk gettext
+# System packages: WeasyPrint's libraries and a CJK font (PDFs in Chinese), gettext (translations),
+# chromium (the browser tests drive Debian's chromium through Playwright; no `playwright install`).
+SYS_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk gettext chromium
 # What `make test` runs against; override in the environment.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/creditdesk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
@@ -82,6 +83,6 @@ bench: setup check-services ## benchmarks on PostgreSQL (prints one JSON object)
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=1 \
 	  $(BIN)/python bench/run.py
 
-messages: setup ## refresh the translation catalogues
-	$(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --no-obsolete
-	$(BIN)/python manage.py makemessages -d djangojs -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=static/vendor --no-obsolete
+messages: setup ## refresh the translation catalogues (then: python scripts/untranslated.py)
+	$(RUN_ENV) $(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=tests --ignore=bench --no-obsolete
+	$(RUN_ENV) $(BIN)/python manage.py makemessages -d djangojs -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=static/vendor --no-obsolete

@@ -113,12 +113,14 @@ class CreditPolicy(models.Model):
         _("minimum years established"), default=3
     )
     first_grant_max_pct_of_monthly_sales = models.DecimalField(
+        # xgettext:no-python-format
         _("first grant cap (% of average monthly sales)"),
         max_digits=7,
         decimal_places=2,
         default=Decimal("200.00"),
     )
     max_increase_pct = models.DecimalField(
+        # xgettext:no-python-format
         _("one increase cap (% of previous limit)"),
         max_digits=7,
         decimal_places=2,
