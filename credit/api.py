@@ -490,6 +490,7 @@ class AdjustmentListApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         customer = get_customer(request.user, data.pop("customer"))
+        data["kind"] = data.pop("change")
         adjustment = services.adjustment_request(
             customer=customer, acting_user=request.user, **data
         )
