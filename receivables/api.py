@@ -63,7 +63,8 @@ class GateCheckCreateApi(APIView):
         prepaid = serializers.BooleanField(default=False)
 
         def validate_customer(self, value: str) -> Customer:
-            customer = Customer.objects.filter(erp_code=value).first()
+            # The credit line comes along in the same query (the gate reads it).
+            customer = Customer.objects.select_related("credit_line").filter(erp_code=value).first()
             if customer is None:
                 raise serializers.ValidationError(_("Unknown customer."))
             return customer

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -83,6 +84,7 @@ class _Verdict:
     credit_limit: Decimal = ZERO
     warning_level: int | None = None
     need: Decimal = ZERO  # what this check would add to the reservation (may be negative)
+    policy: object = None  # the policy version, when the check needed it
 
     @property
     def releases(self) -> bool:
@@ -90,8 +92,15 @@ class _Verdict:
 
 
 def _credit_line(customer):
+    """The customer's line, from the select_related cache when the caller loaded it."""
     from credit.models import CreditLine
 
+    relation = type(customer)._meta.get_field("credit_line")
+    if relation.is_cached(customer):
+        try:
+            return customer.credit_line
+        except ObjectDoesNotExist:
+            return None
     return CreditLine.objects.filter(customer_id=customer.pk).first()
 
 
@@ -140,7 +149,7 @@ def _evaluate(
         if active_line and verdict.need > 0:
             ceiling = line.limit
             if line.credit_level == 1:
-                policy = policy or policy_on(on)
+                policy = verdict.policy = policy or policy_on(on)
                 ceiling = (line.limit * (100 + policy.level1_tolerance_pct) / 100).quantize(CENT)
             if row.total + verdict.need > ceiling:
                 codes.append("limit_exceeded")
@@ -227,7 +236,6 @@ def gate_check_perform(
             field_errors={"order_ref": [_("Already invoiced.")]},
         )
     line = _credit_line(customer)
-    policy = policy_on(today)
     verdict = _evaluate(
         customer=customer,
         line=line,
@@ -236,7 +244,6 @@ def gate_check_perform(
         amount=amount,
         prepaid=prepaid,
         on=today,
-        policy=policy,
     )
     check = GateCheck(
         customer=customer,
@@ -252,21 +259,25 @@ def gate_check_perform(
         requested_by=acting_user if acting_user.is_authenticated else None,
         channel=channel,
     )
-    check.save()
     if verdict.releases:
+        # Figures as they stand once this release is reserved; one INSERT for the logged check.
         check.released_at = now
+        check.reserved_amount = verdict.need
+        check.credit_limit = verdict.credit_limit
+        check.exposure = row.total + verdict.need
+        check.available = verdict.credit_limit - check.exposure
+        check.save()
         _reserve(
             check=check,
             order=order,
             row=row,
             need=verdict.need,
             now=now,
-            validity_days=policy.release_validity_days,
+            validity_days=(verdict.policy or policy_on(today)).release_validity_days,
         )
-    _figures(check, row, verdict.credit_limit)
-    check.save(
-        update_fields=["credit_limit", "exposure", "available", "reserved_amount", "released_at"]
-    )
+    else:
+        _figures(check, row, verdict.credit_limit)
+        check.save()
     _supersede(check)
     if not verdict.releases:
         # HANDBOOK §9: a refusal is told to credit (the release queue) and sales.
