@@ -12,6 +12,7 @@ from creditdesk.models import AuditEvent, CreditPolicy
 from receivables import services
 from receivables.exposure import exposure_drifts
 from receivables.models import CustomerExposure, GateCheck, SalesOrder
+from riskwarnings.selectors import warning_level_of as _real_warning_level_of
 from tests.factories import CustomerFactory
 
 from .factories import credit_customer, make_invoice, make_payment, no_warnings
@@ -288,3 +289,15 @@ def test_order_mark_recalled_frees_reservation(logistics):
     services.sales_order_mark(order=order, status="recalled", acting_user=logistics)
     assert exposure(customer) == 0
     assert not exposure_drifts()
+
+
+@pytest.mark.parametrize(("level", "blocks"), [(5, False), (4, True)])
+def test_warning_level_read_from_the_warning_ladder(logistics, level, blocks):
+    from riskwarnings.models import RiskWarning
+
+    customer = credit_customer()
+    RiskWarning.objects.create(customer=customer, level=level)
+    with mock.patch("riskwarnings.selectors.warning_level_of", wraps=_real_warning_level_of):
+        result = check(logistics, customer, "10.00")
+    assert result.warning_level == level
+    assert ("warning_level" in result.reason_codes) is blocks
