@@ -15,7 +15,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 RUN_ENV := DEBUG=$${DEBUG:-1}
 
-.PHONY: help setup sysdeps run test lint format bench worker beat migrate demo messages check-services
+.PHONY: help setup sysdeps run test test-browser test-fuzz lint format bench worker beat migrate demo messages check-services
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -77,7 +77,18 @@ format: setup ## format the code
 
 test: setup check-services lint ## run the whole suite against PostgreSQL and Redis
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-	  $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	  $(BIN)/pytest -n 2 -m "not browser" $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory test-browser
+
+# The browser tests run on a live server with a flushed (transactional) database: one process,
+# apart from the parallel run above.
+test-browser: setup check-services ## the browser flows alone (headless chromium; failures in test-artifacts/)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DJANGO_ALLOW_ASYNC_UNSAFE=true \
+	  $(BIN)/pytest -p no:xdist -m browser $(PYTEST_ARGS)
+
+test-fuzz: setup check-services ## the API fuzzing alone (schemathesis, every endpoint, every role)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	  $(BIN)/pytest -m fuzz $(PYTEST_ARGS)
 
 bench: setup check-services ## benchmarks on PostgreSQL (prints one JSON object)
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=1 \
