@@ -1,0 +1,383 @@
+"""`make bench`: 20,000 customers and 1,000,000 invoices in PostgreSQL, then one JSON object.
+
+Runs in its own database (the name of DATABASE_URL's database + `_bench`, created when missing),
+so it never touches the development or test data. Keys:
+
+- ageing_s / ageing_raw_sql_s: the app's ageing by customer vs the same buckets by hand-written SQL;
+- gate_rps / bare_rps / gate_p99_ms: the release gate vs an authenticated DRF endpoint returning {}
+  (served by gunicorn on 127.0.0.1 with the bench URLConf only), from a bounded thread pool;
+- reminders_s / reminders_queries: the daily reminder job over the 1M invoices;
+- and whatever each `bench/bench_*.py` module's `run()` returns.
+"""
+
+import datetime as dt
+import http.client
+import importlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+WORKERS = 2
+CONCURRENCY = 4
+REQUESTS = 600
+WARMUP = 40
+PHASE_TIMEOUT_S = 60.0
+REPEATS = 3
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def bench_database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/creditdesk")
+    parts = urlparse(url)
+    name = parts.path.lstrip("/") or "creditdesk"
+    bench = name if name.endswith("_bench") else f"{name}_bench"
+    import psycopg2
+
+    admin = psycopg2.connect(
+        dbname="postgres",
+        user=parts.username or "postgres",
+        password=parts.password or None,
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [bench])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{bench}"')
+    admin.close()
+    return urlunparse(parts._replace(path=f"/{bench}"))
+
+
+def setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    os.environ.setdefault("DEBUG", "1")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def best_of(func, repeats: int = REPEATS) -> tuple[float, object]:
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = func()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+RAW_AGEING_SQL = """
+SELECT i.customer_id, c.name, c.erp_code, c.salesperson_id,
+  SUM(CASE WHEN i.status <> 'written_off' AND i.due_date >= %(d0)s THEN i.open_amount ELSE 0 END),
+  SUM(CASE WHEN i.status <> 'written_off' AND i.due_date <= %(d1)s AND i.due_date >= %(d30)s
+      THEN i.open_amount ELSE 0 END),
+  SUM(CASE WHEN i.status <> 'written_off' AND i.due_date <= %(d31)s AND i.due_date >= %(d60)s
+      THEN i.open_amount ELSE 0 END),
+  SUM(CASE WHEN i.status <> 'written_off' AND i.due_date <= %(d61)s AND i.due_date >= %(d90)s
+      THEN i.open_amount ELSE 0 END),
+  SUM(CASE WHEN i.status <> 'written_off' AND i.due_date <= %(d91)s AND i.due_date >= %(d180)s
+      THEN i.open_amount ELSE 0 END),
+  SUM(CASE WHEN i.status <> 'written_off' AND i.due_date <= %(d181)s AND i.due_date >= %(d365)s
+      THEN i.open_amount ELSE 0 END),
+  SUM(CASE WHEN i.status <> 'written_off' AND i.due_date <= %(d366)s AND i.due_date >= %(d730)s
+      THEN i.open_amount ELSE 0 END),
+  SUM(CASE WHEN i.status <> 'written_off' AND i.due_date <= %(d731)s
+      THEN i.open_amount ELSE 0 END),
+  SUM(CASE WHEN i.status <> 'written_off' THEN i.open_amount ELSE 0 END) AS open_total,
+  COUNT(*) FILTER (WHERE i.status <> 'written_off' AND i.open_amount > 0),
+  SUM(CASE WHEN i.status = 'written_off' THEN i.written_off_amount ELSE 0 END) AS written_off
+FROM receivables_invoice i JOIN customers_customer c ON c.id = i.customer_id
+WHERE i.issue_date <= %(d0)s AND i.status <> 'paid'
+GROUP BY i.customer_id, c.name, c.erp_code, c.salesperson_id
+HAVING SUM(CASE WHEN i.status <> 'written_off' THEN i.open_amount ELSE 0 END) > 0
+    OR SUM(CASE WHEN i.status = 'written_off' THEN i.written_off_amount ELSE 0 END) > 0
+ORDER BY open_total DESC, c.name
+"""
+
+
+def measure_ageing() -> dict:
+    from django.db import connection
+    from django.utils import timezone
+
+    from receivables import ageing
+
+    today = timezone.localdate()
+    params = {f"d{n}": today - dt.timedelta(days=n) for n in (0, 1, 30, 31, 60, 61, 90, 91)}
+    params |= {f"d{n}": today - dt.timedelta(days=n) for n in (180, 181, 365, 366, 730, 731)}
+
+    def raw():
+        with connection.cursor() as cursor:
+            cursor.execute(RAW_AGEING_SQL, params)
+            return cursor.fetchall()
+
+    def app():
+        return ageing.ageing_by_customer(today)
+
+    raw()  # warm the cache the same way for both
+    app()
+    raw_s, raw_rows = best_of(raw)
+    app_s, app_rows = best_of(app)
+    raw_total = sum(r[12] for r in raw_rows)
+    app_total = sum(r["open_total"] for r in app_rows)
+    if raw_total != app_total or len(raw_rows) != len(app_rows):
+        raise SystemExit(f"ageing mismatch: app {app_total}/{len(app_rows)} raw {raw_total}")
+    return {
+        "ageing_s": round(app_s, 4),
+        "ageing_raw_sql_s": round(raw_s, 4),
+        "ageing_rows": len(app_rows),
+        "ageing_open_total": str(app_total),
+    }
+
+
+def measure_reminders() -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from creditdesk.policy import policy_on
+    from customers.models import SentMail
+    from receivables import reminders
+    from receivables.models import ReminderLog
+
+    on = timezone.localdate()
+    policy = policy_on(on)
+    if reminders.statement_month(on, policy.monthly_statement_days) is not None:
+        # Inside the statement window every customer gets a PDF statement; the daily figure is
+        # measured on the 15th so it compares day with day (statements are reported apart).
+        on = on.replace(day=15) - dt.timedelta(days=31 if on.day < 15 else 0)
+    ReminderLog.objects.filter(for_date=on).delete()
+    SentMail.objects.filter(kind__in=["reminder_pre_due", "reminder_overdue"]).delete()
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as queries:
+        counts = reminders.send_due_reminders(on)
+    elapsed = time.perf_counter() - started
+    # One customer's monthly statement, for scale: the PDF rendering dominates it.
+    from receivables.models import Invoice
+
+    customer_id = Invoice.objects.filter(status="open").values_list("customer_id", flat=True)[0]
+    month = (on.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    ReminderLog.objects.filter(kind="monthly_statement", for_date=month).delete()
+    row = ReminderLog.objects.create(
+        customer_id=customer_id,
+        kind="monthly_statement",
+        for_date=month,
+        invoices=list(
+            Invoice.objects.filter(customer_id=customer_id, status="open").values_list(
+                "pk", flat=True
+            )
+        ),
+        claimed_at=timezone.now(),
+    )
+    started = time.perf_counter()
+    reminders.send_claimed([row.pk], on=on)
+    statement_s = round(time.perf_counter() - started, 3)
+    return {
+        "reminders_s": round(elapsed, 3),
+        "reminders_queries": len(queries.captured_queries),
+        "reminders_sent": counts["sent"],
+        "reminders_on": on.isoformat(),
+        "statement_one_s": statement_s,
+    }
+
+
+# ---------------------------------------------------------------- HTTP: gate vs bare
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_token() -> str:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from rest_framework.authtoken.models import Token
+
+    user, _created = get_user_model().objects.get_or_create(
+        username="bench_logistics", defaults={"email": "logistics@bench.test"}
+    )
+    user.groups.add(Group.objects.get_or_create(name="logistics")[0])
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+def start_server(url: str, port: int) -> subprocess.Popen:
+    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="bench.settings")
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    process = subprocess.Popen(  # noqa: S603 (our own gunicorn, fixed arguments)
+        [
+            gunicorn,
+            "bench.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(WORKERS),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            if process.poll() is not None:
+                raise SystemExit("gunicorn did not start") from None
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit("gunicorn did not answer")
+
+
+def post(port: int, path: str, token: str, body: dict) -> tuple[int, float]:
+    payload = json.dumps(body)
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(
+            "POST",
+            path,
+            body=payload,
+            headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+        )
+        response = conn.getresponse()
+        response.read()
+        status = response.status
+    finally:
+        conn.close()
+    return status, time.perf_counter() - started
+
+
+def drive(port: int, path: str, token: str, bodies: list[dict]) -> dict:
+    """Send the bodies from a bounded thread pool; stop at the phase timeout."""
+    deadline = time.monotonic() + PHASE_TIMEOUT_S
+
+    def one(body):
+        if time.monotonic() > deadline:
+            return None
+        return post(port, path, token, body)
+
+    for body in bodies[:WARMUP]:
+        post(port, path, token, body)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+        results = [r for r in pool.map(one, bodies[WARMUP:]) if r is not None]
+    elapsed = time.perf_counter() - started
+    latencies = sorted(t for _s, t in results)
+    statuses = {}
+    for status, _t in results:
+        statuses[status] = statuses.get(status, 0) + 1
+    return {
+        "rps": len(results) / elapsed,
+        "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "statuses": statuses,
+    }
+
+
+def measure_http(url: str) -> dict:
+    import random
+
+    from customers.models import Customer
+
+    token = bench_token()
+    erp_codes = list(
+        Customer.objects.filter(erp_code__startswith="BENCH").values_list("erp_code", flat=True)
+    )
+    rng = random.Random(7)
+    stamp = int(time.time())
+    total = WARMUP + REQUESTS
+    gate_bodies = [
+        {
+            "customer": rng.choice(erp_codes),
+            "order_ref": f"BENCH-{stamp}-{n}",
+            "amount": f"{rng.randint(100, 5000)}.00",
+            "currency": "CNY",
+            "prepaid": False,
+        }
+        for n in range(total)
+    ]
+    port = free_port()
+    server = start_server(url, port)
+    try:
+        bare = drive(port, "/bench/bare/", token, [{}] * total)
+        gate = drive(port, "/api/v1/gate/checks/", token, gate_bodies)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    if set(gate["statuses"]) - {200}:
+        log(f"gate statuses: {gate['statuses']}")
+    return {
+        "gate_rps": round(gate["rps"], 1),
+        "bare_rps": round(bare["rps"], 1),
+        "gate_p99_ms": round(gate["p99_ms"], 1),
+        "gate_p50_ms": round(gate["p50_ms"], 1),
+        "bare_p99_ms": round(bare["p99_ms"], 1),
+        "gate_statuses": {str(k): v for k, v in gate["statuses"].items()},
+    }
+
+
+def extra_modules() -> dict:
+    results: dict = {}
+    for path in sorted((ROOT / "bench").glob("bench_*.py")):
+        module = importlib.import_module(f"bench.{path.stem}")
+        try:
+            results.update(module.run())
+        except Exception as exc:
+            log(f"{path.name} failed: {exc!r}")
+            results[f"{path.stem}_error"] = repr(exc)
+    return results
+
+
+def main() -> None:
+    url = bench_database_url()
+    setup_django(url)
+    from bench import data
+
+    if data.present():
+        log("bench data present: 20,000 customers, 1,000,000 invoices")
+    else:
+        log("generating 20,000 customers and 1,000,000 invoices …")
+        started = time.perf_counter()
+        data.generate()
+        log(f"generated in {time.perf_counter() - started:.1f} s")
+    result: dict = {}
+    result |= measure_ageing()
+    result |= measure_http(url)
+    result |= measure_reminders()
+    result |= extra_modules()
+    targets = {
+        "ageing_within_1_3x_raw": result["ageing_s"] <= 1.3 * result["ageing_raw_sql_s"],
+        "gate_at_least_60pct_of_bare": result["gate_rps"] >= 0.6 * result["bare_rps"],
+        "gate_p99_within_50ms": result["gate_p99_ms"] <= 50,
+        "reminders_within_60s": result["reminders_s"] <= 60,
+    }
+    result["targets_met"] = targets
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
