@@ -1,0 +1,33 @@
+import pytest
+
+from credit.demo import seed_credit
+from credit.models import CreditApplication, CreditLine
+from customers.demo import seed_customers
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_has_every_line_status_and_application_state():
+    for username, role in [
+        ("sales1", "sales"),
+        ("sales2", "sales"),
+        ("salesdir", "sales_director"),
+        ("credit1", "credit_team"),
+        ("credit2", "credit_team"),
+        ("creditmgr", "credit_manager"),
+        ("finance", "finance_director"),
+        ("gm", "general_manager"),
+        ("logistics", "logistics"),
+    ]:
+        UserFactory(username=username, role=role)
+    seed_customers()
+    seed_credit()
+    statuses = set(CreditLine.objects.values_list("status", flat=True))
+    assert statuses == set(CreditLine.Status.values)
+    assert CreditLine.objects.filter(status="active", limit__gte=1000000).count() >= 5
+    states = set(CreditApplication.objects.values_list("status", flat=True))
+    assert set(CreditApplication.Status.values) <= states
+    count = CreditApplication.objects.count()
+    seed_credit()  # a second run adds nothing
+    assert CreditApplication.objects.count() == count
