@@ -10,10 +10,11 @@ improper conduct that suspends credit trade but does not yet threaten collection
 """
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -42,6 +43,7 @@ CREDIT_STATUS_LEVEL: dict[str, int] = {
     "suspended": Level.ALERT,
 }
 BATCH = 2000
+CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -183,127 +185,156 @@ def run_warning_rules(
     return {"raised": 0, "proposed": _propose(due, current, policy)}
 
 
+def _insert(model, columns: list[str], casts: list[str], rows: list[tuple]) -> None:
+    """One INSERT … SELECT FROM unnest(arrays): thousands of rows without per-row ORM work."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(model._meta.get_field(c).column) for c in columns)
+    arrays = ", ".join(f"%s::{cast}[]" for cast in casts)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            cursor.execute(
+                # Only quoted model table/column names are interpolated; values are parameters.
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})",  # noqa: S608
+                [list(column) for column in zip(*chunk, strict=True)],
+            )
+
+
 def _raise(due: dict[int, Target], current: dict, on: dt.date, policy) -> int:
     now = timezone.now()
     groups: dict[tuple[int, str], list[int]] = {}
     for customer_id, target in due.items():
         groups.setdefault((target.level, target.summary), []).append(customer_id)
     for (level, summary), customer_ids in groups.items():
-        for start in range(0, len(customer_ids), BATCH):
-            # Conditional: a row someone raised meanwhile to this level or higher is left alone.
-            RiskWarning.objects.filter(customer_id__in=customer_ids[start : start + BATCH]).filter(
-                Q(level__isnull=True) | Q(level__gt=level)
-            ).update(level=level, reason=summary, changed_at=now, changed_by=None)
+        # Conditional: a row someone raised meanwhile to this level or higher is left alone.
+        RiskWarning.objects.filter(customer_id__in=customer_ids).filter(
+            Q(level__isnull=True) | Q(level__gt=level)
+        ).update(level=level, reason=summary, changed_at=now, changed_by=None)
     opened = [c for c in due if current[c][1] is None]
-    for start in range(0, len(opened), BATCH):
-        RiskWarning.objects.filter(customer_id__in=opened[start : start + BATCH]).update(
-            opened_at=now
-        )
+    if opened:
+        RiskWarning.objects.filter(customer_id__in=opened).update(opened_at=now)
     changes, events = [], []
+    common = {"policy": policy.version, "on": on.isoformat()}
     for customer_id, target in due.items():
         pk, old = current[customer_id]
-        facts = {
-            "rule": target.rule,
-            "policy": policy.version,
-            "on": on.isoformat(),
-            **target.facts,
-        }
-        changes.append(
-            LevelChange(
-                warning_id=pk,
-                customer_id=customer_id,
-                old_level=old,
-                new_level=target.level,
-                source=LevelChange.Source.RULE,
-                reason=target.reason,
-                facts=facts,
-                changed_by=None,
-                at=now,
-            )
-        )
+        reason = target.reason
+        facts = {"rule": target.rule, **common, **target.facts}
+        changes.append((pk, customer_id, old, target.level, "rule", reason, json.dumps(facts), now))
         events.append(
-            _event(
+            (
+                now,
                 "warning.level_changed",
                 customer_id,
                 "riskwarnings.riskwarning",
-                pk,
-                {"level": old},
-                {"level": target.level},
-                {"source": "rule", **facts},
-                target.reason,
-                now,
+                str(pk),
+                json.dumps({"level": old}),
+                json.dumps({"level": target.level}),
+                json.dumps({"source": "rule", **facts}),
+                reason,
             )
         )
-    LevelChange.objects.bulk_create(changes, batch_size=BATCH)
-    AuditEvent.objects.bulk_create(events, batch_size=BATCH)
+    _insert(
+        LevelChange,
+        ["warning", "customer", "old_level", "new_level", "source", "reason", "facts", "at"],
+        ["bigint", "bigint", "int", "int", "text", "text", "jsonb", "timestamptz"],
+        changes,
+    )
+    _insert(AuditEvent, EVENT_COLUMNS, EVENT_CASTS, events)
     entering = [c for c in due if not suspends_trade(current[c][1])]
-    _open_reviews(entering, current, now)
+    _open_reviews(entering, now)
     _notify_raised(due, entering, now)
     return len(due)
 
 
-def _open_reviews(customer_ids: list[int], current: dict, now) -> None:
-    """HANDBOOK §10: level 4+ opens legal's evidence review (one open review per customer)."""
+EVENT_COLUMNS = [
+    "at",
+    "kind",
+    "customer",
+    "subject_type",
+    "subject_id",
+    "old",
+    "new",
+    "facts",
+    "comment",
+]
+EVENT_CASTS = ["timestamptz", "text", "bigint", "text", "text", "jsonb", "jsonb", "jsonb", "text"]
+
+
+def _open_reviews(customer_ids: list[int], now) -> None:
+    """HANDBOOK §10: level 4+ opens legal's evidence review (one open review per customer).
+
+    One statement: the reviews, their checklist items and their audit events.
+    """
     if not customer_ids:
         return
-    busy = set(
-        EvidenceReview.objects.filter(customer_id__in=customer_ids, status="open").values_list(
-            "customer_id", flat=True
-        )
-    )
+    q = connection.ops.quote_name
+    review, item = EvidenceReview._meta.db_table, EvidenceItem._meta.db_table
+    warning, event = RiskWarning._meta.db_table, AuditEvent._meta.db_table
     due_on = timezone.localdate(now) + dt.timedelta(days=EVIDENCE_REVIEW_DAYS)
-    reviews = EvidenceReview.objects.bulk_create(
-        [
-            EvidenceReview(customer_id=c, warning_id=current[c][0], opened_at=now, due_on=due_on)
-            for c in customer_ids
-            if c not in busy
-        ],
-        batch_size=BATCH,
-    )
     titles = evidence_checklist_titles()
-    EvidenceItem.objects.bulk_create(
-        [
-            EvidenceItem(review=r, category=cat, title=title)
-            for r in reviews
-            for cat, title in titles
-        ],
-        batch_size=BATCH,
-    )
-    AuditEvent.objects.bulk_create(
-        [
-            _event(
-                "warning.evidence_review_opened",
-                r.customer_id,
-                "riskwarnings.evidencereview",
-                r.pk,
-                None,
-                {"due_on": due_on.isoformat()},
-                {},
-                "",
-                now,
-            )
-            for r in reviews
-        ],
-        batch_size=BATCH,
-    )
+    # Only quoted model table names are interpolated; values are parameters.
+    sql = f"""
+        WITH new_reviews AS (
+            INSERT INTO {q(review)} (customer_id, warning_id, status, opened_at, due_on, summary)
+            SELECT w.customer_id, w.id, 'open', %(now)s, %(due_on)s, ''
+            FROM {q(warning)} w
+            WHERE w.customer_id = ANY(%(ids)s::bigint[])
+              AND NOT EXISTS (
+                  SELECT 1 FROM {q(review)} r
+                  WHERE r.customer_id = w.customer_id AND r.status = 'open'
+              )
+            RETURNING id, customer_id
+        ), new_items AS (
+            INSERT INTO {q(item)} (review_id, category, title, status, defect)
+            SELECT n.id, v.category, v.title, 'unchecked', ''
+            FROM new_reviews n
+            CROSS JOIN unnest(%(categories)s::text[], %(titles)s::text[]) AS v(category, title)
+        )
+        INSERT INTO {q(event)} (at, kind, customer_id, subject_type, subject_id, new, facts, comment)
+        SELECT %(now)s, 'warning.evidence_review_opened', n.customer_id,
+               'riskwarnings.evidencereview', n.id::text, %(new)s::jsonb, '{{}}'::jsonb, ''
+        FROM new_reviews n
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "now": now,
+                "due_on": due_on,
+                "ids": list(customer_ids),
+                "categories": [str(c) for c, _t in titles],
+                "titles": [str(t) for _c, t in titles],
+                "new": json.dumps({"due_on": due_on.isoformat()}),
+            },
+        )
 
 
 def _notify_raised(due: dict[int, Target], entering: list[int], now) -> None:
     """Each salesperson hears of their customers; credit, logistics and legal get one digest."""
     salespeople = dict(Customer.objects.filter(pk__in=entering).values_list("pk", "salesperson_id"))
-    Notification.objects.bulk_create(
+    marker = 987654321
+    link = reverse("customer-warnings", args=[marker]).replace(str(marker), "{}")
+    titles = {
+        level: _("Warning level %(level)s: credit trade suspended") % {"level": level}
+        for level in {t.level for t in due.values()}
+    }
+    _insert(
+        Notification,
+        ["recipient", "customer", "title", "body", "link", "created_at"],
+        ["int", "bigint", "text", "text", "text", "timestamptz"],
         [
-            Notification(
-                recipient_id=salespeople[c],
-                customer_id=c,
-                title=_("Warning level %(level)s: credit trade suspended")
-                % {"level": due[c].level},
-                body=due[c].reason,
-                link=reverse("customer-warnings", args=[c]),
+            (
+                salespeople[c],
+                c,
+                titles[due[c].level],
+                due[c].reason,
+                link.format(c),
+                now,
             )
             for c in entering
         ],
-        batch_size=BATCH,
     )
     counts: dict[int, int] = {}
     for target in due.values():
