@@ -186,7 +186,11 @@ def run_bulk(request, serializer_class, apply) -> Response:
     counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
     results, released = [], []
     for index, record in enumerate(records):
-        number = str(record.get("number", "")) if isinstance(record, dict) else ""
+        number = (
+            str(record.get("number") or record.get("order_ref") or "")
+            if isinstance(record, dict)
+            else ""
+        )
         ser = serializer_class(data=record, context={"customers": customers})
         outcome, errors = "rejected", {}
         if not isinstance(record, dict):
@@ -309,3 +313,46 @@ class CreditNoteBulkApi(APIView):
     )
     def post(self, request):
         return run_bulk(request, CreditNoteRecordSerializer, apply_credit_note)
+
+
+class OrderRecordSerializer(serializers.Serializer):
+    order_ref = serializers.CharField(max_length=64)
+    status = serializers.CharField(
+        max_length=12, help_text="shipped | delivered | recalled | cancelled"
+    )
+
+    def validate_status(self, value: str) -> str:
+        if value not in services.MARKABLE:
+            raise serializers.ValidationError(
+                _("Choose shipped, delivered, recalled or cancelled.")
+            )
+        return value
+
+
+def apply_order(data: dict, user) -> tuple[str, list]:
+    from .models import SalesOrder
+
+    order = SalesOrder.objects.filter(order_ref=data["order_ref"]).first()
+    if order is None:
+        raise ValidationFailed(
+            field_errors={"order_ref": [_("No released order has this reference.")]}
+        )
+    if order.status == data["status"]:
+        return "unchanged", []
+    services.sales_order_mark(order=order, status=data["status"], acting_user=user)
+    return "updated", []
+
+
+class OrderBulkApi(APIView):
+    """Shipment news from the ERP for orders the gate released (shipped, delivered, recalled, cancelled)."""
+
+    permission_classes = [Authority]
+    authority_action = "gate.order.mark"
+
+    @extend_schema(
+        operation_id="orders_bulk",
+        request=OrderRecordSerializer(many=True),
+        responses={200: BulkOutputSerializer},
+    )
+    def post(self, request):
+        return run_bulk(request, OrderRecordSerializer, apply_order)

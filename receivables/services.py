@@ -325,6 +325,8 @@ def _release_blocked(
 ) -> None:
     """Releases a blocked check, reserving what its order still needs (the lock is held)."""
     order = SalesOrder.objects.select_for_update().filter(order_ref=check.order_ref).first()
+    if order is not None and order.status == SalesOrder.Status.INVOICED:
+        raise InvalidTransition(_("This order is already invoiced."))
     carried = (
         order.reserved_amount
         if order is not None and order.status in SalesOrder.RESERVING
@@ -595,14 +597,24 @@ def blocked_checks_reevaluate(*, customer, row: CustomerExposure) -> list[GateCh
     return released
 
 
+MARKABLE = (
+    SalesOrder.Status.SHIPPED,
+    SalesOrder.Status.DELIVERED,
+    SalesOrder.Status.RECALLED,
+    SalesOrder.Status.CANCELLED,
+)
+
+
 @transaction.atomic
 def sales_order_mark(*, order: SalesOrder, status: str, acting_user) -> SalesOrder:
-    """Logistics marks released goods delivered, or recalled (HANDBOOK §10: recall at level 4+).
-
-    A recall frees the reservation; a delivery keeps it until the invoice turns it into a receivable."""
+    """Logistics (or the ERP) marks released goods shipped, delivered, recalled (HANDBOOK §10: recall
+    at level 4+) or cancelled. A recall or cancellation frees the reservation; shipping and delivery
+    keep it until the invoice turns it into a receivable."""
     require(acting_user, "gate.order.mark", order)
-    if status not in (SalesOrder.Status.DELIVERED, SalesOrder.Status.RECALLED):
-        raise ValidationFailed(field_errors={"status": [_("Choose delivered or recalled.")]})
+    if status not in MARKABLE:
+        raise ValidationFailed(
+            field_errors={"status": [_("Choose shipped, delivered, recalled or cancelled.")]}
+        )
     row = exposure_locked(order.customer_id)
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
     if order.status == status:
@@ -614,12 +626,19 @@ def sales_order_mark(*, order: SalesOrder, status: str, acting_user) -> SalesOrd
     order.status = status
     order.updated_at = now
     freed = ZERO
-    if status == SalesOrder.Status.DELIVERED:
+    if status == SalesOrder.Status.SHIPPED:
+        order.shipped_at = now
+    elif status == SalesOrder.Status.DELIVERED:
         order.delivered_at = now
     else:
-        order.recalled_at = order.closed_at = now
+        if status == SalesOrder.Status.RECALLED:
+            order.recalled_at = now
+        order.closed_at = now
         freed = order.reserved_amount
         order.reserved_amount = ZERO
+        GateCheck.objects.filter(order_ref=order.order_ref).exclude(
+            status__in=[GateCheck.Status.SUPERSEDED, GateCheck.Status.EXPIRED]
+        ).update(status=GateCheck.Status.CANCELLED)
     order.save()
     exposure_move(row, reserved_delta=-freed)
     record_event(
@@ -733,6 +752,10 @@ def invoice_upsert(
             order.reserved_amount = ZERO
             order.closed_at = order.updated_at = now
             order.save()
+            # Blocked repeats of an invoiced order leave the release queue.
+            GateCheck.objects.filter(order_ref=order_ref, status__in=GateCheck.OPEN_BLOCKED).update(
+                status=GateCheck.Status.SUPERSEDED
+            )
     exposure_move(row, open_delta=_open_part(invoice) - before, reserved_delta=reserved_delta)
     record_event(
         kind=f"invoice.{outcome}",

@@ -301,3 +301,27 @@ def test_warning_level_read_from_the_warning_ladder(logistics, level, blocks):
         result = check(logistics, customer, "10.00")
     assert result.warning_level == level
     assert ("warning_level" in result.reason_codes) is blocks
+
+
+def test_expiry_task_is_tracked_and_idempotent(logistics):
+    from creditdesk.models import JobRun
+    from receivables.gate_tasks import expire_releases
+
+    customer = credit_customer("1000.00")
+    check(logistics, customer, "600.00")
+    with time_machine.travel(timezone.now() + dt.timedelta(days=15), tick=False):
+        assert expire_releases() == "1 releases expired"
+        assert expire_releases() == "0 releases expired"
+    assert JobRun.objects.get(name="receivables.expire_releases").last_ok
+    assert exposure(customer) == 0
+
+
+def test_invoice_closes_blocked_repeats_of_the_order(logistics, credit_team):
+    customer = credit_customer("1000.00")
+    check(logistics, customer, "600.00")
+    blocked = check(logistics, customer, "1500.00")
+    assert blocked.status == GateCheck.Status.BLOCKED
+    make_invoice(customer, "600.00", order_ref="SO-1")
+    blocked.refresh_from_db()
+    assert blocked.status == GateCheck.Status.SUPERSEDED
+    assert exposure(customer) == Decimal("600.00")

@@ -290,3 +290,25 @@ def test_credit_note_bulk(api_as):
         api.post("/api/v1/credit-notes/bulk/", records[:2], format="json").json()["unchanged"] == 2
     )
     assert not exposure_drifts()
+
+
+def test_order_bulk_marks_shipments(api_as):
+    customer = credit_customer("1000.00")
+    api = api_as("logistics")
+    for ref in ("SO-1", "SO-2", "SO-3"):
+        api.post(GATE, payload(customer, order_ref=ref), format="json")
+    records = [
+        {"order_ref": "SO-1", "status": "shipped"},
+        {"order_ref": "SO-2", "status": "cancelled"},
+        {"order_ref": "SO-3", "status": "invoiced"},
+        {"order_ref": "NOPE", "status": "delivered"},
+    ]
+    body = api.post("/api/v1/orders/bulk/", records, format="json").json()
+    assert (body["updated"], body["rejected"]) == (2, 2)
+    assert "status" in body["records"][2]["errors"]
+    assert "order_ref" in body["records"][3]["errors"]
+    assert SalesOrder.objects.get(order_ref="SO-1").status == "shipped"
+    assert CustomerExposure.objects.get(customer=customer).reserved_orders == Decimal("200.00")
+    again = api.post("/api/v1/orders/bulk/", records[:2], format="json").json()
+    assert again["unchanged"] == 2
+    assert not exposure_drifts()

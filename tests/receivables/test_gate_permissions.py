@@ -234,3 +234,24 @@ def test_import_upload(client_as, customer, role):
     else:
         assert response.status_code in (302, 403)
         assert _snapshot() == before
+
+
+@pytest.mark.parametrize("role", [*ROLES, None])
+def test_api_orders_bulk(api_as, customer, users, role):
+    CreditLineFactory(customer=customer, limit=Decimal("1000.00"))
+    services.gate_check_perform(
+        customer=customer,
+        order_ref="SO-R",
+        amount=Decimal("100.00"),
+        acting_user=users["logistics"],
+    )
+    before = _snapshot()
+    response = api_as(role).post(
+        "/api/v1/orders/bulk/", [{"order_ref": "SO-R", "status": "delivered"}], format="json"
+    )
+    if role in CHECKERS:
+        assert response.status_code == 200 and response.json()["updated"] == 1
+    else:
+        assert response.status_code == (401 if role is None else 403)
+        assert _snapshot() == before
+        assert SalesOrder.objects.get().status == "released"
