@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from creditdesk.models import SCORECARD_ASPECTS
 
-from .models import Adjustment, ContractCheck, CreditApplication, Security
+from .models import Adjustment, ContractCheck, CreditApplication, Evaluation, Security
 
 
 class ApplicationForm(forms.Form):
@@ -59,11 +59,21 @@ class ScoreForm(forms.Form):
         label=_("Recommendation"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, weights: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        weights = weights or {}
         for key, label in SCORECARD_ASPECTS:
             self.fields[f"rating_{key}"] = forms.DecimalField(
-                label=label, required=False, min_value=0, max_value=100, decimal_places=2
+                label=label,
+                required=False,
+                min_value=0,
+                max_value=100,
+                decimal_places=2,
+                help_text=_("weight %(w)s; empty: derived from the dossier where possible")
+                % {"w": weights.get(key, 0)},
+                widget=forms.NumberInput(
+                    attrs={"data-weight": weights.get(key, 0), "step": "0.01"}
+                ),
             )
             self.fields[f"note_{key}"] = forms.CharField(label=_("why"), required=False)
 
@@ -108,6 +118,10 @@ class AdjustmentForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class EvaluationOpenForm(forms.Form):
+    trigger = forms.ChoiceField(label=_("Trigger"), choices=Evaluation.Trigger.choices)
 
 
 class ContractCheckForm(forms.Form):

@@ -607,6 +607,15 @@ def application_decide(
             field_errors={"decision": [_("Level 5 (bad record) gets no credit.")]}
         )
     old = _move(application, AppStatus.AWAITING_APPROVAL)
+    if evaluation.status == Evaluation.Status.OPEN:
+        # The substantive review ends with the decision: the evaluation goes into the dossier.
+        evaluation.status = Evaluation.Status.COMPLETED
+        evaluation.result = (
+            Evaluation.Result.FAILED if decision == Decision.REFUSE else Evaluation.Result.PASSED
+        )
+        evaluation.completed_at = timezone.now()
+        evaluation.completed_by = acting_user
+        evaluation.save(update_fields=["status", "result", "completed_at", "completed_by"])
     application.decision = decision
     application.decided_limit = limit
     application.decided_term_days = term_days

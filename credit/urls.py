@@ -36,6 +36,11 @@ urlpatterns = [
         views.contract_new,
         name="credit-contract-new",
     ),
+    path(
+        "credit/customers/<int:customer_pk>/evaluate/",
+        views.evaluation_new,
+        name="credit-evaluation-new",
+    ),
     path("credit/lines/", views.line_list, name="credit-lines"),
     path("credit/evaluations/<int:pk>/", views.evaluation_detail, name="credit-evaluation"),
     path(

@@ -1,5 +1,7 @@
 """Credit pages: thin views over the services, the access helper answers 404/403."""
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -19,6 +21,7 @@ from .forms import (
     CommentForm,
     ContractCheckForm,
     DecisionForm,
+    EvaluationOpenForm,
     ScoreForm,
     SecurityForm,
 )
@@ -248,7 +251,9 @@ def evaluation_detail(request, pk: int):
     for key, value in (evaluation.inputs or {}).items():
         initial[f"rating_{key}"] = value.get("rating")
         initial[f"note_{key}"] = value.get("note")
-    form = ScoreForm(request.POST or None, initial=initial)
+    form = ScoreForm(
+        request.POST or None, initial=initial, weights=evaluation.policy.scorecard_weights
+    )
     if request.method == "POST":
         check(request.user, "credit.evaluation.edit", evaluation)
         if form.is_valid():
@@ -273,6 +278,40 @@ def evaluation_detail(request, pk: int):
             "form": form,
             "timeline": _timeline(evaluation),
             "results": Evaluation.Result.choices,
+            "score_bands": json.dumps(
+                [
+                    float(evaluation.policy.level1_min_score),
+                    float(evaluation.policy.level2_min_score),
+                    float(evaluation.policy.level3_min_score),
+                    float(evaluation.policy.level4_min_score),
+                ]
+            ),
+        },
+    )
+
+
+@login_required
+def evaluation_new(request, customer_pk: int):
+    """HANDBOOK §4.1: the credit team opens an evaluation for one of the triggers."""
+    customer = get_customer_for(request.user, customer_pk)
+    check(request.user, "credit.evaluation.edit", customer)
+    form = EvaluationOpenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            evaluation = services.evaluation_open(
+                customer=customer, trigger=form.cleaned_data["trigger"], acting_user=request.user
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return redirect("credit-evaluation", evaluation.pk)
+    return render(
+        request,
+        "credit/simple_form.html",
+        {
+            **dossier_context(request, customer, "credit"),
+            "form": form,
+            "title": _("Open an evaluation"),
         },
     )
 

@@ -26,6 +26,7 @@ PAGES = {
     "credit-line": EVERYONE,
     "credit-adjustment-new": {"sales", "sales_director", *CREDIT},
     "credit-security-new": CREDIT,
+    "credit-evaluation-new": CREDIT,
     "credit-contract-new": {"sales", "sales_director", "legal", *CREDIT},
     "credit-evaluation": EVERYONE,
     "credit-evaluation-pdf": EVERYONE,
