@@ -298,12 +298,12 @@ def drive(port: int, path: str, token: str, bodies: list[dict]) -> dict:
 def measure_http(url: str) -> dict:
     import random
 
-    from customers.models import Customer
+    from django.db.models import Count
 
     token = bench_token()
-    erp_codes = list(
-        Customer.objects.filter(erp_code__startswith="BENCH").values_list("erp_code", flat=True)
-    )
+    from bench.data import clean_erp_codes
+
+    erp_codes = clean_erp_codes()
     rng = random.Random(7)
     stamp = int(time.time())
     total = WARMUP + REQUESTS
@@ -330,6 +330,14 @@ def measure_http(url: str) -> dict:
             server.kill()
     if set(gate["statuses"]) - {200}:
         log(f"gate statuses: {gate['statuses']}")
+    from receivables.models import GateCheck
+
+    decisions = dict(
+        GateCheck.objects.filter(order_ref__startswith=f"BENCH-{stamp}-")
+        .order_by()
+        .values_list("decision")
+        .annotate(n=Count("id"))
+    )
     return {
         "gate_rps": round(gate["rps"], 1),
         "bare_rps": round(bare["rps"], 1),
@@ -337,6 +345,7 @@ def measure_http(url: str) -> dict:
         "gate_p50_ms": round(gate["p50_ms"], 1),
         "bare_p99_ms": round(bare["p99_ms"], 1),
         "gate_statuses": {str(k): v for k, v in gate["statuses"].items()},
+        "gate_decisions": decisions,
     }
 
 

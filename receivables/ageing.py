@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connections
 from django.db.models import (
     Case,
     CharField,
@@ -200,13 +201,27 @@ def _unallocated_by(as_of: dt.date, group: str, customers: QuerySet | None) -> d
 def _finish(row: dict, unallocated: Decimal) -> dict:
     row["unallocated"] = unallocated
     row["net_balance"] = row["open_total"] - unallocated
-    row["overdue_total"] = sum((row[k] for k in OVERDUE_KEYS), ZERO)
+    # The buckets add up to the open total, so the overdue part is all but the first.
+    row["overdue_total"] = row["open_total"] - row["not_due"]
     return row
+
+
+def _rows(qs: QuerySet) -> list[dict]:
+    """The grouped query's rows as dicts, straight from the cursor.
+
+    The SQL is the ORM's; the rows skip Django's per-value converters, which cost more than the
+    query itself on tens of thousands of groups (PostgreSQL already returns Decimal and int).
+    """
+    sql, params = qs.query.sql_with_params()
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
 
 def ageing_by_customer(as_of: dt.date, *, customers: QuerySet | None = None) -> list[dict]:
     """One row per customer with a balance, written-off or unallocated amount on the day."""
-    rows = list(
+    rows = _rows(
         invoices_as_of(as_of, customers)
         .order_by()
         .values(
@@ -224,7 +239,7 @@ def ageing_by_customer(as_of: dt.date, *, customers: QuerySet | None = None) -> 
 
 
 def ageing_by_salesperson(as_of: dt.date, *, customers: QuerySet | None = None) -> list[dict]:
-    rows = list(
+    rows = _rows(
         invoices_as_of(as_of, customers)
         .order_by()
         .values("customer__salesperson_id")
