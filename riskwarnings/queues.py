@@ -51,7 +51,8 @@ def work_queues(user) -> list[QueueSection]:
     today = timezone.localdate()
     sections: list[QueueSection] = []
     credit, legal = is_credit(user), has_role(user, Role.LEGAL)
-    if credit:
+    if credit or legal:
+        # HANDBOOK §10: both hear of a signal at once; a late report shows in both queues.
         sections.append(
             _section(
                 _("Risk signals reported late"),
@@ -66,6 +67,7 @@ def work_queues(user) -> list[QueueSection]:
                 ),
             )
         )
+    if credit:
         sections.append(
             _section(
                 _("Warning levels proposed by the rules, to confirm"),

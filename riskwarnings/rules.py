@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -152,6 +152,7 @@ def run_warning_rules(
     """Raise (or propose) levels from the rules. A second run the same day changes nothing."""
     on = on or timezone.localdate()
     policy = policy_on(on)
+    _supersede_moot_proposals()
     targets = rule_targets(
         policy=policy,
         overdue_days=(overdue_days or _default_overdue)(on),
@@ -350,6 +351,14 @@ def _notify_raised(due: dict[int, Target], entering: list[int], now) -> None:
         + _("%(n)s of them are newly suspended from credit trade.") % {"n": len(entering)},
         link=reverse("warning-board"),
     )
+
+
+def _supersede_moot_proposals() -> int:
+    """A pending proposal the level has already reached (a person raised it) is superseded."""
+    return LevelProposal.objects.filter(
+        status=LevelProposal.Status.PENDING,
+        customer__risk_warning__level__lte=F("proposed_level"),
+    ).update(status=LevelProposal.Status.SUPERSEDED, decided_at=timezone.now())
 
 
 def _propose(due: dict[int, Target], current: dict, policy) -> int:

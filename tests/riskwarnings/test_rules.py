@@ -206,3 +206,15 @@ def test_the_job_is_scheduled():
     from django_celery_beat.models import PeriodicTask
 
     assert PeriodicTask.objects.filter(task="riskwarnings.run_warning_rules").exists()
+
+
+def test_a_proposal_a_person_overtook_is_superseded(proposing, users):
+    customer = CustomerFactory()
+    overdue_invoice(customer, 40)
+    run_warning_rules()
+    services.warning_change_level(
+        customer=customer, level=3, reason="人工提高", acting_user=users["credit_team"]
+    )
+    assert run_warning_rules() == {"raised": 0, "proposed": 0}
+    assert LevelProposal.objects.get().status == "superseded"
+    assert warning_level_of(customer.pk) == 3

@@ -89,14 +89,16 @@ def test_deadlines_come_from_the_policy(users, customer):
     assert not signal.reported_late
 
 
-def test_a_late_report_is_flagged_in_the_credit_queue(users, customer):
+def test_a_late_report_is_flagged_in_the_credit_and_legal_queues(users, customer):
     with time_machine.travel(T0, tick=False):
         late = report(customer, users["sales"], T0 - dt.timedelta(hours=30))
         on_time = report(customer, users["sales"], T0 - dt.timedelta(hours=23))
         assert late.reported_late and not on_time.reported_late
-        section = queues_of(users["credit_team"])["Risk signals reported late"]
-    assert [i.url for i in section.items] == [f"/warnings/signals/{late.pk}/"]
-    assert section.items[0].overdue
+        for role in ("credit_team", "credit_manager", "legal"):
+            section = queues_of(users[role])["Risk signals reported late"]
+            assert [i.url for i in section.items] == [f"/warnings/signals/{late.pk}/"]
+            assert section.items[0].overdue
+        assert "Risk signals reported late" not in queues_of(users["sales"])
 
 
 def test_a_late_evaluation_is_flagged_for_credit_and_legal(users, customer):
