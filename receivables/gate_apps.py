@@ -54,12 +54,22 @@ def register() -> None:
 
 
 def register_ui() -> None:
-    from creditdesk.registry import NavItem, register_demo_seeder, register_nav, register_work_queue
+    from creditdesk.registry import (
+        DossierTab,
+        NavItem,
+        register_demo_seeder,
+        register_dossier_tab,
+        register_nav,
+        register_work_queue,
+    )
 
     from .gate_demo import seed_receivables
     from .gate_queues import work_queues
 
     register_nav(NavItem(_("Release gate"), "gate-check-form", "gate.view", order=40))
+    register_dossier_tab(
+        DossierTab("gate", _("Release gate"), "customer-gate", "gate.view", order=55)
+    )
     register_nav(
         NavItem(_("Import ERP data"), "receivables-import", "receivables.import", order=48)
     )

@@ -8,6 +8,7 @@ locked/revoked customers. The ERP's service account holds the model permission
 
 from creditdesk.authority import has_role, rule
 from creditdesk.roles import CREDIT_ROLES, Role
+from customers.models import Customer
 
 _GATE_CHECKERS = {Role.LOGISTICS, *CREDIT_ROLES}
 _GATE_READERS = {*_GATE_CHECKERS, Role.GENERAL_MANAGER, Role.FINANCE_DIRECTOR}
@@ -28,8 +29,9 @@ def gate_check(user, obj) -> bool:
 def gate_view(user, obj) -> bool:
     if has_role(user, *_GATE_READERS) or is_erp(user):
         return True
-    # Sales are told when their customer's order is blocked and may open that check.
-    customer = getattr(obj, "customer", None)
+    # Sales are told when their customer's order is blocked and may open that check (and the
+    # customer's gate tab).
+    customer = obj if isinstance(obj, Customer) else getattr(obj, "customer", None)
     return has_role(user, Role.SALES, Role.SALES_DIRECTOR) and (
         customer is not None
         and (has_role(user, Role.SALES_DIRECTOR) or customer.salesperson_id == user.pk)

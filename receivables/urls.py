@@ -13,6 +13,7 @@ urlpatterns = [
     path("gate/undelivered/", views.undelivered_list, name="gate-undelivered"),
     path("gate/orders/<int:pk>/mark/", views.sales_order_mark, name="sales-order-mark"),
     path("receivables/import/", views.erp_import, name="receivables-import"),
+    path("customers/<int:pk>/gate/", views.customer_gate, name="customer-gate"),
 ]
 
 # Ageing, KPIs and collection (HANDBOOK §8).

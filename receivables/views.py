@@ -219,3 +219,22 @@ def erp_import(request):
             else:
                 messages.error(request, _("Nothing was imported: correct the rows below."))
     return render(request, "receivables/gate/import.html", {"form": form, "report": report})
+
+
+@login_required
+def customer_gate(request, pk: int):
+    """The customer's dossier tab: exposure, open orders and the gate's recent checks."""
+    from customers.views import dossier_context, get_customer_for
+
+    customer = get_customer_for(request.user, pk, "gate.view")
+    context = dossier_context(request, customer, "gate")
+    context.update(
+        {
+            "exposure": CustomerExposure.objects.filter(customer=customer).first(),
+            "orders": SalesOrder.objects.filter(
+                customer=customer, status__in=SalesOrder.RESERVING
+            ).order_by("-released_at")[:50],
+            "checks": selectors.gate_checks_for(customer.pk)[:50],
+        }
+    )
+    return render(request, "receivables/gate/customer_gate.html", context)

@@ -26,6 +26,7 @@ PAGES = {
     "gate-release-queue": READERS,
     "gate-undelivered": READERS,
     "receivables-import": IMPORTERS,
+    "customer-gate": READERS | {"sales", "sales_director"},  # sales: their own customer
 }
 
 
@@ -43,7 +44,12 @@ def blocked(customer, users):
 @pytest.mark.parametrize("role", [*ROLES, None])
 @pytest.mark.parametrize("page", sorted(PAGES))
 def test_page_access(client_as, blocked, page, role):
-    url = reverse(page, args=[blocked.pk]) if page == "gate-check-detail" else reverse(page)
+    if page == "gate-check-detail":
+        url = reverse(page, args=[blocked.pk])
+    elif page == "customer-gate":
+        url = reverse(page, args=[blocked.customer.pk])
+    else:
+        url = reverse(page)
     response = client_as(role).get(url)
     if role is None:
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
@@ -255,3 +261,12 @@ def test_api_orders_bulk(api_as, customer, users, role):
         assert response.status_code == (401 if role is None else 403)
         assert _snapshot() == before
         assert SalesOrder.objects.get().status == "released"
+
+
+def test_sales_see_only_their_own_customers_gate(client_as, blocked, make_user):
+    from tests.factories import CustomerFactory
+
+    other = CustomerFactory(salesperson=make_user("sales"))
+    client = client_as("sales")
+    assert client.get(reverse("customer-gate", args=[other.pk])).status_code == 403
+    assert client.get(reverse("customer-gate", args=[blocked.customer.pk])).status_code == 200
