@@ -38,6 +38,8 @@ ZERO = Decimal("0.00")
 Kind = ReminderLog.Kind
 # A claimed row not marked sent within this time is taken again by the next run.
 CLAIM_LEASE = dt.timedelta(minutes=30)
+# A long batch renews the lease of the rows it still holds this often (one UPDATE per renewal).
+LEASE_RENEWAL = dt.timedelta(minutes=1)
 # Rows older than this are not taken again (a reminder about last quarter helps nobody).
 RETRY_WINDOW_DAYS = 31
 MAIL_KIND = {
@@ -200,13 +202,53 @@ def _statement_pdf(language: str, context: dict) -> bytes:
     return render_pdf(select_template(names).template.name, context, language=language)
 
 
+class _Lease:
+    """The claim on the rows of one batch, renewed while the batch runs.
+
+    A row's `claimed_at` is its claimer's token: renewing moves it forward only where it still
+    equals ours, so a batch longer than the lease (thousands of statements with PDFs) keeps its
+    rows, and a batch that stalled past its lease learns which rows another run took over.
+    """
+
+    def __init__(self, logs: list[ReminderLog]) -> None:
+        self.tokens = {entry.pk: entry.claimed_at for entry in logs}
+        self.renewed = timezone.now()
+
+    def holds(self, entry: ReminderLog) -> bool:
+        now = timezone.now()
+        if now - self.renewed >= LEASE_RENEWAL:
+            self.renew(now)
+        return entry.pk in self.tokens
+
+    def renew(self, now: dt.datetime) -> None:
+        by_token: dict[dt.datetime, list[int]] = defaultdict(list)
+        for pk, token in self.tokens.items():
+            by_token[token].append(pk)
+        self.tokens = {pk: now for token, pks in by_token.items() for pk in _renew(pks, token, now)}
+        self.renewed = now
+
+    def done(self, entry: ReminderLog) -> None:
+        self.tokens.pop(entry.pk, None)
+
+
+def _renew(pks: list[int], token: dt.datetime, now: dt.datetime) -> list[int]:
+    sql = f"""
+        UPDATE {_table(ReminderLog)} SET claimed_at = %s
+        WHERE id = ANY(%s) AND claimed_at = %s AND sent_at IS NULL
+        RETURNING id
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, pks, token])
+        return [row[0] for row in cursor.fetchall()]
+
+
 def send_claimed(ids: list[int], *, on: dt.date) -> dict[str, int]:
     """Send the claimed rows: queries do not grow with invoices (two writes per e-mail sent)."""
     counts = {"sent": 0, "no_contact": 0, "nothing_open": 0, "failed": 0}
     if not ids:
         return counts
     logs = list(
-        ReminderLog.objects.filter(pk__in=ids, sent_at__isnull=True)
+        ReminderLog.objects.filter(pk__in=ids, sent_at__isnull=True, claimed_at__isnull=False)
         .select_related("customer", "customer__salesperson")
         .order_by("customer_id", "kind")
     )
@@ -227,7 +269,10 @@ def send_claimed(ids: list[int], *, on: dt.date) -> dict[str, int]:
     ).in_bulk()
     statements = _statement_figures([e for e in logs if e.kind == Kind.MONTHLY_STATEMENT])
 
+    lease = _Lease(logs)
     for entry in logs:
+        if not lease.holds(entry):
+            continue  # our lease lapsed and another run took the row: it sends it
         customer = entry.customer
         listed = [invoices[pk] for pk in entry.invoices if pk in invoices]
         listed.sort(key=lambda i: (i.due_date, i.number))
@@ -249,8 +294,10 @@ def send_claimed(ids: list[int], *, on: dt.date) -> dict[str, int]:
                     claimed_at=None
                 )
                 counts["failed"] += 1
+                lease.done(entry)
                 continue
         ReminderLog.objects.filter(pk=entry.pk, sent_at__isnull=True).update(**done)
+        lease.done(entry)
     return counts
 
 

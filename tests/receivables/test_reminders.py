@@ -246,3 +246,54 @@ def test_the_beat_task_is_scheduled_and_records_its_run(mailoutbox):
         result = send_due_reminders_task.apply(kwargs={"on": str(DUE - dt.timedelta(days=7))}).get()
     assert "sent=1" in result and len(mailoutbox) == 1
     assert JobRun.objects.get(name="receivables.send_due_reminders").last_ok
+
+
+def _three_due(day):
+    customers = [customer_with_contact() for _ in range(3)]
+    for c in customers:
+        invoice(c, "10.00", due_date=day + dt.timedelta(days=7))
+    return customers
+
+
+@pytest.mark.django_db
+def test_a_long_batch_renews_its_lease_so_another_run_takes_nothing(mailoutbox, monkeypatch):
+    day = DUE - dt.timedelta(days=7)
+    _three_due(day)
+    real = reminders.mail_customer
+    calls, rival = [], []
+    with at(day) as clock:
+
+        def slow(**kwargs):
+            calls.append(1)
+            clock.shift(dt.timedelta(minutes=20))  # each e-mail takes 20 minutes
+            if len(calls) == 2:
+                rival.append(reminders.send_due_reminders(day))  # another run, 40 min later
+            return real(**kwargs)
+
+        monkeypatch.setattr(reminders, "mail_customer", slow)
+        counts = reminders.send_due_reminders(day)
+    assert counts["sent"] == 3 and rival[0]["claimed"] == 0
+    assert len(mailoutbox) == 3
+
+
+@pytest.mark.django_db
+def test_a_stalled_batch_leaves_the_rows_another_run_took(mailoutbox, monkeypatch):
+    day = DUE - dt.timedelta(days=7)
+    _three_due(day)
+    real = reminders.mail_customer
+    rival = []
+    with at(day) as clock:
+
+        def stalls_once(**kwargs):
+            if not rival:
+                clock.shift(dt.timedelta(minutes=45))  # past the lease
+                rival.append(None)
+                rival[0] = reminders.send_due_reminders(day)
+            return real(**kwargs)
+
+        monkeypatch.setattr(reminders, "mail_customer", stalls_once)
+        counts = reminders.send_due_reminders(day)
+    # the rival took all three (the first was still unsent), the stalled batch sent only its first
+    assert rival[0]["sent"] == 3 and counts["sent"] == 1
+    assert len(mailoutbox) == 4  # the one in flight when the lease lapsed is the only repeat
+    assert ReminderLog.objects.filter(sent_at__isnull=True).count() == 0
