@@ -82,5 +82,12 @@ def seed_warnings(stdout=None) -> None:
             known_at=now - dt.timedelta(hours=30),
             acting_user=customers[4].salesperson,
         )
+    # What the daily job would find in the demo receivables.
+    from .rules import run_warning_rules
+
+    result = run_warning_rules()
     if stdout:
-        stdout.write(f"  warnings: {RiskWarning.objects.filter(level__isnull=False).count()}")
+        stdout.write(
+            f"  warnings: {RiskWarning.objects.filter(level__isnull=False).count()}"
+            f" ({result['raised']} raised by the rules)"
+        )
