@@ -297,3 +297,19 @@ def test_a_stalled_batch_leaves_the_rows_another_run_took(mailoutbox, monkeypatc
     assert rival[0]["sent"] == 3 and counts["sent"] == 1
     assert len(mailoutbox) == 4  # the one in flight when the lease lapsed is the only repeat
     assert ReminderLog.objects.filter(sent_at__isnull=True).count() == 0
+
+
+@pytest.mark.django_db
+def test_the_task_hands_statements_to_workers_in_chunks(mailoutbox, monkeypatch):
+    from receivables import tasks_reminders
+
+    monkeypatch.setattr(tasks_reminders, "STATEMENT_CHUNK", 2)
+    for _ in range(3):
+        c = customer_with_contact(language="en")
+        invoice(c, "10.00", due_date=dt.date(2026, 6, 30), issue_date=dt.date(2026, 5, 10))
+    with at(dt.date(2026, 6, 2)):
+        summary = tasks_reminders.send_due_reminders_task.apply().get()
+        again = tasks_reminders.send_due_reminders_task.apply().get()
+    assert "statements_queued=3" in summary and "statements_queued=0" in again
+    assert len(mailoutbox) == 3
+    assert all(m.subject.startswith("Statement of account for 2026-05") for m in mailoutbox)
