@@ -1,0 +1,59 @@
+"""Gate pages: the check form shows decision, reasons and credit left; list pages' queries are pinned."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from receivables import services
+from receivables.models import GateCheck
+
+from .factories import credit_customer, make_invoice, no_warnings
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_warnings")]
+no_warnings = no_warnings
+
+
+def test_check_form_shows_decision_reasons_and_available(client_as):
+    customer = credit_customer("1000.00")
+    make_invoice(customer, "400.00", due_date=timezone.localdate() - dt.timedelta(days=3))
+    client = client_as("logistics")
+    response = client.post(
+        reverse("gate-check-form"),
+        {"customer": customer.erp_code, "order_ref": "SO-1", "amount": "700.00"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "overdue_receivables" in page and "limit_exceeded" in page
+    result = response.context["result"]
+    assert result.decision == "block" and result.available == Decimal("600.00")
+    assert GateCheck.objects.get().channel == "ui"
+
+
+def test_check_form_unknown_customer(client_as):
+    response = client_as("logistics").post(
+        reverse("gate-check-form"), {"customer": "NOPE", "order_ref": "SO-1", "amount": "1"}
+    )
+    assert response.context["form"].errors["customer"]
+    assert not GateCheck.objects.exists()
+
+
+@pytest.mark.parametrize("page", ["gate-check-list", "gate-release-queue", "gate-undelivered"])
+def test_list_pages_query_count_does_not_grow(
+    client_as, users, page, django_assert_max_num_queries
+):
+    for i in range(3):
+        customer = credit_customer("500.00")
+        for j in range(10):
+            services.gate_check_perform(
+                customer=customer,
+                order_ref=f"SO-{i}-{j}",
+                amount=Decimal("100.00"),
+                acting_user=users["logistics"],
+            )
+    client = client_as("logistics")
+    client.get(reverse(page))
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse(page)).status_code == 200
