@@ -58,6 +58,29 @@ def work_queues(user) -> list[QueueSection]:
                 url=reverse("credit-applications"),
             )
         )
+    if has_role(user, Role.SALES):
+        S = CreditApplication.Status
+        mine = (
+            CreditApplication.objects.filter(
+                customer__salesperson=user, status__in=[S.DRAFT, S.RETURNED]
+            )
+            .select_related("customer")
+            .order_by("created_at")
+        )
+        sections.append(
+            QueueSection(
+                title=_("Your credit applications to complete"),
+                items=[
+                    QueueItem(
+                        label=f"{a.customer.name}: {a.get_status_display()}",
+                        url=reverse("credit-application", args=[a.pk]),
+                        detail=a.feedback,
+                    )
+                    for a in mine[:20]
+                ],
+                total=mine.count(),
+            )
+        )
     if is_credit(user):
         reviews = (
             Evaluation.objects.filter(status=Evaluation.Status.OPEN)

@@ -309,14 +309,19 @@ def evaluation_complete(
         if line is not None:
             if result == Evaluation.Result.PASSED:
                 base = evaluation.due_on or timezone.localdate()
+                values = {
+                    "next_review_on": scoring.add_months(base, 12),
+                    "credit_level": evaluation.credit_level,
+                    "asset_class": evaluation.asset_class,
+                }
+                if line.status == LineStatus.SUSPENDED:
+                    values["status"] = LineStatus.ACTIVE  # a late review that passes restores it
                 _write_line(
                     customer=evaluation.customer,
                     kind=CreditLineChange.Kind.REVIEW,
                     acting_user=acting_user,
                     reason=comment,
-                    next_review_on=scoring.add_months(base, 12),
-                    credit_level=evaluation.credit_level,
-                    asset_class=evaluation.asset_class,
+                    **values,
                 )
             elif line.status != LineStatus.SUSPENDED:
                 _suspend(line, acting_user=acting_user, reason=str(evaluation.get_result_display()))
@@ -350,6 +355,16 @@ def application_create(
     if errors:
         raise ValidationFailed(field_errors=errors)
     line = CreditLine.objects.filter(customer=customer).first()
+    if line is not None and line.status in (LineStatus.LOCKED, LineStatus.REVOKED):
+        # HANDBOOK §5: no credit trade with a locked/revoked customer unless the finance director
+        # asks and the general manager approves — that is an unlock change, not a new application.
+        raise ValidationFailed(
+            _("The customer's credit is locked or revoked: request an unlock instead.")
+        )
+    if CreditApplication.objects.filter(
+        customer=customer, status__in=CreditApplication.OPEN_STATUSES
+    ).exists():
+        raise ValidationFailed(_("This customer already has an open credit application."))
     application = CreditApplication.objects.create(
         customer=customer,
         kind=CreditApplication.Kind.RENEWAL

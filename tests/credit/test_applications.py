@@ -195,3 +195,23 @@ def test_refusal_sets_cash_only(users):
     line = CreditLine.objects.get(customer=app.customer)
     assert line.status == "cash_only" and line.limit == 0
     assert app.__class__.objects.get(pk=app.pk).status == "refused"
+
+
+def test_locked_customer_cannot_apply_again_and_one_open_application_at_a_time(users, customer):
+    from tests.credit.factories import line_for
+
+    line = line_for(customer, status="locked")
+    kwargs = dict(
+        customer=customer,
+        requested_limit=M,
+        requested_term_days=30,
+        reason="x",
+        expected_monthly_sales=M,
+        acting_user=users["sales"],
+    )
+    with pytest.raises(ValidationFailed):
+        services.application_create(**kwargs)
+    CreditLine.objects.filter(pk=line.pk).update(status="active")
+    services.application_create(**kwargs)
+    with pytest.raises(ValidationFailed):
+        services.application_create(**kwargs)

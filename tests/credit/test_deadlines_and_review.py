@@ -86,3 +86,13 @@ def test_a_passed_review_moves_the_date_and_a_failed_one_suspends(users, credit_
         == (dt.date.today() + dt.timedelta(days=10)).year + 1
     )
     assert CreditLine.objects.get(customer=bad).status == "suspended"
+
+
+def test_a_late_review_that_passes_restores_a_suspended_line(users, customer, credit_team):
+    line = line_for(customer, next_review_on=dt.date.today() - dt.timedelta(days=1))
+    assert services.annual_review_run()["suspended"] == 1
+    review = Evaluation.objects.get(customer=customer, trigger="annual_review")
+    services.evaluation_score(evaluation=review, inputs=ratings(80), acting_user=credit_team)
+    services.evaluation_complete(evaluation=review, result="passed", acting_user=credit_team)
+    line.refresh_from_db()
+    assert line.status == "active" and line.next_review_on > dt.date.today()
