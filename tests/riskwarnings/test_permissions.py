@@ -364,3 +364,57 @@ def test_api_conclusion_and_referral(api_as, world, users, role):
     else:
         assert concluded.status_code in {401, 403} and referred.status_code in {401, 403}
         assert snapshot() == before
+
+
+@pytest.fixture
+def ready(world, users):
+    """Preconditions of the last steps: both assessed, level 2 on record, every item checked."""
+    for side in ("credit_team", "legal"):
+        services.evaluation_assess(
+            evaluation=world["evaluation"],
+            assessment="x",
+            recommended_level=3,
+            acting_user=users[side],
+        )
+    for item in world["review"].items.all():
+        services.evidence_item_check(item=item, status="sound", acting_user=users["legal"])
+    return world
+
+
+LAST_STEPS = {
+    "evaluation-conclude": (
+        EVALUATORS,
+        lambda w: [w["evaluation"].pk],
+        {"level": "3", "reason": "危险"},
+    ),
+    "referral-add": (
+        EVALUATORS,
+        lambda w: [w["customer"].pk],
+        {"firm": "律所", "referred_on": "2026-11-20", "scope": "催收", "fee": "100"},
+    ),
+    "evidence-review-complete": ({"legal"}, lambda w: [w["review"].pk], {"summary": "完整"}),
+}
+
+
+@pytest.mark.parametrize("role", [*ROLES, None])
+@pytest.mark.parametrize("name", sorted(LAST_STEPS))
+def test_page_last_steps(client_as, ready, users, name, role):
+    allowed, args, data = LAST_STEPS[name]
+    if name == "referral-add":
+        services.warning_change_level(
+            customer=ready["customer"],
+            level=2,
+            reason="严重",
+            referral={"firm": "律所", "referred_on": "2026-11-19", "scope": "催收", "fee": "1"},
+            acting_user=users["credit_team"],
+        )
+    before = snapshot()
+    response = client_as(role).post(reverse(name, args=args(ready)), data)
+    if role in allowed:
+        assert response.status_code == 302, response.content.decode()[:3000]
+        assert snapshot() != before
+    else:
+        assert response.status_code in {302, 403}
+        if role is None:
+            assert "/accounts/login/" in response["Location"]
+        assert snapshot() == before
