@@ -14,7 +14,7 @@ from creditdesk.models import SCORECARD_ASPECTS
 from customers.api import get_customer
 
 from . import selectors, services
-from .models import Adjustment, CreditApplication, CreditLine, Evaluation
+from .models import Adjustment, CreditApplication, CreditLine, Evaluation, Security
 from .pdf import evaluation_report_pdf, grant_notice_pdf
 
 
@@ -554,3 +554,99 @@ class AdjustmentStepApi(APIView):
                 adjustment=adjustment, acting_user=user, comment=comment
             )
         return Response(AdjustmentOutputSerializer(adjustment).data)
+
+
+class LineChangeOutputSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    at = serializers.DateTimeField()
+    by = serializers.CharField(source="by.username", default=None)
+    old_status = serializers.CharField()
+    new_status = serializers.CharField()
+    old_limit = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    new_limit = serializers.DecimalField(max_digits=18, decimal_places=2)
+    old_term_days = serializers.IntegerField(allow_null=True)
+    new_term_days = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
+class LineHistoryApi(APIView):
+    permission_classes = [Authority]
+    authority_action = "credit.list"
+
+    @extend_schema(responses=LineChangeOutputSerializer(many=True))
+    def get(self, request, customer_pk: int):
+        customer = get_customer(request.user, customer_pk)
+        return Response(
+            LineChangeOutputSerializer(selectors.line_history(customer.pk)[:200], many=True).data
+        )
+
+
+class SecurityOutputSerializer(serializers.ModelSerializer):
+    security_kind = serializers.ChoiceField(source="kind", choices=Security.Kind.choices)
+
+    class Meta:
+        model = Security
+        fields = [
+            "id",
+            "customer",
+            "application",
+            "security_kind",
+            "asset",
+            "value",
+            "registration_number",
+            "registered_on",
+            "guarantor",
+            "joint_and_several",
+            "period_until",
+            "recorded_at",
+            "verified_at",
+        ]
+
+
+class SecurityCreateApi(APIView):
+    permission_classes = [Authority]
+    authority_action = "credit.list"
+
+    class SecurityRecordInputSerializer(serializers.Serializer):
+        customer = serializers.IntegerField()
+        application = serializers.IntegerField(required=False, allow_null=True)
+        security_kind = serializers.ChoiceField(choices=Security.Kind.choices)
+        asset = serializers.CharField(required=False, allow_blank=True, default="")
+        value = serializers.DecimalField(
+            max_digits=18, decimal_places=2, required=False, allow_null=True
+        )
+        registration_number = serializers.CharField(required=False, allow_blank=True, default="")
+        registered_on = serializers.DateField(required=False, allow_null=True)
+        guarantor = serializers.CharField(required=False, allow_blank=True, default="")
+        joint_and_several = serializers.BooleanField(required=False, default=False)
+        period_until = serializers.DateField(required=False, allow_null=True)
+
+    @extend_schema(request=SecurityRecordInputSerializer, responses={201: SecurityOutputSerializer})
+    def post(self, request):
+        serializer = self.SecurityRecordInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        customer = get_customer(request.user, data.pop("customer"))
+        application_id = data.pop("application", None)
+        application = (
+            get_object_or_404(CreditApplication, pk=application_id, customer=customer)
+            if application_id
+            else None
+        )
+        data["kind"] = data.pop("security_kind")
+        security = services.security_record(
+            customer=customer, application=application, acting_user=request.user, **data
+        )
+        return Response(SecurityOutputSerializer(security).data, status=status.HTTP_201_CREATED)
+
+
+class SecurityVerifyApi(APIView):
+    permission_classes = [Authority]
+    authority_action = "credit.list"
+
+    @extend_schema(request=None, responses=SecurityOutputSerializer)
+    def post(self, request, pk: int):
+        security = get_object_or_404(Security.objects.select_related("customer"), pk=pk)
+        require(request.user, "credit.view", security)
+        security = services.security_verify(security=security, acting_user=request.user)
+        return Response(SecurityOutputSerializer(security).data)

@@ -32,6 +32,17 @@ urlpatterns = [
     ),
     path("credit/lines/", api.LineListApi.as_view(), name="api-credit-lines"),
     path("credit/lines/<int:customer_pk>/", api.LineDetailApi.as_view(), name="api-credit-line"),
+    path(
+        "credit/lines/<int:customer_pk>/history/",
+        api.LineHistoryApi.as_view(),
+        name="api-credit-line-history",
+    ),
+    path("credit/securities/", api.SecurityCreateApi.as_view(), name="api-credit-securities"),
+    path(
+        "credit/securities/<int:pk>/verify/",
+        api.SecurityVerifyApi.as_view(),
+        name="api-credit-security-verify",
+    ),
     path("credit/adjustments/", api.AdjustmentListApi.as_view(), name="api-credit-adjustments"),
     path(
         "credit/adjustments/<int:pk>/step/",

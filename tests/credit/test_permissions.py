@@ -43,6 +43,7 @@ API = {
     "api-credit-lines": EVERYONE,
     "api-credit-line": EVERYONE,
     "api-credit-adjustments": EVERYONE,
+    "api-credit-line-history": EVERYONE,
 }
 
 
@@ -284,3 +285,36 @@ def test_whole_workflow_through_the_api(api_as, users, customer, mailoutbox):
     assert r.json()["status"] == "active" and r.json()["limit"] == "300000.00"
     r = api_as("sales").get(reverse("api-credit-application-notice", args=[pk]))
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+
+
+@pytest.mark.parametrize("role", [*ROLES, None])
+def test_api_security_by_role(api_as, users, role):
+    from credit import services
+    from credit.models import Security
+
+    app = application_at_approval(users=users, decision="with_security")
+    services.application_approve(application=app, acting_user=users["credit_manager"])
+    response = api_as(role).post(
+        reverse("api-credit-securities"),
+        {
+            "customer": app.customer.pk,
+            "application": app.pk,
+            "security_kind": "guarantee",
+            "guarantor": "上海信达担保有限公司",
+            "joint_and_several": True,
+            "period_until": "2028-12-31",
+        },
+        format="json",
+    )
+    if role in CREDIT:
+        assert response.status_code == 201, response.json()
+        verifier = api_as("credit_manager" if role == "credit_team" else "credit_team")
+        verified = verifier.post(
+            reverse("api-credit-security-verify", args=[response.json()["id"]]), format="json"
+        )
+        assert verified.status_code == 200
+        assert CreditLine.objects.get(customer=app.customer).status == "active"
+    else:
+        assert response.status_code in (401, 403)
+        assert not Security.objects.exists()
+        assert CreditLine.objects.get(customer=app.customer).status == "cash_only"
