@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -165,7 +166,19 @@ def gate_release_queue(request):
 def undelivered_list(request):
     """Released shipments not yet delivered (to recall at warning level 4+, HANDBOOK §10)."""
     check(request.user, "gate.view")
-    page = Paginator(selectors.undelivered_releases(), 50).get_page(request.GET.get("page"))
+    from riskwarnings.selectors import suspended_customer_ids
+
+    # Orders of customers at warning level 4 or above come first: they are to be recalled.
+    orders = (
+        selectors.undelivered_releases()
+        .annotate(
+            to_recall=ExpressionWrapper(
+                Q(customer_id__in=suspended_customer_ids()), output_field=BooleanField()
+            )
+        )
+        .order_by("-to_recall", "released_at", "id")
+    )
+    page = Paginator(orders, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "receivables/gate/undelivered_list.html",

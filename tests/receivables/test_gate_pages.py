@@ -57,3 +57,21 @@ def test_list_pages_query_count_does_not_grow(
     client.get(reverse(page))
     with django_assert_max_num_queries(20):
         assert client.get(reverse(page)).status_code == 200
+
+
+def test_undelivered_list_flags_orders_to_recall(client_as, users):
+    from riskwarnings.models import RiskWarning
+
+    calm, alarmed = credit_customer("1000.00"), credit_customer("1000.00")
+    for customer, ref in ((calm, "SO-CALM"), (alarmed, "SO-RECALL")):
+        services.gate_check_perform(
+            customer=customer,
+            order_ref=ref,
+            amount=Decimal("10.00"),
+            acting_user=users["logistics"],
+        )
+    RiskWarning.objects.create(customer=alarmed, level=4)
+    response = client_as("logistics").get(reverse("gate-undelivered"))
+    rows = list(response.context["page"])
+    assert [o.order_ref for o in rows] == ["SO-RECALL", "SO-CALM"]
+    assert rows[0].to_recall and not rows[1].to_recall
