@@ -71,6 +71,12 @@ def customer_warnings(request, pk: int):
             "reviews": customer.evidence_reviews.all()
             if may(request.user, "riskwarnings.evidence.view")
             else [],
+            "recalls": list(selectors.recall_orders(customer.pk))
+            if warning is not None
+            and warning.suspends_trade
+            and may(request.user, "riskwarnings.recall.view")
+            else [],
+            "recall_form": RecallMarkForm(),
             "now": timezone.now(),
         }
     )

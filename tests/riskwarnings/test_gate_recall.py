@@ -143,6 +143,8 @@ def test_recall_page_and_logistics_queue(client_as, users, credit_customer):
     client = client_as("logistics")
     assert order.order_ref in client.get(reverse("recall-list")).content.decode()
     assert order.order_ref in client.get(reverse("home")).content.decode()
+    tab = client.get(reverse("customer-warnings", args=[credit_customer.pk])).content.decode()
+    assert order.order_ref in tab and reverse("recall-mark", args=[order.pk]) in tab
     response = client.post(reverse("recall-mark", args=[order.pk]), {"status": "recalled"})
     assert response.status_code == 302
     order.refresh_from_db()
