@@ -77,15 +77,22 @@ class GateCheckCreateApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        check = services.gate_check_perform(
-            customer=data.validated_data["customer"],
-            order_ref=data.validated_data["order_ref"],
-            amount=data.validated_data["amount"],
-            currency=data.validated_data["currency"],
-            prepaid=data.validated_data["prepaid"],
-            acting_user=request.user,
-            channel="api",
-        )
+        try:
+            check = services.gate_check_perform(
+                customer=data.validated_data["customer"],
+                order_ref=data.validated_data["order_ref"],
+                amount=data.validated_data["amount"],
+                currency=data.validated_data["currency"],
+                prepaid=data.validated_data["prepaid"],
+                acting_user=request.user,
+                channel="api",
+            )
+        except IntegrityError as exc:
+            # Another customer's check took this new order reference at the same moment (the
+            # service's transaction is rolled back whole).
+            raise ValidationFailed(
+                field_errors={"order_ref": [_("This order reference belongs to another customer.")]}
+            ) from exc
         return Response(GateCheckOutputSerializer(check).data)
 
 

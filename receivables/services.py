@@ -828,6 +828,18 @@ def payment_upsert(
             and (allocations is None or sorted(wanted) == current)
         ):
             return payment, "unchanged", []
+        if (
+            payment.allocations.exclude(invoice__status=Invoice.Status.OPEN)
+            .exclude(invoice__status=Invoice.Status.PAID)
+            .exists()
+        ):
+            raise ValidationFailed(
+                field_errors={
+                    "number": [
+                        _("This payment is allocated to a written-off invoice; it cannot change.")
+                    ]
+                }
+            )
         old_amount = payment.amount
         _unallocate(payment)
         outcome = "updated"

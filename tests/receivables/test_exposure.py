@@ -107,3 +107,29 @@ def test_undelivered_releases_and_marking(logistics):
     assert [o.order_ref for o in selectors.undelivered_releases(customer.pk)] == ["A"]
     row = CustomerExposure.objects.get(customer=customer)
     assert row.reserved_orders == Decimal("200.00")  # A released, B delivered (not yet invoiced)
+
+
+def test_payment_on_written_off_invoice_cannot_change(finance_director):
+    from creditdesk.errors import ValidationFailed
+
+    customer = credit_customer()
+    invoice = make_invoice(customer, "300.00")
+    make_payment(
+        customer, "100.00", number="P-1", allocations=[(invoice.number, Decimal("100.00"))]
+    )
+    services.invoices_write_off(
+        invoice_ids=[invoice.pk],
+        acting_user=finance_director,
+        reference="BD",
+        on=dt.date(2026, 5, 1),
+    )
+    with pytest.raises(ValidationFailed):
+        services.payment_upsert(
+            customer=customer,
+            number="P-1",
+            paid_on=dt.date(2026, 5, 2),
+            amount=Decimal("150.00"),
+            acting_user=None,
+        )
+    invoice.refresh_from_db()
+    assert invoice.paid_amount == Decimal("100.00") and invoice.open_amount == 0
