@@ -597,6 +597,9 @@ def application_decide(
     elif decision == Decision.AS_REQUESTED:
         limit, term_days = application.requested_limit, application.requested_term_days
     else:
+        if decision == Decision.WITH_SECURITY:
+            limit = limit if limit is not None else application.requested_limit
+            term_days = term_days or application.requested_term_days
         errors = {}
         if limit is None or limit <= 0:
             errors["limit"] = [_("Give the limit to grant.")]

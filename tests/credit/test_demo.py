@@ -31,3 +31,32 @@ def test_demo_has_every_line_status_and_application_state():
     count = CreditApplication.objects.count()
     seed_credit()  # a second run adds nothing
     assert CreditApplication.objects.count() == count
+
+
+def test_every_planned_state_is_reached(capsys):
+    from credit.demo import PLAN
+
+    for username, role in [
+        ("sales1", "sales"),
+        ("salesdir", "sales_director"),
+        ("credit1", "credit_team"),
+        ("credit2", "credit_team"),
+        ("creditmgr", "credit_manager"),
+        ("finance", "finance_director"),
+    ]:
+        UserFactory(username=username, role=role)
+    seed_customers()
+
+    class Out:
+        lines: list[str] = []
+
+        def write(self, text):
+            self.lines.append(text)
+
+    out = Out()
+    seed_credit(out)
+    assert not [line for line in out.lines if "stopped" in line]
+    applications = CreditApplication.objects.filter(customer__erp_code__startswith="C")
+    expected_substantive = sum(1 for state, *_rest in PLAN if state == "substantive_review")
+    assert applications.filter(status="substantive_review").count() == expected_substantive
+    assert CreditLine.objects.filter(status="active").count() >= 11
