@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -212,15 +212,20 @@ def _raise(due: dict[int, Target], current: dict, on: dt.date, policy) -> int:
         # Conditional: a row someone raised meanwhile to this level or higher is left alone.
         RiskWarning.objects.filter(customer_id__in=customer_ids).filter(
             Q(level__isnull=True) | Q(level__gt=level)
-        ).update(level=level, reason=summary, changed_at=now, changed_by=None)
-    opened = [c for c in due if current[c][1] is None]
-    if opened:
-        RiskWarning.objects.filter(customer_id__in=opened).update(opened_at=now)
+        ).update(
+            level=level,
+            reason=summary,
+            changed_at=now,
+            changed_by=None,
+            # SET sees the old row: a warning opened now (it had no level) records when.
+            opened_at=Case(When(level__isnull=True, then=Value(now)), default=F("opened_at")),
+        )
     changes, events = [], []
     common = {"policy": policy.version, "on": on.isoformat()}
+    reasons: dict[int, str] = {}
     for customer_id, target in due.items():
         pk, old = current[customer_id]
-        reason = target.reason
+        reason = reasons[customer_id] = target.reason
         facts = {"rule": target.rule, **common, **target.facts}
         changes.append((pk, customer_id, old, target.level, "rule", reason, json.dumps(facts), now))
         events.append(
@@ -245,7 +250,7 @@ def _raise(due: dict[int, Target], current: dict, on: dt.date, policy) -> int:
     _insert(AuditEvent, EVENT_COLUMNS, EVENT_CASTS, events)
     entering = [c for c in due if not suspends_trade(current[c][1])]
     _open_reviews(entering, now)
-    _notify_raised(due, entering, now)
+    _notify_raised(due, reasons, entering, now)
     return len(due)
 
 
@@ -312,31 +317,37 @@ def _open_reviews(customer_ids: list[int], now) -> None:
         )
 
 
-def _notify_raised(due: dict[int, Target], entering: list[int], now) -> None:
+def _notify_raised(due: dict[int, Target], reasons: dict[int, str], entering: list[int], now):
     """Each salesperson hears of their customers; credit, logistics and legal get one digest."""
-    salespeople = dict(Customer.objects.filter(pk__in=entering).values_list("pk", "salesperson_id"))
     marker = 987654321
     link = reverse("customer-warnings", args=[marker]).replace(str(marker), "{}")
     titles = {
         level: _("Warning level %(level)s: credit trade suspended") % {"level": level}
         for level in {t.level for t in due.values()}
     }
-    _insert(
-        Notification,
-        ["recipient", "customer", "title", "body", "link", "created_at"],
-        ["int", "bigint", "text", "text", "text", "timestamptz"],
-        [
-            (
-                salespeople[c],
-                c,
-                titles[due[c].level],
-                due[c].reason,
-                link.format(c),
-                now,
+    q = connection.ops.quote_name
+    notification, customer = Notification._meta.db_table, Customer._meta.db_table
+    # Only quoted model table names are interpolated; values are parameters.
+    sql = f"""
+        INSERT INTO {q(notification)} (recipient_id, customer_id, title, body, link, created_at)
+        SELECT c.salesperson_id, u.customer_id, u.title, u.body, u.link, %s
+        FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[])
+             AS u(customer_id, title, body, link)
+        JOIN {q(customer)} c ON c.id = u.customer_id
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        for start in range(0, len(entering), CHUNK):
+            chunk = entering[start : start + CHUNK]
+            cursor.execute(
+                sql,
+                [
+                    now,
+                    chunk,
+                    [titles[due[c].level] for c in chunk],
+                    [reasons[c] for c in chunk],
+                    [link.format(c) for c in chunk],
+                ],
             )
-            for c in entering
-        ],
-    )
     counts: dict[int, int] = {}
     for target in due.values():
         counts[target.level] = counts.get(target.level, 0) + 1
