@@ -54,6 +54,7 @@ class AgeingRowSerializer(BucketsSerializer):
     salesperson_id = serializers.IntegerField(
         source="customer__salesperson_id", required=False, allow_null=True
     )
+    salesperson_name = serializers.CharField(required=False, allow_null=True)
 
 
 class BucketLabelSerializer(serializers.Serializer):
@@ -202,6 +203,7 @@ class OverdueAccountListApi(APIView):
 
     permission_classes = [Authority]
     authority_action = "receivables.collection.view"
+    pagination_class = Pagination  # so the schema describes the paginated body
 
     @extend_schema(
         responses=OverdueAccountSerializer(many=True),
@@ -218,7 +220,7 @@ class OverdueAccountListApi(APIView):
         accounts = collection.overdue_accounts(
             customers=ageing.customers_for(request.user), stage=stage
         )
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(accounts, request, view=self)
         return paginator.get_paginated_response(OverdueAccountSerializer(page, many=True).data)
 

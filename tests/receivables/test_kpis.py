@@ -102,3 +102,11 @@ def test_pages_api_and_exports(book, client_as, api_as):
     assert api.get(reverse("api-ageing") + "?as_of=bad").status_code == 400
     drill = client.get(reverse("receivables-ageing-invoices") + "?bucket=d31_60").content.decode()
     assert "1,000.00" in drill
+
+
+def test_ageing_api_by_salesperson(book, api_as):
+    alice, bob = book
+    rows = api_as("sales_director").get(reverse("api-ageing") + "?group=salesperson").json()["rows"]
+    by_id = {r["salesperson_id"]: r for r in rows}
+    assert by_id[alice.pk]["open_total"] == "3000.00" and "customer_id" not in by_id[alice.pk]
+    assert by_id[bob.pk]["salesperson_name"]
