@@ -1,6 +1,7 @@
 """Every write of the credit app: evaluations, applications, security, adjustments, the annual review."""
 
 import datetime as dt
+import logging
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -29,6 +30,7 @@ from .models import (
 )
 from .workdays import add_working_days
 
+logger = logging.getLogger(__name__)
 AppStatus = CreditApplication.Status
 LineStatus = CreditLine.Status
 
@@ -790,14 +792,18 @@ def _announce_decision(application_id: int) -> None:
     with translation.override(customer.preferred_language):
         subject = str(_("Credit grant notice") if granted else _("Notice of credit decision"))
         text = str(title)
-    pdf = grant_notice_pdf(application)
-    mail_customer(
-        customer=customer,
-        kind="credit_notice",
-        subject=subject,
-        text=text,
-        attachments=[(f"credit-notice-{application.pk}.pdf", pdf, "application/pdf")],
-    )
+    try:
+        pdf = grant_notice_pdf(application)
+        mail_customer(
+            customer=customer,
+            kind="credit_notice",
+            subject=subject,
+            text=text,
+            attachments=[(f"credit-notice-{application.pk}.pdf", pdf, "application/pdf")],
+        )
+    except Exception:
+        # The decision stands; the notice can be downloaded and sent again from the application.
+        logger.exception("Credit notice for application %s was not sent", application.pk)
 
 
 @transaction.atomic
