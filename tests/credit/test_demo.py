@@ -60,3 +60,32 @@ def test_every_planned_state_is_reached(capsys):
     expected_substantive = sum(1 for state, *_rest in PLAN if state == "substantive_review")
     assert applications.filter(status="substantive_review").count() == expected_substantive
     assert CreditLine.objects.filter(status="active").count() >= 11
+
+
+def test_every_demo_page_renders(client):
+    from django.urls import reverse
+
+    from credit.models import Adjustment, Evaluation
+
+    users = {}
+    for username, role in [
+        ("sales1", "sales"),
+        ("salesdir", "sales_director"),
+        ("credit1", "credit_team"),
+        ("credit2", "credit_team"),
+        ("creditmgr", "credit_manager"),
+        ("finance", "finance_director"),
+        ("gm", "general_manager"),
+    ]:
+        users[username] = UserFactory(username=username, role=role)
+    seed_customers()
+    seed_credit()
+    urls = [reverse("credit-application", args=[a.pk]) for a in CreditApplication.objects.all()]
+    urls += [reverse("credit-evaluation", args=[e.pk]) for e in Evaluation.objects.all()]
+    urls += [reverse("credit-adjustment", args=[a.pk]) for a in Adjustment.objects.all()]
+    urls += [reverse("credit-line", args=[line.customer_id]) for line in CreditLine.objects.all()]
+    urls += [reverse("home"), reverse("credit-applications"), reverse("credit-lines")]
+    for username in ("credit1", "finance", "salesdir"):
+        client.force_login(users[username])
+        for url in urls:
+            assert client.get(url).status_code == 200, (username, url)
