@@ -784,13 +784,6 @@ def _unallocate(payment: Payment) -> None:
     payment.allocations.all().delete()
 
 
-def _customer_net_open(customer_id: int) -> Decimal:
-    """The open part of a customer's invoices minus its unallocated payments (exposure's first half)."""
-    from .exposure import exposure_from_rows
-
-    return exposure_from_rows([customer_id]).get(customer_id, (ZERO, ZERO))[0]
-
-
 @transaction.atomic
 def payment_upsert(
     *,
