@@ -96,14 +96,13 @@ class CustomerUpdateSerializer(CustomerInputSerializer):
 class CustomerListApi(APIView):
     permission_classes = [Authority]
     authority_action = "customer.list"
+    pagination_class = Pagination  # so the schema describes the paginated body it returns
 
     @extend_schema(
         responses=CustomerOutputSerializer(many=True),
         parameters=[
             OpenApiParameter("q", str, description="name, ERP code, credit code or dossier number"),
             OpenApiParameter("erp_code", str, description="exact ERP customer code"),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
         ],
     )
     def get(self, request):
@@ -111,7 +110,7 @@ class CustomerListApi(APIView):
         erp_code = request.query_params.get("erp_code")
         if erp_code:
             qs = qs.filter(erp_code=erp_code)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(CustomerOutputSerializer(page, many=True).data)
 

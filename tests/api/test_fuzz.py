@@ -1,0 +1,94 @@
+"""Schemathesis against the OpenAPI schema (/api/schema/): every operation, as every role and
+anonymously, with generated input. No input may cause a server error, and every response must
+match the schema. New apps' endpoints are fuzzed as soon as they appear in the schema.
+
+Run alone: `make test-fuzz` (or `pytest -m fuzz`). FUZZ_EXAMPLES sets examples per operation.
+"""
+
+import itertools
+import json
+import os
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
+
+from tests.conftest import ROLES
+from tests.factories import CustomerFactory, DocumentFactory
+
+pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 10))
+CALLERS = [*ROLES, None]  # None: anonymous
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+
+
+def load_schema():
+    """The document /api/schema/ serves (the same generator), without needing a login."""
+    raw = SchemaGenerator().get_schema(request=None, public=True)
+    document = json.loads(OpenApiJsonRenderer().render(raw, renderer_context={}))
+    schema = schemathesis.openapi.from_dict(document)
+    schema.app = get_wsgi_application()  # called in-process, on the test database
+    # Examples from the schema, then generated input; the coverage phase (every boundary case
+    # of every field) would multiply the run time several times over.
+    schema.config.phases.update(phases=["examples", "fuzzing"])
+    return schema
+
+
+schema = load_schema()
+
+
+@pytest.fixture(autouse=True)
+def _one_connection():
+    """The WSGI handler would close the test's connection after each request (as a server
+    does); the test transaction must survive it, as Django's own test client arranges."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def _turn():
+    return itertools.count()
+
+
+@pytest.fixture
+def tokens(users):
+    return {role: Token.objects.get_or_create(user=user)[0].key for role, user in users.items()}
+
+
+@pytest.fixture
+def data(sales):
+    """Some rows for generated ids to find (ids are small integers in a fresh test database)."""
+    customers = [CustomerFactory(salesperson=sales) for _ in range(3)]
+    DocumentFactory(customer=customers[0])
+    return customers
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_no_server_error_and_every_response_matches_the_schema(case, tokens, data, _turn):
+    # Each generated input is sent as the next caller in turn, so with FUZZ_EXAMPLES >= 10 every
+    # role and the anonymous caller meet every operation, at a tenth of the requests.
+    role = CALLERS[next(_turn) % len(CALLERS)]
+    headers = {"Authorization": f"Token {tokens[role]}"} if role else {}
+    case.call_and_validate(headers=headers, checks=CHECKS)
