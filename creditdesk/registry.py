@@ -87,3 +87,40 @@ def register_demo_seeder(order: int, func: Callable[..., None]) -> None:
     if all(f is not func for _o, f in DEMO_SEEDERS):
         DEMO_SEEDERS.append((order, func))
         DEMO_SEEDERS.sort(key=lambda pair: pair[0])
+
+
+@dataclass
+class DashboardPanel:
+    """One panel of the "my work" dashboard: a Chart.js chart and/or a few key figures.
+
+    `chart` is a Chart.js configuration ({"type": "bar", "data": {"labels": [...], "datasets":
+    [{"label": ..., "data": [...]}]}, "options": {...}}); labels must be plain (translated) strings.
+    `figures` is a list of (label, value) shown as numbers. `tone` colours the figures.
+    """
+
+    key: str
+    title: Any
+    chart: dict | None = None
+    figures: list[tuple[Any, Any]] = field(default_factory=list)
+    url: str = ""
+    order: int = 100
+
+
+# func(user) -> DashboardPanel | list[DashboardPanel] | None (None: nothing for this user)
+DASHBOARD_PANELS: list[Callable[[Any], Any]] = []
+
+
+def register_dashboard_panel(func: Callable[[Any], Any]) -> None:
+    """A panel on the landing page; the function decides per user (role) what it shows."""
+    if func not in DASHBOARD_PANELS:
+        DASHBOARD_PANELS.append(func)
+
+
+def dashboard_panels(user) -> list[DashboardPanel]:
+    panels: list[DashboardPanel] = []
+    for func in DASHBOARD_PANELS:
+        result = func(user)
+        if result is None:
+            continue
+        panels.extend(result if isinstance(result, list | tuple) else [result])
+    return sorted(panels, key=lambda p: p.order)

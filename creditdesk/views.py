@@ -6,12 +6,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from . import dashboards  # noqa: F401  (registers the foundation's dashboard panels)
 from .authority import require
 from .errors import DomainError, NotAllowed
 from .forms import PolicyEditForm, PolicyForm
 from .models import CreditPolicy, Notification
 from .policy import parameter_fields, policy_approve, policy_draft, policy_on, policy_update
-from .registry import WORK_QUEUES
+from .registry import WORK_QUEUES, dashboard_panels
 
 
 def check(user, action: str, obj=None) -> None:
@@ -38,7 +39,8 @@ def home(request):
     sections = []
     for provider in WORK_QUEUES:
         sections.extend(provider(request.user))
-    return render(request, "creditdesk/home.html", {"sections": sections})
+    panels = dashboard_panels(request.user)
+    return render(request, "creditdesk/home.html", {"sections": sections, "panels": panels})
 
 
 @login_required
