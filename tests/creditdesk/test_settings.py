@@ -36,7 +36,10 @@ def test_production_settings_pass_check_deploy(tmp_path):
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env=os.environ | PRODUCTION_ENV | {"CREDITDESK_VAR_DIR": str(tmp_path)},
+        # Test-only switches (such as the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE) stay out.
+        env={k: v for k, v in os.environ.items() if not k.startswith("DJANGO_ALLOW")}
+        | PRODUCTION_ENV
+        | {"CREDITDESK_VAR_DIR": str(tmp_path)},
         capture_output=True,
         text=True,
         timeout=120,
