@@ -76,9 +76,11 @@ format: setup ## format the code
 	$(BIN)/ruff check --fix .
 
 test: setup check-services lint ## run the whole suite against PostgreSQL and Redis
+	@status=0; \
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-	  $(BIN)/pytest -n 2 -m "not browser" $(PYTEST_ARGS)
-	@$(MAKE) --no-print-directory test-browser
+	  $(BIN)/pytest -n 2 -m "not browser" $(PYTEST_ARGS) || status=$$?; \
+	$(MAKE) --no-print-directory test-browser || status=$$?; \
+	exit $$status
 
 # The browser tests run on a live server with a flushed (transactional) database: one process,
 # apart from the parallel run above.
