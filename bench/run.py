@@ -101,7 +101,6 @@ SELECT i.customer_id, c.name, c.erp_code, c.salesperson_id,
   SUM(CASE WHEN i.status <> 'written_off' AND i.due_date <= %(d731)s
       THEN i.open_amount ELSE 0 END),
   SUM(CASE WHEN i.status <> 'written_off' THEN i.open_amount ELSE 0 END) AS open_total,
-  COUNT(*) FILTER (WHERE i.status <> 'written_off' AND i.open_amount > 0),
   SUM(CASE WHEN i.status = 'written_off' THEN i.written_off_amount ELSE 0 END) AS written_off
 FROM receivables_invoice i JOIN customers_customer c ON c.id = i.customer_id
 WHERE i.issue_date <= %(d0)s AND i.status <> 'paid'

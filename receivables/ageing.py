@@ -6,8 +6,9 @@ per salesperson or in total; nothing loops over invoice rows in Python.
 The open balance of an invoice as of a day:
 - on or after today it is the stored `open_amount` (kept by the receivables services: amount − paid −
   credited − written off);
-- before today it is rebuilt from the rows: amount − allocations of payments received by that day −
-  credit notes on the invoice issued by that day.
+- before today it is rebuilt backwards from the stored balance: plus the allocations of payments
+  received after that day, plus the credit notes on the invoice issued after it, plus a write-off
+  made after it (so it equals amount − what was paid and credited by that day).
 Written-off invoices (written off by that day) are not open: they are shown separately. Unallocated
 payments and credit notes on account lower the customer's balance as a whole, not one invoice, so
 they are shown beside the buckets and never inside them: the buckets always add up to the open
@@ -23,7 +24,6 @@ from django.db import connections
 from django.db.models import (
     Case,
     CharField,
-    Count,
     DecimalField,
     ExpressionWrapper,
     F,
@@ -36,7 +36,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Concat
-from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -82,14 +81,14 @@ def bucket_of(days_overdue: int) -> Bucket:
     raise AssertionError(days_overdue)
 
 
-def bucket_q(bucket: Bucket, as_of: dt.date) -> Q:
+def bucket_q(bucket: Bucket, as_of: dt.date, prefix: str = "") -> Q:
     """The bucket as a condition on the stored due date (days overdue = as_of − due_date)."""
-    q = Q()
+    due = f"{prefix}due_date"
     if bucket.low is None:
-        return Q(due_date__gte=as_of - dt.timedelta(days=bucket.high or 0))
-    q &= Q(due_date__lte=as_of - dt.timedelta(days=bucket.low))
+        return Q(**{f"{due}__gte": as_of - dt.timedelta(days=bucket.high or 0)})
+    q = Q(**{f"{due}__lte": as_of - dt.timedelta(days=bucket.low)})
     if bucket.high is not None:
-        q &= Q(due_date__gte=as_of - dt.timedelta(days=bucket.high))
+        q &= Q(**{f"{due}__gte": as_of - dt.timedelta(days=bucket.high)})
     return q
 
 
@@ -97,86 +96,182 @@ def _is_current(as_of: dt.date) -> bool:
     return as_of >= timezone.localdate()
 
 
-def _written_off_by(as_of: dt.date) -> Q:
+def _written_off_by(as_of: dt.date, prefix: str = "") -> Q:
+    status = {f"{prefix}status": Invoice.Status.WRITTEN_OFF}
     if _is_current(as_of):
-        return Q(status=Invoice.Status.WRITTEN_OFF)
-    return Q(status=Invoice.Status.WRITTEN_OFF, written_off_at__date__lte=as_of)
+        return Q(**status)
+    return Q(**status, **{f"{prefix}written_off_at__date__lte": as_of})
 
 
-def open_amount_expression(as_of: dt.date):
-    """The invoice's open balance as of the day, as an SQL expression (see the module docstring)."""
-    if _is_current(as_of):
-        return F("open_amount")
-    paid = (
-        PaymentAllocation.objects.filter(invoice=OuterRef("pk"), payment__paid_on__lte=as_of)
+def _later_allocations(as_of: dt.date) -> QuerySet:
+    return PaymentAllocation.objects.filter(payment__paid_on__gt=as_of)
+
+
+def _later_credit_notes(as_of: dt.date) -> QuerySet:
+    return CreditNote.objects.filter(invoice__isnull=False, issued_on__gt=as_of)
+
+
+def _sum_for_invoice(qs: QuerySet) -> Subquery:
+    return Subquery(
+        qs.filter(invoice=OuterRef("pk"))
         .order_by()
         .values("invoice")
         .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    credited = (
-        CreditNote.objects.filter(invoice=OuterRef("pk"), issued_on__lte=as_of)
-        .order_by()
-        .values("invoice")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    return ExpressionWrapper(
-        F("amount")
-        - Coalesce(Subquery(paid, output_field=MONEY_FIELD), Value(ZERO))
-        - Coalesce(Subquery(credited, output_field=MONEY_FIELD), Value(ZERO)),
+        .values("total"),
         output_field=MONEY_FIELD,
     )
 
 
-def invoices_as_of(as_of: dt.date, customers: QuerySet | None = None) -> QuerySet[Invoice]:
-    """Invoices that may carry a balance (open) or a write-off on the day."""
-    qs = Invoice.objects.filter(issue_date__lte=as_of)
+def open_amount_expression(as_of: dt.date):
+    """The invoice's open balance as of the day, as an SQL expression.
+
+    Before today it is rebuilt backwards from the stored balance: what is open now, plus what was
+    paid or credited on the invoice after the day, plus a write-off made after the day. Only the
+    few invoices touched since the day need the correlated sums, so a past day costs about what
+    today costs (see `invoices_as_of`).
+    """
     if _is_current(as_of):
-        # Paid invoices carry nothing today; skip them in the index scan.
+        return F("open_amount")
+    return ExpressionWrapper(
+        F("open_amount")
+        + Coalesce(_sum_for_invoice(_later_allocations(as_of)), Value(ZERO))
+        + Coalesce(_sum_for_invoice(_later_credit_notes(as_of)), Value(ZERO))
+        + Case(
+            When(
+                Q(status=Invoice.Status.WRITTEN_OFF, written_off_at__date__gt=as_of),
+                then=F("written_off_amount"),
+            ),
+            default=Value(ZERO),
+            output_field=MONEY_FIELD,
+        ),
+        output_field=MONEY_FIELD,
+    )
+
+
+def invoices_as_of(
+    as_of: dt.date, customers: QuerySet | None = None, *, touched_since: bool = False
+) -> QuerySet[Invoice]:
+    """Invoices issued by the day that carry a balance or a write-off now.
+
+    A paid invoice carries nothing now; it carried a balance on a past day only if money or a
+    credit note reached it after that day: `touched_since` adds those (for the drill-down).
+    """
+    qs = Invoice.objects.filter(issue_date__lte=as_of)
+    if touched_since and not _is_current(as_of):
+        qs = qs.filter(
+            ~Q(status=Invoice.Status.PAID)
+            | Q(pk__in=_later_allocations(as_of).values("invoice_id"))
+            | Q(pk__in=_later_credit_notes(as_of).values("invoice_id"))
+        )
+    else:
         qs = qs.exclude(status=Invoice.Status.PAID)
     if customers is not None:
         qs = qs.filter(customer__in=customers)
     return qs
 
 
-def _open_q(as_of: dt.date) -> Q:
-    return ~_written_off_by(as_of)
+def _open_q(as_of: dt.date, prefix: str = "") -> Q:
+    return ~_written_off_by(as_of, prefix)
 
 
-def bucket_aggregates(as_of: dt.date) -> dict:
-    """Sum(Case(When(...))) per bucket, plus the open total, the count and the written-off total."""
-    is_open = _open_q(as_of)
-    open_as_of = open_amount_expression(as_of)
-    aggregates = {
-        bucket.key: Coalesce(
-            Sum(
-                Case(
-                    When(is_open & bucket_q(bucket, as_of), then=open_as_of),
-                    default=Value(ZERO),
-                    output_field=MONEY_FIELD,
-                )
+def _stored_amount(as_of: dt.date):
+    """The stored balance, plus a write-off made after the day (it was still open then)."""
+    if _is_current(as_of):
+        return F("open_amount")
+    return ExpressionWrapper(
+        F("open_amount")
+        + Case(
+            When(
+                Q(status=Invoice.Status.WRITTEN_OFF, written_off_at__date__gt=as_of),
+                then=F("written_off_amount"),
             ),
-            Value(ZERO),
-        )
+            default=Value(ZERO),
+            output_field=MONEY_FIELD,
+        ),
+        output_field=MONEY_FIELD,
+    )
+
+
+def _money_sum(condition: Q, amount) -> Coalesce:
+    return Coalesce(
+        Sum(Case(When(condition, then=amount), default=Value(ZERO), output_field=MONEY_FIELD)),
+        Value(ZERO),
+    )
+
+
+def bucket_aggregates(as_of: dt.date, *, amount=None, prefix: str = "") -> dict:
+    """Sum(Case(When(...))) per bucket and the open total; on invoices also the written-off total.
+
+    `amount` and `prefix` let the same buckets run over rows that point to an invoice (payments
+    and credit notes after the day, see `_adjustments`).
+    """
+    amount = amount if amount is not None else _stored_amount(as_of)
+    is_open = _open_q(as_of, prefix)
+    aggregates = {
+        bucket.key: _money_sum(is_open & bucket_q(bucket, as_of, prefix), amount)
         for bucket in BUCKETS
     }
-    aggregates["open_total"] = Coalesce(
-        Sum(Case(When(is_open, then=open_as_of), default=Value(ZERO), output_field=MONEY_FIELD)),
-        Value(ZERO),
-    )
-    aggregates["open_count"] = Count("pk", filter=is_open & Q(GreaterThan(open_as_of, ZERO)))
-    aggregates["written_off"] = Coalesce(
-        Sum(
-            Case(
-                When(_written_off_by(as_of), then=F("written_off_amount")),
-                default=Value(ZERO),
-                output_field=MONEY_FIELD,
-            )
-        ),
-        Value(ZERO),
-    )
+    aggregates["open_total"] = _money_sum(is_open, amount)
+    if not prefix:
+        aggregates["written_off"] = _money_sum(_written_off_by(as_of), F("written_off_amount"))
     return aggregates
+
+
+def _adjustments(as_of: dt.date, customers: QuerySet | None) -> list[QuerySet]:
+    """Money that reached invoices after a past day: it was still open on that day."""
+    sources = [
+        _later_allocations(as_of).filter(invoice__issue_date__lte=as_of),
+        _later_credit_notes(as_of).filter(invoice__issue_date__lte=as_of),
+    ]
+    if customers is not None:
+        sources = [qs.filter(invoice__customer__in=customers) for qs in sources]
+    return sources
+
+
+_SUMMED = (*BUCKET_KEYS, "open_total")
+
+
+def _grouped(
+    as_of: dt.date,
+    customers: QuerySet | None,
+    group: list[str],
+    extra=None,
+    order: tuple[str, ...] = (),
+) -> list[dict]:
+    """One GROUP BY over the invoices; for a past day, plus one per adjustment source, added up
+    per group (never per invoice)."""
+    extra = extra or (lambda prefix: {})
+    base = (
+        invoices_as_of(as_of, customers)
+        .order_by()
+        .values(*group)
+        .annotate(**extra(""), **bucket_aggregates(as_of))
+    )
+    if _is_current(as_of):
+        return _rows(base.filter(Q(open_total__gt=0) | Q(written_off__gt=0)).order_by(*order))
+    rows = {row[group[0]]: row for row in _rows(base)}
+    for source in _adjustments(as_of, customers):
+        adjusted = (
+            source.order_by()
+            .values(*[f"invoice__{field}" for field in group])
+            .annotate(
+                **extra("invoice__"),
+                **bucket_aggregates(as_of, amount=F("amount"), prefix="invoice__"),
+            )
+        )
+        for raw in _rows(adjusted):
+            row = {key.removeprefix("invoice__"): value for key, value in raw.items()}
+            target = rows.get(row[group[0]])
+            if target is None:
+                target = rows[row[group[0]]] = {**row, **dict.fromkeys(_SUMMED, ZERO)}
+                target["written_off"] = ZERO
+            for key in _SUMMED:
+                target[key] += row[key]
+    result = [r for r in rows.values() if r["open_total"] > 0 or r["written_off"] > 0]
+    for field in reversed(order):
+        name = field.lstrip("-")
+        result.sort(key=lambda r, n=name: (r[n] is None, r[n]), reverse=field.startswith("-"))
+    return result
 
 
 def _unallocated_by(as_of: dt.date, group: str, customers: QuerySet | None) -> dict:
@@ -220,39 +315,34 @@ def _rows(qs: QuerySet) -> list[dict]:
 
 
 def ageing_by_customer(as_of: dt.date, *, customers: QuerySet | None = None) -> list[dict]:
-    """One row per customer with a balance, written-off or unallocated amount on the day."""
-    rows = _rows(
-        invoices_as_of(as_of, customers)
-        .order_by()
-        .values(
-            "customer_id",
-            "customer__name",
-            "customer__erp_code",
-            "customer__salesperson_id",
-        )
-        .annotate(**bucket_aggregates(as_of))
-        .filter(Q(open_total__gt=0) | Q(written_off__gt=0))
-        .order_by("-open_total", "customer__name")
+    """One row per customer with a balance or a written-off amount on the day."""
+    rows = _grouped(
+        as_of,
+        customers,
+        ["customer_id", "customer__name", "customer__erp_code", "customer__salesperson_id"],
+        order=("-open_total", "customer__name"),
     )
     unallocated = _unallocated_by(as_of, "customer_id", customers)
     return [_finish(row, unallocated.get(row["customer_id"], ZERO)) for row in rows]
 
 
+def _salesperson_names(prefix: str) -> dict:
+    person = f"{prefix}customer__salesperson__"
+    return {
+        "salesperson_name": Concat(
+            F(f"{person}last_name"), F(f"{person}first_name"), output_field=CharField()
+        ),
+        "salesperson_username": F(f"{person}username"),
+    }
+
+
 def ageing_by_salesperson(as_of: dt.date, *, customers: QuerySet | None = None) -> list[dict]:
-    rows = _rows(
-        invoices_as_of(as_of, customers)
-        .order_by()
-        .values("customer__salesperson_id")
-        .annotate(
-            salesperson_name=Concat(
-                F("customer__salesperson__last_name"),
-                F("customer__salesperson__first_name"),
-                output_field=CharField(),
-            ),
-            salesperson_username=F("customer__salesperson__username"),
-            **bucket_aggregates(as_of),
-        )
-        .order_by("-open_total")
+    rows = _grouped(
+        as_of,
+        customers,
+        ["customer__salesperson_id"],
+        extra=_salesperson_names,
+        order=("-open_total",),
     )
     unallocated = _unallocated_by(as_of, "customer__salesperson_id", customers)
     return [_finish(row, unallocated.get(row["customer__salesperson_id"], ZERO)) for row in rows]
@@ -260,6 +350,13 @@ def ageing_by_salesperson(as_of: dt.date, *, customers: QuerySet | None = None) 
 
 def ageing_total(as_of: dt.date, *, customers: QuerySet | None = None) -> dict:
     row = invoices_as_of(as_of, customers).aggregate(**bucket_aggregates(as_of))
+    if not _is_current(as_of):
+        for source in _adjustments(as_of, customers):
+            adjusted = source.aggregate(
+                **bucket_aggregates(as_of, amount=F("amount"), prefix="invoice__")
+            )
+            for key in _SUMMED:
+                row[key] += adjusted[key]
     return _finish(row, _unallocated_by(as_of, "", customers).get(None, ZERO))
 
 
@@ -272,7 +369,7 @@ def ageing_invoices(
     bucket: str | None = None,
 ) -> QuerySet[Invoice]:
     """The drill-down: the open invoices behind a row or a cell, with `open_on_day`."""
-    qs = invoices_as_of(as_of, customers).filter(_open_q(as_of))
+    qs = invoices_as_of(as_of, customers, touched_since=True).filter(_open_q(as_of))
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
     if salesperson_id is not None:

@@ -44,7 +44,6 @@ class BucketsSerializer(serializers.Serializer):
     written_off = serializers.DecimalField(**MONEY)
     unallocated = serializers.DecimalField(**MONEY)
     net_balance = serializers.DecimalField(**MONEY)
-    open_count = serializers.IntegerField()
 
 
 class AgeingRowSerializer(BucketsSerializer):
