@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
@@ -190,6 +190,9 @@ def _insert(model, columns: list[str], casts: list[str], rows: list[tuple]) -> N
     """One INSERT … SELECT FROM unnest(arrays): thousands of rows without per-row ORM work."""
     if not rows:
         return
+    if connection.vendor != "postgresql":
+        _insert_portable(model, columns, rows)
+        return
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(model._meta.get_field(c).column) for c in columns)
     arrays = ", ".join(f"%s::{cast}[]" for cast in casts)
@@ -201,6 +204,20 @@ def _insert(model, columns: list[str], casts: list[str], rows: list[tuple]) -> N
                 f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})",  # noqa: S608
                 [list(column) for column in zip(*chunk, strict=True)],
             )
+
+
+def _insert_portable(model, columns: list[str], rows: list[tuple]) -> None:
+    """The same rows through the ORM, for the embedded SQLite database of `make run`."""
+    fields = [model._meta.get_field(c) for c in columns]
+    objects = []
+    for row in rows:
+        values = {}
+        for field, value in zip(fields, row, strict=True):
+            if isinstance(field, models.JSONField) and isinstance(value, str):
+                value = json.loads(value)
+            values[field.attname] = value
+        objects.append(model(**values))
+    model.objects.bulk_create(objects, batch_size=CHUNK)
 
 
 def _raise(due: dict[int, Target], current: dict, on: dt.date, policy) -> int:
@@ -280,6 +297,9 @@ def _open_reviews(customer_ids: list[int], now) -> None:
     warning, event = RiskWarning._meta.db_table, AuditEvent._meta.db_table
     due_on = timezone.localdate(now) + dt.timedelta(days=EVIDENCE_REVIEW_DAYS)
     titles = evidence_checklist_titles()
+    if connection.vendor != "postgresql":
+        _open_reviews_portable(customer_ids, now, due_on, titles)
+        return
     # Only quoted model table names are interpolated; values are parameters.
     sql = f"""
         WITH new_reviews AS (
@@ -317,6 +337,42 @@ def _open_reviews(customer_ids: list[int], now) -> None:
         )
 
 
+def _open_reviews_portable(customer_ids: list[int], now, due_on: dt.date, titles) -> None:
+    """The same as the single statement above, row by row through the ORM (SQLite)."""
+    busy = set(
+        EvidenceReview.objects.filter(customer_id__in=customer_ids, status="open").values_list(
+            "customer_id", flat=True
+        )
+    )
+    for warning in RiskWarning.objects.filter(customer_id__in=customer_ids).exclude(
+        customer_id__in=busy
+    ):
+        review = EvidenceReview.objects.create(
+            customer_id=warning.customer_id,
+            warning=warning,
+            status="open",
+            opened_at=now,
+            due_on=due_on,
+            summary="",
+        )
+        EvidenceItem.objects.bulk_create(
+            EvidenceItem(
+                review=review, category=str(c), title=str(t), status="unchecked", defect=""
+            )
+            for c, t in titles
+        )
+        AuditEvent.objects.create(
+            at=now,
+            kind="warning.evidence_review_opened",
+            customer_id=warning.customer_id,
+            subject_type="riskwarnings.evidencereview",
+            subject_id=str(review.pk),
+            new={"due_on": due_on.isoformat()},
+            facts={},
+            comment="",
+        )
+
+
 def _notify_raised(due: dict[int, Target], reasons: dict[int, str], entering: list[int], now):
     """Each salesperson hears of their customers; credit, logistics and legal get one digest."""
     marker = 987654321
@@ -325,6 +381,22 @@ def _notify_raised(due: dict[int, Target], reasons: dict[int, str], entering: li
         level: _("Warning level %(level)s: credit trade suspended") % {"level": level}
         for level in {t.level for t in due.values()}
     }
+    if connection.vendor != "postgresql":
+        salespeople = dict(
+            Customer.objects.filter(pk__in=entering).values_list("pk", "salesperson_id")
+        )
+        Notification.objects.bulk_create(
+            Notification(
+                recipient_id=salespeople[c],
+                customer_id=c,
+                title=titles[due[c].level],
+                body=reasons[c],
+                link=link.format(c),
+                created_at=now,
+            )
+            for c in entering
+        )
+        entering = []  # done; the digest below is the same on every database
     q = connection.ops.quote_name
     notification, customer = Notification._meta.db_table, Customer._meta.db_table
     # Only quoted model table names are interpolated; values are parameters.
