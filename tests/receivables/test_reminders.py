@@ -234,12 +234,18 @@ def test_two_workers_at_once_send_each_reminder_once():
 
 @pytest.mark.django_db
 def test_the_beat_task_is_scheduled_and_records_its_run(mailoutbox):
+    import importlib
+
+    from django.apps import apps
     from django_celery_beat.models import PeriodicTask
 
     from creditdesk.models import JobRun
     from receivables.tasks_reminders import send_due_reminders_task
 
-    assert PeriodicTask.objects.filter(task="receivables.send_due_reminders").exists()
+    # the data migration's schedule (called again: a transactional test may have flushed it)
+    importlib.import_module("receivables.migrations.0004_reminder_schedule").schedule(apps, None)
+    task = PeriodicTask.objects.get(task="receivables.send_due_reminders")
+    assert (task.crontab.hour, task.crontab.minute) == ("8", "30")
     customer = customer_with_contact()
     invoice(customer, "10.00", due_date=DUE)
     with at(DUE - dt.timedelta(days=7)):
