@@ -307,10 +307,12 @@ def _rows(qs: QuerySet) -> list[dict]:
     The SQL is the ORM's; the rows skip Django's per-value converters, which cost more than the
     query itself on tens of thousands of groups (PostgreSQL already returns Decimal and int).
     """
+    if connections[qs.db].vendor != "postgresql":
+        return list(qs)  # the embedded SQLite database returns floats: keep the converters
     sql, params = qs.query.sql_with_params()
     with connections[qs.db].cursor() as cursor:
         cursor.execute(sql, params)
-        names = [column.name for column in cursor.description]
+        names = [column[0] for column in cursor.description]
         return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
 

@@ -64,6 +64,21 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def _json_ids(column: str, order: str) -> str:
+    """A JSON array of ids, aggregated (PostgreSQL, or the embedded SQLite database)."""
+    if connection.vendor == "postgresql":
+        return f"jsonb_agg({column} ORDER BY {order})"
+    return f"json_group_array({column})"
+
+
+def _at(moment: dt.datetime):
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
+def _day(day: dt.date):
+    return connection.ops.adapt_datefield_value(day)
+
+
 def _claim_invoice_reminders(
     kind: str, for_date: dt.date, due_date: dt.date, now: dt.datetime
 ) -> list[int]:
@@ -71,7 +86,7 @@ def _claim_invoice_reminders(
     # Table names come from the models; every value is a query parameter.
     sql = f"""
         INSERT INTO {_table(ReminderLog)} (customer_id, kind, for_date, invoices, created_at, claimed_at)
-        SELECT i.customer_id, %s, %s, jsonb_agg(i.id ORDER BY i.id), %s, %s
+        SELECT i.customer_id, %s, %s, {_json_ids("i.id", "i.id")}, %s, %s
         FROM {_table(Invoice)} i
         WHERE i.status = %s AND i.due_date = %s AND i.open_amount > 0
         GROUP BY i.customer_id
@@ -79,7 +94,9 @@ def _claim_invoice_reminders(
         RETURNING id
     """  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [kind, for_date, now, now, Invoice.Status.OPEN, due_date])
+        cursor.execute(
+            sql, [kind, _day(for_date), _at(now), _at(now), Invoice.Status.OPEN, _day(due_date)]
+        )
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -89,13 +106,14 @@ def _claim_statements(month: dt.date, now: dt.datetime) -> list[int]:
     from credit.models import CreditLine
 
     end = _month_end(month)
+    empty = "'[]'::jsonb" if connection.vendor == "postgresql" else "'[]'"
     # Table names come from the models; every value is a query parameter.
     sql = f"""
         INSERT INTO {_table(ReminderLog)} (customer_id, kind, for_date, invoices, created_at, claimed_at)
-        SELECT c.id, %s, %s, COALESCE(o.ids, '[]'::jsonb), %s, %s
+        SELECT c.id, %s, %s, COALESCE(o.ids, {empty}), %s, %s
         FROM {_table(Customer)} c
         LEFT JOIN (
-            SELECT i.customer_id, jsonb_agg(i.id ORDER BY i.due_date, i.id) AS ids
+            SELECT i.customer_id, {_json_ids("i.id", "i.due_date, i.id")} AS ids
             FROM {_table(Invoice)} i
             WHERE i.status = %s AND i.open_amount > 0 AND i.issue_date <= %s
             GROUP BY i.customer_id
@@ -109,11 +127,11 @@ def _claim_statements(month: dt.date, now: dt.datetime) -> list[int]:
     """  # noqa: S608
     params = [
         Kind.MONTHLY_STATEMENT,
-        month,
-        now,
-        now,
+        _day(month),
+        _at(now),
+        _at(now),
         Invoice.Status.OPEN,
-        end,
+        _day(end),
         CreditLine.Status.CASH_ONLY,
         CreditLine.Status.REVOKED,
     ]
@@ -131,7 +149,10 @@ def _reclaim_lapsed(on: dt.date, now: dt.datetime) -> list[int]:
         RETURNING id
     """  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [now, on - dt.timedelta(days=RETRY_WINDOW_DAYS), now - CLAIM_LEASE])
+        cursor.execute(
+            sql,
+            [_at(now), _day(on - dt.timedelta(days=RETRY_WINDOW_DAYS)), _at(now - CLAIM_LEASE)],
+        )
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -234,11 +255,11 @@ class _Lease:
 def _renew(pks: list[int], token: dt.datetime, now: dt.datetime) -> list[int]:
     sql = f"""
         UPDATE {_table(ReminderLog)} SET claimed_at = %s
-        WHERE id = ANY(%s) AND claimed_at = %s AND sent_at IS NULL
+        WHERE id IN ({", ".join(["%s"] * len(pks))}) AND claimed_at = %s AND sent_at IS NULL
         RETURNING id
     """  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [now, pks, token])
+        cursor.execute(sql, [_at(now), *pks, _at(token)])
         return [row[0] for row in cursor.fetchall()]
 
 
