@@ -9,8 +9,30 @@ from tests.factories import CustomerFactory, UserFactory
 ROLES = [role.value for role in Role]
 
 
+PROJECT_APPS = ("creditdesk", "customers", "credit", "receivables", "riskwarnings", "baddebt")
+
+
+def _restore_schedules() -> None:
+    """Re-run the data migrations' schedule functions (all idempotent) with the live app registry."""
+    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations.special import RunPython
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    for (app_label, _name), migration in sorted(loader.disk_migrations.items()):
+        if app_label not in PROJECT_APPS:
+            continue
+        for operation in migration.operations:
+            if isinstance(operation, RunPython) and "schedule" in operation.code.__name__:
+                operation.code(apps, None)
+
+
 def ensure_reference_data() -> None:
     """What the data migrations create, restored after a transactional test flushed it."""
+    from django_celery_beat.models import PeriodicTask
+
+    if not PeriodicTask.objects.exists():
+        _restore_schedules()
     for role in Role:
         Group.objects.get_or_create(name=role.value)
     if not CreditPolicy.objects.filter(status=CreditPolicy.Status.APPROVED).exists():
