@@ -191,6 +191,7 @@ class BadDebtCaseUpdateInputSerializer(BadDebtCaseFactsInputSerializer):
 
 class CaseListApi(APIView):
     permission_classes = [Authority]
+    pagination_class = Pagination  # so the schema describes the paginated body
     authority_action = "baddebt.case.list"
 
     @extend_schema(
@@ -201,8 +202,6 @@ class CaseListApi(APIView):
                 "case_status", str, enum=BadDebtCase.Status.values, description="filter by status"
             ),
             OpenApiParameter("customer_id", int),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
         ],
     )
     def get(self, request):
@@ -213,7 +212,7 @@ class CaseListApi(APIView):
             status=status_ if status_ in BadDebtCase.Status.values else "",
             customer_id=int(customer_id) if customer_id and customer_id.isdigit() else None,
         )
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(
             BadDebtCaseSummaryOutputSerializer(page, many=True).data

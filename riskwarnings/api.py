@@ -178,6 +178,7 @@ class WarningListApi(APIView):
     """The warnings board: every current warning the user may see, gravest first."""
 
     permission_classes = [Authority]
+    pagination_class = Pagination  # so the schema describes the paginated body
     authority_action = "riskwarnings.board"
 
     @extend_schema(
@@ -185,15 +186,13 @@ class WarningListApi(APIView):
         responses=WarningOutputSerializer(many=True),
         parameters=[
             OpenApiParameter("level", int, enum=[1, 2, 3, 4, 5]),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
         ],
     )
     def get(self, request):
         qs = selectors.board(visible_customers(request.user))
         if request.query_params.get("level", "").isdigit():
             qs = qs.filter(level=int(request.query_params["level"]))
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
         rows = [warning_data(w.customer, w) for w in page]
         return paginator.get_paginated_response(WarningOutputSerializer(rows, many=True).data)
