@@ -2,9 +2,15 @@
 
 import datetime as dt
 
+from django.db import connection
 from django.db.models import Min, QuerySet
 
 from .models import GateCheck, Invoice, SalesOrder
+
+# Check statuses a later check of the same order supersedes (HANDBOOK §9: one line per order).
+SUPERSEDABLE = tuple(
+    s for s, moves in GateCheck.TRANSITIONS.items() if GateCheck.Status.SUPERSEDED in moves
+)
 
 
 def has_overdue_invoices(customer_id: int, on: dt.date) -> bool:
@@ -12,6 +18,62 @@ def has_overdue_invoices(customer_id: int, on: dt.date) -> bool:
     return Invoice.objects.filter(
         customer_id=customer_id, status=Invoice.Status.OPEN, due_date__lt=on
     ).exists()
+
+
+def gate_facts(customer_id: int, *, order_ref: str, on: dt.date) -> dict:
+    """What a gate check reads besides the customer, its line and the locked exposure row, in one
+    query: any overdue invoice (HANDBOOK §9), the existing sales order of `order_ref` (pk and
+    customer), whether an earlier check of that order is still open, and the two policy parameters
+    the gate uses (from the version `policy_on(on)` answers).
+
+    Run it after the exposure row is locked, so it sees what the previous lock holder committed.
+    Plain SQL: the gate runs it on every check and the statement never changes shape.
+    """
+    from creditdesk.models import CreditPolicy
+
+    invoice = Invoice._meta.db_table
+    order = SalesOrder._meta.db_table
+    check = GateCheck._meta.db_table
+    policy = CreditPolicy._meta.db_table
+    statuses = ", ".join(["%s"] * len(SUPERSEDABLE))
+    in_force = (
+        f"FROM {policy} WHERE status = %s AND effective_from <= %s "
+        "ORDER BY effective_from DESC, approved_at DESC"
+    )
+    sql = (
+        "SELECT "  # noqa: S608 (table names from the models, values as parameters)
+        f"EXISTS(SELECT 1 FROM {invoice} WHERE customer_id = %s AND status = %s AND due_date < %s), "
+        f"(SELECT id FROM {order} WHERE order_ref = %s), "
+        f"(SELECT customer_id FROM {order} WHERE order_ref = %s), "
+        f"EXISTS(SELECT 1 FROM {check} WHERE order_ref = %s AND status IN ({statuses})), "
+        f"(SELECT release_validity_days {in_force} LIMIT 1), "
+        f"(SELECT level1_tolerance_pct {in_force} LIMIT 1)"
+    )
+    approved = CreditPolicy.Status.APPROVED
+    params = [
+        customer_id,
+        Invoice.Status.OPEN,
+        on,
+        order_ref,
+        order_ref,
+        order_ref,
+        *SUPERSEDABLE,
+        approved,
+        on,
+        approved,
+        on,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        overdue, order_pk, order_customer_id, earlier_open, validity, tolerance = cursor.fetchone()
+    return {
+        "overdue": bool(overdue),
+        "order_pk": order_pk,
+        "order_customer_id": order_customer_id,
+        "earlier_open": bool(earlier_open),
+        "release_validity_days": validity,
+        "level1_tolerance_pct": tolerance,
+    }
 
 
 def max_days_overdue_by_customer(on: dt.date) -> dict[int, int]:

@@ -34,7 +34,7 @@ from .models import (
     PaymentAllocation,
     SalesOrder,
 )
-from .selectors import has_overdue_invoices
+from .selectors import SUPERSEDABLE, gate_facts, has_overdue_invoices
 
 CENT = Decimal("0.01")
 
@@ -120,8 +120,13 @@ def _evaluate(
     prepaid: bool,
     on: dt.date,
     policy=None,
+    overdue: bool | None = None,
+    level1_tolerance_pct: int | None = None,
 ) -> _Verdict:
-    """Every reason that applies (HANDBOOK §9, §10). `row` is locked by the caller."""
+    """Every reason that applies (HANDBOOK §9, §10). `row` is locked by the caller.
+
+    `overdue` and `level1_tolerance_pct` may come from the caller's read (`gate_facts`); without
+    them they are looked up here."""
     verdict = _Verdict()
     carried = (
         order.reserved_amount
@@ -144,13 +149,17 @@ def _evaluate(
     if level is not None and level <= 4:
         codes.append("warning_level")
     if not prepaid:
-        if has_overdue_invoices(customer.pk, on):
+        if has_overdue_invoices(customer.pk, on) if overdue is None else overdue:
             codes.append("overdue_receivables")
         if active_line and verdict.need > 0:
             ceiling = line.limit
             if line.credit_level == 1:
-                policy = verdict.policy = policy or policy_on(on)
-                ceiling = (line.limit * (100 + policy.level1_tolerance_pct) / 100).quantize(CENT)
+                if policy is None and level1_tolerance_pct is not None:
+                    tolerance = level1_tolerance_pct
+                else:
+                    policy = verdict.policy = policy or policy_on(on)
+                    tolerance = policy.level1_tolerance_pct
+                ceiling = (line.limit * (100 + tolerance) / 100).quantize(CENT)
             if row.total + verdict.need > ceiling:
                 codes.append("limit_exceeded")
     verdict.reasons = [{"code": c, "message": _reason_message(c)} for c in codes]
@@ -187,12 +196,9 @@ def _reserve(
 
 def _supersede(check: GateCheck) -> None:
     """Earlier open checks of the same order give way to this one (one line per order in the queue)."""
-    GateCheck.objects.filter(
-        order_ref=check.order_ref,
-        status__in=[
-            s for s, moves in GateCheck.TRANSITIONS.items() if GateCheck.Status.SUPERSEDED in moves
-        ],
-    ).exclude(pk=check.pk).update(status=GateCheck.Status.SUPERSEDED)
+    GateCheck.objects.filter(order_ref=check.order_ref, status__in=SUPERSEDABLE).exclude(
+        pk=check.pk
+    ).update(status=GateCheck.Status.SUPERSEDED)
 
 
 def _figures(check: GateCheck, row: CustomerExposure, limit: Decimal) -> None:
@@ -225,11 +231,17 @@ def gate_check_perform(
     now = timezone.now()
     today = timezone.localdate(now)
     row = exposure_locked(customer.pk)
-    order = SalesOrder.objects.select_for_update().filter(order_ref=order_ref).first()
-    if order is not None and order.customer_id != customer.pk:
+    # One read, after the lock, of everything else the decision needs (the warning level is the
+    # warning ladder's own answer).
+    facts = gate_facts(customer.pk, order_ref=order_ref, on=today)
+    if facts["order_pk"] is not None and facts["order_customer_id"] != customer.pk:
         raise ValidationFailed(
             field_errors={"order_ref": [_("This order reference belongs to another customer.")]}
         )
+    order = None
+    if facts["order_pk"] is not None:
+        # A repeat of a known order: lock it (it is the customer's, so its exposure lock is held).
+        order = SalesOrder.objects.select_for_update().filter(pk=facts["order_pk"]).first()
     if order is not None and order.status == SalesOrder.Status.INVOICED:
         raise Conflict(
             _("This order is already invoiced."),
@@ -244,6 +256,8 @@ def gate_check_perform(
         amount=amount,
         prepaid=prepaid,
         on=today,
+        overdue=facts["overdue"],
+        level1_tolerance_pct=facts["level1_tolerance_pct"],
     )
     check = GateCheck(
         customer=customer,
@@ -273,12 +287,19 @@ def gate_check_perform(
             row=row,
             need=verdict.need,
             now=now,
-            validity_days=(verdict.policy or policy_on(today)).release_validity_days,
+            validity_days=(
+                verdict.policy.release_validity_days
+                if verdict.policy is not None
+                else facts["release_validity_days"]
+                if facts["release_validity_days"] is not None
+                else policy_on(today).release_validity_days
+            ),
         )
     else:
         _figures(check, row, verdict.credit_limit)
         check.save()
-    _supersede(check)
+    if facts["earlier_open"]:
+        _supersede(check)
     if not verdict.releases:
         # HANDBOOK §9: a refusal is told to credit (the release queue) and sales.
         transaction.on_commit(lambda: _tell_blocked(check.pk))
