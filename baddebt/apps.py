@@ -40,6 +40,11 @@ class BadDebtConfig(AppConfig):
             DossierTab("bad_debt", _("Bad debt"), "baddebt-customer", "baddebt.case.list", 70)
         )
         register_work_queue(work_queues)
+        from creditdesk.registry import register_dashboard_panel
+
+        from .dashboards import bad_debt_panels
+
+        register_dashboard_panel(bad_debt_panels)
         register_demo_seeder(50, seed_bad_debt)
         register_event_labels(
             {

@@ -39,6 +39,12 @@ class CreditConfig(AppConfig):
         register_dossier_tab(DossierTab("credit", _("Credit"), "credit-line", "credit.view", 40))
         register_dossier_badge(dossier_badge)
         register_work_queue(work_queues)
+        from creditdesk.registry import register_dashboard_panel
+
+        from .dashboards import credit_queue_panel, finance_approvals, my_applications
+
+        for panel in (credit_queue_panel, finance_approvals, my_applications):
+            register_dashboard_panel(panel)
         register_demo_seeder(20, seed_credit)
         register_event_labels(
             {

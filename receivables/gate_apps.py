@@ -74,4 +74,10 @@ def register_ui() -> None:
         NavItem(_("Import ERP data"), "receivables-import", "receivables.import", order=48)
     )
     register_work_queue(work_queues)
+    from creditdesk.registry import register_dashboard_panel
+
+    from .dashboards import credit_panels, logistics_panels, sales_panels
+
+    for panel in (credit_panels, sales_panels, logistics_panels):
+        register_dashboard_panel(panel)
     register_demo_seeder(30, seed_receivables)

@@ -50,6 +50,12 @@ class RiskWarningsConfig(AppConfig):
         )
         register_dossier_badge(dossier_badge)
         register_work_queue(work_queues)
+        from creditdesk.registry import register_dashboard_panel
+
+        from .dashboards import recall_panel, warnings_panel
+
+        register_dashboard_panel(warnings_panel)
+        register_dashboard_panel(recall_panel)
         register_demo_seeder(40, seed_warnings)
         register_event_labels(
             {

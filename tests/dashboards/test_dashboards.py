@@ -1,0 +1,236 @@
+"""Role dashboards: each role lands on its own panels, the figures match the data, the chart
+data is JSON, and the credit team's home page costs a fixed number of queries."""
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from credit.models import Adjustment, Authority, CreditApplication
+from creditdesk.registry import dashboard_panels
+from creditdesk.templatetags.authority import money
+from receivables import kpis
+from receivables.dashboards import exposure_totals, gate_counts, utilisation_counts
+from receivables.models import CustomerExposure, GateCheck
+from riskwarnings.models import RiskWarning
+from tests.factories import CustomerFactory
+from tests.receivables.factories import credit_customer, make_invoice
+
+pytestmark = pytest.mark.django_db
+
+CREDIT_KEYS = {
+    "exposure-vs-limits",
+    "utilisation",
+    "ageing-structure",
+    "overdue-dso-trend",
+    "credit-queues",
+    "warnings-by-level",
+}
+FINANCE_KEYS = {"finance-approvals", "bad-debt-rate", "provision"}
+SALES_KEYS = {"my-lines", "my-overdue", "my-applications"}
+LOGISTICS_KEYS = {"gate-today", "recall-list"}
+ALL_KEYS = CREDIT_KEYS | FINANCE_KEYS | SALES_KEYS | LOGISTICS_KEYS
+EXPECTED = {
+    "credit_team": CREDIT_KEYS,
+    "credit_manager": CREDIT_KEYS,
+    "finance_director": FINANCE_KEYS,
+    "sales": SALES_KEYS,
+    "logistics": LOGISTICS_KEYS,
+    "sales_director": set(),
+    "general_manager": set(),
+    "legal": set(),
+}
+
+
+def _panels(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    return {panel.key: panel for panel in response.context["panels"]}, response
+
+
+def _figure(panel, label):
+    return next(value for name, value in panel.figures if str(name) == label)
+
+
+@pytest.fixture
+def book(sales):
+    """A few customers of the salesperson with lines, invoices (some overdue) and a warning."""
+    today = timezone.localdate()
+    a = credit_customer("100000.00", customer=CustomerFactory(salesperson=sales))
+    b = credit_customer("200000.00", customer=CustomerFactory(salesperson=sales))
+    make_invoice(a, "30000.00", due_date=today - dt.timedelta(days=40))
+    make_invoice(a, "10000.00", due_date=today + dt.timedelta(days=10))
+    make_invoice(b, "250000.00", due_date=today - dt.timedelta(days=5))
+    RiskWarning.objects.create(customer=b, level=4)
+    return a, b
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_each_role_sees_its_panels_and_not_the_others(role, client_as, book):
+    panels, response = _panels(client_as(role))
+    keys = set(panels) & ALL_KEYS
+    assert keys == EXPECTED[role]
+    for key, panel in panels.items():
+        if panel.chart:
+            json.dumps(panel.chart)  # JSON-safe: no Decimal, no lazy strings
+            assert f'id="{key}"' in response.content.decode()
+
+
+def test_exposure_panel_equals_the_sum_of_customer_exposures(client_as, book):
+    panels, _response = _panels(client_as("credit_team"))
+    stored = CustomerExposure.objects.aggregate(
+        open=Sum("open_receivables"), reserved=Sum("reserved_orders")
+    )
+    expected = stored["open"] + stored["reserved"]
+    assert expected == Decimal("290000.00")
+    assert exposure_totals()["exposure"] == expected
+    assert exposure_totals()["limits"] == Decimal("300000.00")
+    panel = panels["exposure-vs-limits"]
+    assert _figure(panel, "exposure (CNY)") == money(expected)
+    assert _figure(panel, "credit limits (CNY)") == money(Decimal("300000.00"))
+
+
+def test_utilisation_bands_count_customers_by_share_used():
+    today = timezone.localdate()
+    for limit, used in [(100, 0), (100, 30), (100, 60), (100, 90), (100, 120), (100, 50)]:
+        customer = credit_customer(f"{limit * 1000}.00")
+        if used:
+            make_invoice(customer, f"{used * 1000}.00", due_date=today)
+    assert utilisation_counts() == {"none": 1, "to50": 2, "to80": 1, "to100": 1, "over": 1}
+
+
+def test_warnings_by_level_and_ageing_figures(client_as, book):
+    panels, _response = _panels(client_as("credit_manager"))
+    warnings = panels["warnings-by-level"]
+    # levels 5 … 1: one customer at level 4
+    assert warnings.chart["data"]["datasets"][0]["data"] == [0, 1, 0, 0, 0]
+    ageing = panels["ageing-structure"]
+    assert _figure(ageing, "open (CNY)") == money(Decimal("290000.00"))
+    assert _figure(ageing, "overdue (CNY)") == money(Decimal("280000.00"))
+    trend = panels["overdue-dso-trend"]
+    assert len(trend.chart["data"]["labels"]) == 12
+    assert trend.chart["data"]["labels"][-1] == timezone.localdate().strftime("%Y-%m")
+    today_kpis = kpis.kpis(timezone.localdate())["total"]
+    assert trend.chart["data"]["datasets"][1]["data"][-1] == today_kpis["dso_days"]
+    assert trend.chart["data"]["datasets"][0]["data"][-1] == round(
+        today_kpis["overdue_rate"] * 100, 1
+    )
+
+
+def test_credit_queue_counts_overdue_deadlines(client_as, users, sales):
+    today = timezone.localdate()
+    S = CreditApplication.Status
+    customer = CustomerFactory(salesperson=sales)
+    common = {
+        "customer": customer,
+        "submitted_by": sales,
+        "created_by": sales,
+        "requested_limit": Decimal("100000.00"),
+        "requested_term_days": 30,
+        "expected_monthly_sales": Decimal("50000.00"),
+    }
+    CreditApplication.objects.create(
+        status=S.FORMAL_REVIEW, formal_review_due_on=today - dt.timedelta(days=1), **common
+    )
+    CreditApplication.objects.create(
+        status=S.FORMAL_REVIEW, formal_review_due_on=today + dt.timedelta(days=3), **common
+    )
+    CreditApplication.objects.create(
+        status=S.AWAITING_APPROVAL, required_authority=Authority.FINANCE_DIRECTOR, **common
+    )
+    panels, _response = _panels(client_as("credit_team"))
+    queue = panels["credit-queues"]
+    assert _figure(queue, "waiting") == 2
+    assert _figure(queue, "past the deadline") == 1
+    panels, _response = _panels(client_as("finance_director"))
+    assert _figure(panels["finance-approvals"], "credit applications") == 1
+    assert _figure(panels["finance-approvals"], "credit changes") == 0
+    panels, _response = _panels(client_as("sales"))
+    mine = panels["my-applications"]
+    assert _figure(mine, "applications") == 3
+    assert sum(mine.chart["data"]["datasets"][0]["data"]) == 3
+    assert not Adjustment.objects.exists()
+
+
+def test_sales_sees_only_their_own_lines_and_overdue_invoices(client_as, book, make_user):
+    other = make_user("sales")
+    stranger = credit_customer("900000.00", customer=CustomerFactory(salesperson=other))
+    make_invoice(stranger, "5000.00", due_date=timezone.localdate() - dt.timedelta(days=90))
+    panels, _response = _panels(client_as("sales"))
+    lines = panels["my-lines"]
+    assert _figure(lines, "limit (CNY)") == money(Decimal("300000.00"))
+    assert _figure(lines, "used (CNY)") == money(Decimal("290000.00"))
+    assert _figure(lines, "available (CNY)") == money(Decimal("10000.00"))
+    assert stranger.name not in lines.chart["data"]["labels"]
+    overdue = panels["my-overdue"]
+    assert _figure(overdue, "overdue invoices") == 2
+    assert _figure(overdue, "overdue (CNY)") == money(Decimal("280000.00"))
+
+
+def test_logistics_sees_todays_gate_checks_and_the_recall_count(client_as, customer):
+    def check(decision, status, when=None):
+        return GateCheck.objects.create(
+            customer=customer,
+            order_ref=f"SO-{GateCheck.objects.count()}",
+            amount=Decimal("100.00"),
+            decision=decision,
+            status=status,
+            checked_at=when or timezone.now(),
+        )
+
+    check("release", "released")
+    check("release", "released")
+    check("block", "blocked")
+    check("block", "blocked", timezone.now() - dt.timedelta(days=3))
+    assert gate_counts(timezone.localdate()) == {"released": 2, "blocked": 1, "open_blocked": 2}
+    panels, _response = _panels(client_as("logistics"))
+    gate = panels["gate-today"]
+    assert gate.chart["data"]["datasets"][0]["data"] == [2, 1]
+    assert _figure(gate, "still blocked") == 2
+    assert _figure(panels["recall-list"], "shipments to recall") == 0
+
+
+def test_bad_debt_panels_for_the_finance_director(client_as, book):
+    panels, _response = _panels(client_as("finance_director"))
+    provision = panels["provision"]
+    implied = sum(Decimal(str(v)) for v in provision.chart["data"]["datasets"][0]["data"])
+    assert implied > 0
+    assert _figure(provision, "booked (CNY)") == money(Decimal("0"))
+    assert _figure(panels["bad-debt-rate"], "written off (CNY)") == money(Decimal("0"))
+
+
+def _home_queries(client) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("home")).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def _customers(n: int, sales):
+    today = timezone.localdate()
+    for i in range(n):
+        customer = credit_customer("100000.00", customer=CustomerFactory(salesperson=sales))
+        make_invoice(customer, f"{1000 + i}.00", due_date=today - dt.timedelta(days=i * 7))
+        if i % 3 == 0:
+            RiskWarning.objects.create(customer=customer, level=5 - i % 5)
+
+
+def test_credit_home_page_query_count_does_not_grow_with_customers(
+    client_as, users, sales, django_assert_max_num_queries
+):
+    client = client_as("credit_team")
+    _customers(10, sales)
+    with django_assert_max_num_queries(QUERY_BUDGET):
+        client.get(reverse("home"))
+    small = _home_queries(client)
+    _customers(40, sales)
+    assert _home_queries(client) == small
+    assert {p.key for p in dashboard_panels(users["credit_team"])} >= CREDIT_KEYS
+
+
+QUERY_BUDGET = 105  # measured: the panels and the queues, whatever the number of customers
