@@ -50,6 +50,10 @@ ENFORCED_APPS = [
     "django_celery_beat",
     "axes",
     "admin",
+    "credit",
+    "receivables",
+    "riskwarnings",
+    "baddebt",
 ]
 
 
@@ -262,4 +266,20 @@ ADMIN_RULES: dict[str, Rule | list[Rule]] = {
     ],
 }
 
-RULES: dict[str, Rule | list[Rule]] = {**FOUNDATION_RULES, **ADMIN_RULES}
+from .rules_business import (  # noqa: E402
+    BADDEBT_RULES,
+    BUSINESS_ADMIN_RULES,
+    CREDIT_RULES,
+    RECEIVABLES_RULES,
+    RISKWARNINGS_RULES,
+)
+
+RULES: dict[str, Rule | list[Rule]] = {
+    **FOUNDATION_RULES,
+    **ADMIN_RULES,
+    **CREDIT_RULES,
+    **RECEIVABLES_RULES,
+    **RISKWARNINGS_RULES,
+    **BADDEBT_RULES,
+    **BUSINESS_ADMIN_RULES,
+}

@@ -3,20 +3,26 @@
 A route of an enforced app with no declared rule fails `test_every_route_has_a_rule`, naming it.
 """
 
+import datetime as dt
 import fnmatch
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from credit.models import Evaluation
 from creditdesk.audit import record_event
 from creditdesk.models import CreditPolicy
 from customers.models import DossierNote
+from tests.conftest import ensure_reference_data
 from tests.factories import ContactFactory, CustomerFactory, DocumentFactory, UserFactory
 
 from .route_rules import ADMIN_LOGIN, ALLOWED, ENFORCED_APPS, LOGIN, ROLES, RULES, Rule
@@ -117,8 +123,43 @@ def test_routes_of_apps_not_yet_enforced_are_listed(capsys):
             print(f"\nroute walker: apps not yet enforced: {', '.join(pending)}")
 
 
-@pytest.fixture
-def ctx(users):
+@pytest.fixture(scope="module")
+def ctx(django_db_setup, django_db_blocker, media_root):
+    """The walker's data, built once per module in a transaction rolled back at its end; each
+    test (and each request in it) runs in a savepoint inside."""
+    with django_db_blocker.unblock(), override_settings(**_settings(media_root)):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            ensure_reference_data()
+            yield _build_ctx()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def _settings(media_root) -> dict:
+    return {
+        "MEDIA_ROOT": media_root,
+        "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+    }
+
+
+@pytest.fixture(scope="module")
+def media_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("route-media")
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, media_root):
+    """The files of the module's data stay where they were stored (tests/conftest.py gives each
+    test its own media folder)."""
+    for name, value in _settings(media_root).items():
+        setattr(settings, name, value)
+
+
+def _build_ctx() -> SimpleNamespace:
+    users = {role: UserFactory(role=role, username=f"as_{role}") for role in ROLES}
     sales = users["sales"]
     other_sales = UserFactory(role="sales", username="other_sales")
     customer = CustomerFactory(salesperson=sales)
@@ -145,6 +186,7 @@ def ctx(users):
     )
     event = record_event(kind="test.event", actor=sales, customer=customer, subject=customer)
     return SimpleNamespace(
+        **_business_objects(users, customer, other_customer),
         users=users,
         customer=customer,
         other_customer=other_customer,
@@ -157,6 +199,172 @@ def ctx(users):
         draft_policy=draft,
         event=event,
     )
+
+
+def _business_objects(users, customer, other_customer) -> dict:
+    """What the credit, receivables, warning and bad-debt routes open: for the `sales` user's
+    customer, and where sales must be refused, for someone else's."""
+    from credit import services as credit_services
+    from credit.models import Adjustment, Security
+    from receivables import services as ar_services
+    from riskwarnings import services as rw_services
+    from riskwarnings.models import EvidenceReview, LevelProposal
+    from tests.baddebt.factories import ready_case
+    from tests.credit.factories import line_for, ratings
+    from tests.factories import PDF_BYTES
+    from tests.riskwarnings.factories import SalesOrderFactory
+
+    def pdf(name):
+        return SimpleUploadedFile(name, PDF_BYTES, content_type="application/pdf")
+
+    def application(c, by):
+        ContactFactory(customer=c)
+        return credit_services.application_create(
+            customer=c,
+            requested_limit=Decimal("500000.00"),
+            requested_term_days=60,
+            reason="扩大采购",
+            expected_monthly_sales=Decimal("1000000.00"),
+            acting_user=by,
+        )
+
+    def decided(salesperson):
+        """A refused application (it has a notice), for a customer of its own."""
+        c = CustomerFactory(salesperson=salesperson)
+        a = application(c, salesperson)
+        credit_services.application_submit(application=a, acting_user=salesperson)
+        credit_services.application_director_decide(
+            application=a, approve=True, acting_user=users["sales_director"]
+        )
+        a = credit_services.application_formal_review(
+            application=a, outcome="pass", acting_user=users["credit_team"]
+        )
+        credit_services.evaluation_score(
+            evaluation=a.evaluation, inputs=ratings(40), acting_user=users["credit_team"]
+        )
+        a = credit_services.application_decide(
+            application=a, decision="refuse", acting_user=users["credit_team"]
+        )
+        return credit_services.application_approve(
+            application=a, acting_user=users["credit_manager"]
+        )
+
+    other_sales = other_customer.salesperson
+    app = application(customer, users["sales"])
+    other_app = application(other_customer, other_sales)
+    evaluation = credit_services.evaluation_open(
+        customer=customer, trigger=Evaluation.Trigger.values[0], acting_user=users["credit_team"]
+    )
+    other_evaluation = credit_services.evaluation_open(
+        customer=other_customer,
+        trigger=Evaluation.Trigger.values[0],
+        acting_user=users["credit_team"],
+    )
+    line_for(customer, limit="100.00")
+    line_for(other_customer, limit="100.00")
+    adjustment = credit_services.adjustment_request(
+        customer=customer,
+        kind=Adjustment.Kind.DECREASE,
+        reason="shrinking_orders",
+        new_limit=Decimal("50.00"),
+        acting_user=users["sales"],
+    )
+    other_adjustment = credit_services.adjustment_request(
+        customer=other_customer,
+        kind=Adjustment.Kind.DECREASE,
+        reason="shrinking_orders",
+        new_limit=Decimal("50.00"),
+        acting_user=other_sales,
+    )
+    security = credit_services.security_record(
+        customer=customer,
+        kind=Security.Kind.GUARANTEE,
+        guarantor="担保人",
+        joint_and_several=True,
+        period_until=timezone.localdate() + dt.timedelta(days=365),
+        value=Decimal("100000.00"),
+        acting_user=users["credit_team"],
+    )
+    # Blocked at the gate (over the limit): release and approval are open.
+    check = ar_services.gate_check_perform(
+        customer=customer,
+        order_ref="SO-R1",
+        amount=Decimal("500.00"),
+        acting_user=users["logistics"],
+    )
+    other_check = ar_services.gate_check_perform(
+        customer=other_customer,
+        order_ref="SO-R2",
+        amount=Decimal("500.00"),
+        acting_user=users["logistics"],
+    )
+    order = SalesOrderFactory(customer=customer, status="released")
+    # The warning ladder: level 4 opens the evidence review; a signal opens its evaluation.
+    rw_services.warning_change_level(
+        customer=customer, level=4, reason="逾期", acting_user=users["credit_manager"]
+    )
+    signal = rw_services.signal_report(
+        customer=customer,
+        kind="abnormal_orders",
+        description="订单异常",
+        known_at=timezone.now() - dt.timedelta(hours=2),
+        attachments=[pdf("signal.pdf")],
+        acting_user=users["sales"],
+    )
+    other_signal = rw_services.signal_report(
+        customer=other_customer,
+        kind="abnormal_orders",
+        description="订单异常",
+        known_at=timezone.now() - dt.timedelta(hours=2),
+        attachments=[pdf("signal.pdf")],
+        acting_user=other_sales,
+    )
+    review = EvidenceReview.objects.get(customer=customer)
+    remedy = rw_services.evidence_remedy_add(
+        review=review,
+        kind="reconciliation",
+        due_on=timezone.localdate() + dt.timedelta(days=5),
+        acting_user=users["legal"],
+    )
+    rw_services.evidence_remedy_obtain(
+        remedy=remedy, file=pdf("signed.pdf"), acting_user=users["legal"]
+    )
+    open_remedy = rw_services.evidence_remedy_add(
+        review=review,
+        kind="repayment_plan",
+        due_on=timezone.localdate(),
+        acting_user=users["legal"],
+    )
+    proposal = LevelProposal.objects.create(
+        customer=other_customer, proposed_level=4, rules={"reason": "逾期超过30天"}
+    )
+    case = ready_case(opened_by=users["credit_team"], customer=customer)
+    return {
+        "application": app,
+        "decided_application": decided(users["sales"]),
+        "other_decided_application": decided(other_sales),
+        "other_application": other_app,
+        "evaluation": evaluation,
+        "other_evaluation": other_evaluation,
+        "adjustment": adjustment,
+        "other_adjustment": other_adjustment,
+        "security": security,
+        "gate_check": check,
+        "other_gate_check": other_check,
+        "order": order,
+        "signal": signal,
+        "other_signal": other_signal,
+        "signal_attachment": signal.attachments.get(),
+        "other_signal_attachment": other_signal.attachments.get(),
+        "joint_evaluation": signal.evaluation,
+        "review": review,
+        "item": review.items.first(),
+        "remedy": remedy,
+        "open_remedy": open_remedy,
+        "proposal": proposal,
+        "case": case,
+        "case_attachment": case.attachments.first(),
+    }
 
 
 def _default_kwargs(route: Route, ctx) -> dict:
