@@ -61,6 +61,9 @@ class CaseAttachmentAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # case evidence: never removed outside the case's own steps
+
 
 @admin.register(CaseInvoice)
 class CaseInvoiceAdmin(admin.ModelAdmin):
@@ -71,3 +74,6 @@ class CaseInvoiceAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # case evidence: never removed outside the case's own steps

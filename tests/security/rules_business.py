@@ -350,8 +350,6 @@ BUSINESS_ADMIN_RULES = {
     },
     **{
         f"admin:{app}_*_delete": page((), **_ADMIN_READ_ONLY)
-        for app in ("credit", "receivables", "riskwarnings")
+        for app in ("credit", "receivables", "riskwarnings", "baddebt")
     },
-    "admin:baddebt_baddebtcase_delete": page((), **_ADMIN_READ_ONLY),
-    "admin:baddebt_baddebtentry_delete": page((), **_ADMIN_READ_ONLY),
 }
