@@ -110,6 +110,12 @@ def _warning_level(customer_id: int) -> int | None:
     return warning_level_of(customer_id)
 
 
+def _suspends_trade(level: int | None) -> bool:
+    from riskwarnings.selectors import suspends_trade  # the warning ladder owns the rule
+
+    return suspends_trade(level)
+
+
 def _evaluate(
     *,
     customer,
@@ -146,7 +152,7 @@ def _evaluate(
         elif line.status in _STATUS_REASON:
             codes.append(_STATUS_REASON[line.status])
     # HANDBOOK §10: at level 4 or above nothing ships, prepaid or not.
-    if level is not None and level <= 4:
+    if _suspends_trade(level):
         codes.append("warning_level")
     if not prepaid:
         if has_overdue_invoices(customer.pk, on) if overdue is None else overdue:

@@ -9,7 +9,7 @@ from creditdesk.registry import QueueItem, QueueSection
 from creditdesk.roles import Role
 
 from . import selectors
-from .models import Level, RiskSignal
+from .models import Level, RiskSignal, suspends_trade
 
 SHOWN = 20
 
@@ -19,7 +19,7 @@ def dossier_badge(user, customer) -> list[dict]:
     if level is None or not may(user, "riskwarnings.view", customer):
         return []
     label = _("Warning %(level)s") % {"level": Level(level).label}
-    if level <= 4:
+    if suspends_trade(level):
         label = _("%(label)s · credit trade suspended") % {"label": label}
     return [
         {

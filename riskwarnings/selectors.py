@@ -11,7 +11,10 @@ from .models import (
     RiskSignal,
     RiskWarning,
     collection_owner_for,
+    suspends_trade,
 )
+
+__all__ = ["suspends_trade", "warning_level_of"]  # what the release gate reads
 
 
 def warning_level_of(customer_id: int) -> int | None:

@@ -1,0 +1,39 @@
+"""The gate reads the policy in one SQL statement; it must pick the same version as policy_on."""
+
+import datetime as dt
+
+import pytest
+
+from creditdesk.policy import policy_approve, policy_draft, policy_on
+from receivables.selectors import gate_facts
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_gate_facts_use_the_policy_version_in_force_on_the_day(users):
+    customer = CustomerFactory()
+    later = policy_draft(
+        acting_user=users["finance_director"],
+        version="2027.1",
+        effective_from=dt.date(2027, 1, 1),
+        release_validity_days=21,
+        level1_tolerance_pct=5,
+    )
+    policy_approve(acting_user=users["general_manager"], policy=later)
+    policy_draft(  # a draft never rules
+        acting_user=users["finance_director"],
+        version="2026.9",
+        effective_from=dt.date(2026, 6, 1),
+        release_validity_days=99,
+    )
+
+    for day in [dt.date(2026, 12, 31), dt.date(2027, 1, 1), dt.date(2027, 6, 1)]:
+        facts = gate_facts(customer.pk, order_ref="SO-1", on=day)
+        policy = policy_on(day)
+        assert facts["release_validity_days"] == policy.release_validity_days, day
+        assert facts["level1_tolerance_pct"] == policy.level1_tolerance_pct, day
+    assert (
+        gate_facts(customer.pk, order_ref="SO-1", on=dt.date(2027, 1, 1))["release_validity_days"]
+        == 21
+    )
