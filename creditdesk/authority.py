@@ -5,12 +5,15 @@ the user and the object (or None) and answers True or False. Nothing checks a ro
 """
 
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 
+from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from .errors import NotAllowed, SegregationOfDuties
 from .roles import CREDIT_ROLES, Role
+from .sql import execute_prepared
 
 RuleFunc = Callable[[Any, Any], bool]
 _RULES: dict[str, RuleFunc] = {}
@@ -35,9 +38,26 @@ def roles_of(user) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_creditdesk_roles", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
+        with connection.cursor() as cursor:
+            execute_prepared(cursor, "user_roles", _roles_sql(), [user.pk])
+            cached = frozenset(name for (name,) in cursor.fetchall())
         user._creditdesk_roles = cached
     return cached
+
+
+@cache
+def _roles_sql() -> str:
+    """The names of the user's groups (its roles): asked once per request, on every request."""
+    from django.contrib.auth.models import Group
+
+    through = Group.user_set.through._meta
+    group = Group._meta.db_table
+    user_column = through.get_field("user").column
+    group_column = through.get_field("group").column
+    return (
+        f"SELECT g.name FROM {group} g JOIN {through.db_table} m "  # noqa: S608 (model tables)
+        f"ON m.{group_column} = g.id WHERE m.{user_column} = %s"
+    )
 
 
 def has_role(user, *roles: str) -> bool:
