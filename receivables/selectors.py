@@ -1,11 +1,16 @@
 """Reads of receivables shared by views, the API and other apps (aggregates in SQL)."""
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
 
 from django.db import connection
 from django.db.models import Min, QuerySet
 
-from .models import GateCheck, Invoice, SalesOrder
+from creditdesk.sql import execute_prepared_pair
+
+from .models import CustomerExposure, GateCheck, Invoice, SalesOrder
 
 # Check statuses a later check of the same order supersedes (HANDBOOK §9: one line per order).
 SUPERSEDABLE = tuple(
@@ -20,38 +25,110 @@ def has_overdue_invoices(customer_id: int, on: dt.date) -> bool:
     ).exists()
 
 
-def gate_facts(customer_id: int, *, order_ref: str, on: dt.date) -> dict:
-    """What a gate check reads besides the customer, its line and the locked exposure row, in one
-    query: any overdue invoice (HANDBOOK §9), the existing sales order of `order_ref` (pk and
-    customer), whether an earlier check of that order is still open, and the two policy parameters
-    the gate uses (from the version `policy_on(on)` answers).
+@dataclass(frozen=True)
+class GateLine:
+    """What the gate reads of a credit line (HANDBOOK §9)."""
 
-    Run it after the exposure row is locked, so it sees what the previous lock holder committed.
-    Plain SQL: the gate runs it on every check and the statement never changes shape.
+    status: str
+    limit: Decimal
+    credit_level: int | None
+
+
+@dataclass(frozen=True)
+class GateRead:
+    """Everything a gate check decides on, read under the customer's exposure lock."""
+
+    customer_id: int
+    line: GateLine | None  # None: the customer has no credit line
+    has_totals: bool  # False: no exposure row yet (nothing was locked)
+    open_receivables: Decimal
+    reserved_orders: Decimal
+    overdue: bool  # any open invoice past its due date (HANDBOOK §9)
+    order_pk: int | None  # the sales order of this order_ref, if any
+    order_customer_id: int | None
+    earlier_open: bool  # an earlier check of this order_ref is still open
+    warning_level: int | None  # the warning ladder's own answer (HANDBOOK §10)
+    release_validity_days: int | None  # of the policy in force (`policy_on`)
+    level1_tolerance_pct: Decimal | None
+
+    @property
+    def total(self) -> Decimal:
+        return self.open_receivables + self.reserved_orders
+
+
+def _money(value) -> Decimal | None:
+    """A money column as Decimal: PostgreSQL returns one; the embedded SQLite returns a number,
+    read here as the ORM reads it (to the cent)."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+_BY = {"code": "c.erp_code = %s", "id": "c.id = %s"}
+
+
+@cache
+def _gate_lock_sql(by: str) -> str:
+    from customers.models import Customer
+
+    return (
+        f"SELECT 1 FROM {CustomerExposure._meta.db_table} e "  # noqa: S608 (model tables)
+        f"JOIN {Customer._meta.db_table} c ON c.id = e.customer_id WHERE {_BY[by]} FOR UPDATE OF e"
+    )
+
+
+@cache
+def _gate_read_sql(by: str) -> str:
+    from credit.models import CreditLine
+    from creditdesk.models import CreditPolicy
+    from customers.models import Customer
+    from riskwarnings.selectors import warning_level_sql
+
+    statuses = ", ".join(["%s"] * len(SUPERSEDABLE))
+    in_force = (
+        f"FROM {CreditPolicy._meta.db_table} WHERE status = %s AND effective_from <= %s "
+        "ORDER BY effective_from DESC, approved_at DESC LIMIT 1"
+    )
+    invoice, order = Invoice._meta.db_table, SalesOrder._meta.db_table
+    return (
+        'SELECT c.id, l.status, l."limit", l.credit_level, '  # noqa: S608 (model tables)
+        "e.customer_id IS NOT NULL, e.open_receivables, e.reserved_orders, "
+        f"EXISTS(SELECT 1 FROM {invoice} i WHERE i.customer_id = c.id AND i.status = %s "
+        "AND i.due_date < %s), "
+        f"(SELECT id FROM {order} WHERE order_ref = %s), "
+        f"(SELECT customer_id FROM {order} WHERE order_ref = %s), "
+        f"EXISTS(SELECT 1 FROM {GateCheck._meta.db_table} WHERE order_ref = %s "
+        f"AND status IN ({statuses})), "
+        f"({warning_level_sql('c.id')}), "
+        f"(SELECT release_validity_days {in_force}), "
+        f"(SELECT level1_tolerance_pct {in_force}) "
+        f"FROM {Customer._meta.db_table} c "
+        f"LEFT JOIN {CreditLine._meta.db_table} l ON l.customer_id = c.id "
+        f"LEFT JOIN {CustomerExposure._meta.db_table} e ON e.customer_id = c.id "
+        f"WHERE {_BY[by]}"
+    )
+
+
+def gate_read(
+    *, customer_id: int | None = None, erp_code: str | None = None, order_ref: str, on: dt.date
+) -> GateRead | None:
+    """Locks the customer's exposure row FOR UPDATE (until the transaction ends), then reads what a
+    gate check decides on: the credit line, the exposure totals, any overdue invoice (HANDBOOK §9),
+    the existing sales order of `order_ref` and whether an earlier check of it is still open, the
+    warning ladder's level (its own `warning_level_sql`) and the two policy parameters the gate
+    uses (of the version `policy_on(on)` answers). By customer id or ERP code; None for an unknown
+    code. Without an exposure row (`has_totals` False) nothing is locked: the caller creates the row
+    and asks again.
+
+    Two statements sent in one round trip: the lock, then the read. The read must be its own
+    statement: it takes its snapshot after the lock is granted, so it sees everything the previous
+    holder committed (one statement's subqueries would see the data of before the wait).
     """
     from creditdesk.models import CreditPolicy
 
-    invoice = Invoice._meta.db_table
-    order = SalesOrder._meta.db_table
-    check = GateCheck._meta.db_table
-    policy = CreditPolicy._meta.db_table
-    statuses = ", ".join(["%s"] * len(SUPERSEDABLE))
-    in_force = (
-        f"FROM {policy} WHERE status = %s AND effective_from <= %s "
-        "ORDER BY effective_from DESC, approved_at DESC"
-    )
-    sql = (
-        "SELECT "  # noqa: S608 (table names from the models, values as parameters)
-        f"EXISTS(SELECT 1 FROM {invoice} WHERE customer_id = %s AND status = %s AND due_date < %s), "
-        f"(SELECT id FROM {order} WHERE order_ref = %s), "
-        f"(SELECT customer_id FROM {order} WHERE order_ref = %s), "
-        f"EXISTS(SELECT 1 FROM {check} WHERE order_ref = %s AND status IN ({statuses})), "
-        f"(SELECT release_validity_days {in_force} LIMIT 1), "
-        f"(SELECT level1_tolerance_pct {in_force} LIMIT 1)"
-    )
+    by, key = ("code", erp_code) if customer_id is None else ("id", customer_id)
     approved = CreditPolicy.Status.APPROVED
     params = [
-        customer_id,
         Invoice.Status.OPEN,
         on,
         order_ref,
@@ -62,18 +139,50 @@ def gate_facts(customer_id: int, *, order_ref: str, on: dt.date) -> dict:
         on,
         approved,
         on,
+        key,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        overdue, order_pk, order_customer_id, earlier_open, validity, tolerance = cursor.fetchone()
-    return {
-        "overdue": bool(overdue),
-        "order_pk": order_pk,
-        "order_customer_id": order_customer_id,
-        "earlier_open": bool(earlier_open),
-        "release_validity_days": validity,
-        "level1_tolerance_pct": tolerance,
-    }
+        if connection.features.has_select_for_update_of:
+            execute_prepared_pair(
+                cursor,
+                (f"gate_lock_by_{by}", _gate_lock_sql(by), [key]),
+                (f"gate_read_by_{by}", _gate_read_sql(by), params),
+            )
+        else:  # the embedded database has no row locks (its writes are serialised)
+            cursor.execute(_gate_read_sql(by), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    (
+        customer_id,
+        status,
+        limit,
+        credit_level,
+        has_totals,
+        open_receivables,
+        reserved_orders,
+        overdue,
+        order_pk,
+        order_customer_id,
+        earlier_open,
+        warning_level,
+        validity,
+        tolerance,
+    ) = row
+    return GateRead(
+        customer_id=customer_id,
+        line=None if status is None else GateLine(status, _money(limit), credit_level),
+        has_totals=bool(has_totals),
+        open_receivables=_money(open_receivables) if has_totals else Decimal("0.00"),
+        reserved_orders=_money(reserved_orders) if has_totals else Decimal("0.00"),
+        overdue=bool(overdue),
+        order_pk=order_pk,
+        order_customer_id=order_customer_id,
+        earlier_open=bool(earlier_open),
+        warning_level=warning_level,
+        release_validity_days=validity,
+        level1_tolerance_pct=None if tolerance is None else Decimal(str(tolerance)),
+    )
 
 
 def max_days_overdue_by_customer(on: dt.date) -> dict[int, int]:

@@ -1,5 +1,6 @@
 """What other apps and the pages read of the warning ladder (HANDBOOK §10)."""
 
+from django.db import connection
 from django.db.models import Count, Q
 
 from .models import (
@@ -14,18 +15,25 @@ from .models import (
     suspends_trade,
 )
 
-__all__ = ["suspends_trade", "warning_level_of"]  # what the release gate reads
+__all__ = ["suspends_trade", "warning_level_of", "warning_level_sql"]  # what the release gate reads
+
+
+def warning_level_sql(customer: str = "%s") -> str:
+    """The customer's current warning level as SQL, for the customer `customer` (a parameter by
+    default, or a column such as `c.id`): the one definition `warning_level_of` runs and the release
+    gate embeds in its read."""
+    return f"SELECT level FROM {RiskWarning._meta.db_table} WHERE customer_id = {customer}"  # noqa: S608
 
 
 def warning_level_of(customer_id: int) -> int | None:
     """The customer's current warning level, 5 (attention) … 1 (emergency), or None.
 
-    One query on the unique index of the customer: the release gate asks it on every check.
+    One query on the unique index of the customer.
     """
-    levels = list(
-        RiskWarning.objects.filter(customer_id=customer_id).values_list("level", flat=True)[:1]
-    )
-    return levels[0] if levels else None
+    with connection.cursor() as cursor:
+        cursor.execute(warning_level_sql(), [customer_id])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def collection_owner_of(customer_id: int) -> str | None:

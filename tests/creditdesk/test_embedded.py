@@ -1,5 +1,6 @@
 """`make run` with no server: SQLite and the filesystem broker carry the demo and the scheduled jobs."""
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -99,3 +100,48 @@ def test_a_real_worker_runs_scheduled_jobs_without_redis(embedded_env):
     finally:
         worker.terminate()
         worker.wait(timeout=20)
+
+
+GATE_SCRIPT = """
+import json
+from rest_framework.test import APIClient
+from django.contrib.auth import get_user_model
+from receivables.models import CustomerExposure, SalesOrder
+api = APIClient()
+api.force_authenticate(get_user_model().objects.get(username="logistics"))
+body = {"customer": "C10007", "order_ref": "EMB-1", "amount": "100.00", "currency": "CNY"}
+before = CustomerExposure.objects.get(customer__erp_code="C10007").reserved_orders
+first = api.post("/api/v1/gate/checks/", body, format="json", HTTP_HOST="127.0.0.1")
+again = api.post("/api/v1/gate/checks/", body | {"amount": "150.00"}, format="json",
+                 HTTP_HOST="127.0.0.1")
+unknown = api.post("/api/v1/gate/checks/", body | {"customer": "NOPE"}, format="json",
+                   HTTP_HOST="127.0.0.1")
+after = CustomerExposure.objects.get(customer__erp_code="C10007").reserved_orders
+print(json.dumps({
+    "first": [first.status_code, first.json()["decision"], first.json()["available"]],
+    "again": [again.status_code, again.json()["decision"]],
+    "unknown": [unknown.status_code, sorted(unknown.json()["errors"])],
+    "reserved": str(after - before),
+    "order": str(SalesOrder.objects.get(order_ref="EMB-1").reserved_amount),
+}))
+"""
+
+
+def test_the_gate_runs_on_the_embedded_database(embedded_env):
+    """The gate's hand-written statements have an SQLite form: release, repeat, unknown customer."""
+    env, _var = embedded_env
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", GATE_SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["first"][:2] == [200, "release"]
+    assert outcome["again"] == [200, "release"]
+    assert outcome["unknown"] == [400, ["customer"]]
+    assert outcome["reserved"] == "150.00" and outcome["order"] == "150.00"

@@ -3,10 +3,8 @@ only the credit app's services write them."""
 
 import datetime as dt
 from decimal import Decimal
-from unittest import mock
 
 import factory
-import pytest
 from django.utils import timezone
 
 from credit.models import CreditLine
@@ -73,8 +71,8 @@ def make_payment(customer, amount: str, *, number: str | None = None, allocation
 make_payment.seq = 0
 
 
-@pytest.fixture
-def no_warnings():
-    """The warning ladder reports no level unless a test patches another one."""
-    with mock.patch("riskwarnings.selectors.warning_level_of", return_value=None) as patched:
-        yield patched
+def set_warning(customer, level: int | None):
+    """The customer's warning on the ladder, as the warning ladder stores it."""
+    from riskwarnings.models import RiskWarning
+
+    RiskWarning.objects.update_or_create(customer=customer, defaults={"level": level})

@@ -11,10 +11,9 @@ from openpyxl import Workbook
 from creditdesk.models import AuditEvent
 from receivables.models import CustomerExposure, Invoice, Payment
 
-from .factories import credit_customer, make_invoice, no_warnings
+from .factories import credit_customer, make_invoice
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_warnings")]
-no_warnings = no_warnings
+pytestmark = pytest.mark.django_db
 URL = reverse("receivables-import")
 
 

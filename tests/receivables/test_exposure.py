@@ -11,10 +11,9 @@ from creditdesk.models import AuditEvent
 from receivables import selectors, services
 from receivables.models import CustomerExposure, Invoice, InvoiceRecovery, SalesOrder
 
-from .factories import credit_customer, make_invoice, make_payment, no_warnings
+from .factories import credit_customer, make_invoice, make_payment
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_warnings")]
-no_warnings = no_warnings
+pytestmark = pytest.mark.django_db
 
 
 def test_reconcile_reports_and_fixes_drift(logistics):

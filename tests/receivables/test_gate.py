@@ -2,7 +2,6 @@
 
 import datetime as dt
 from decimal import Decimal
-from unittest import mock
 
 import pytest
 import time_machine
@@ -12,14 +11,11 @@ from creditdesk.models import AuditEvent, CreditPolicy
 from receivables import services
 from receivables.exposure import exposure_drifts
 from receivables.models import CustomerExposure, GateCheck, SalesOrder
-from riskwarnings.selectors import warning_level_of as _real_warning_level_of
 from tests.factories import CustomerFactory
 
-from .factories import credit_customer, make_invoice, make_payment, no_warnings
+from .factories import credit_customer, make_invoice, make_payment, set_warning
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_warnings")]
-
-no_warnings = no_warnings  # the fixture, used by pytestmark
+pytestmark = pytest.mark.django_db
 
 
 def check(user, customer, amount, order_ref="SO-1", prepaid=False):
@@ -76,8 +72,8 @@ def test_line_status_blocks(logistics, status, code):
 @pytest.mark.parametrize(("level", "blocks"), [(5, False), (4, True), (1, True)])
 def test_warning_level_four_or_above_blocks(logistics, level, blocks):
     customer = credit_customer()
-    with mock.patch("riskwarnings.selectors.warning_level_of", return_value=level):
-        result = check(logistics, customer, "10.00")
+    set_warning(customer, level)
+    result = check(logistics, customer, "10.00")
     assert result.warning_level == level
     assert (result.reason_codes == ["warning_level"]) is blocks
 
@@ -107,8 +103,8 @@ def test_limit_exceeded_blocks(logistics):
 def test_all_reasons_are_listed(logistics):
     customer = credit_customer("100.00", status="locked")
     make_invoice(customer, "90.00", due_date=timezone.localdate() - dt.timedelta(days=5))
-    with mock.patch("riskwarnings.selectors.warning_level_of", return_value=3):
-        result = check(logistics, customer, "20.00")
+    set_warning(customer, 3)
+    result = check(logistics, customer, "20.00")
     assert result.reason_codes == [
         "credit_locked",
         "warning_level",
@@ -140,8 +136,8 @@ def test_prepaid_skips_credit_checks_and_reserves_nothing(logistics):
 
 def test_prepaid_still_stops_at_warning_level_four(logistics):
     customer = credit_customer()
-    with mock.patch("riskwarnings.selectors.warning_level_of", return_value=4):
-        assert check(logistics, customer, "10.00", prepaid=True).reason_codes == ["warning_level"]
+    set_warning(customer, 4)
+    assert check(logistics, customer, "10.00", prepaid=True).reason_codes == ["warning_level"]
 
 
 def test_repeat_same_amount_never_reserves_twice(logistics):
@@ -297,8 +293,7 @@ def test_warning_level_read_from_the_warning_ladder(logistics, level, blocks):
 
     customer = credit_customer()
     RiskWarning.objects.create(customer=customer, level=level)
-    with mock.patch("riskwarnings.selectors.warning_level_of", wraps=_real_warning_level_of):
-        result = check(logistics, customer, "10.00")
+    result = check(logistics, customer, "10.00")
     assert result.warning_level == level
     assert ("warning_level" in result.reason_codes) is blocks
 

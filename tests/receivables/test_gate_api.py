@@ -13,10 +13,9 @@ from receivables.exposure import exposure_drifts
 from receivables.models import CustomerExposure, GateCheck, Invoice, Payment, SalesOrder
 from tests.factories import UserFactory
 
-from .factories import credit_customer, make_invoice, no_warnings
+from .factories import credit_customer, make_invoice
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_warnings")]
-no_warnings = no_warnings
+pytestmark = pytest.mark.django_db
 
 GATE = "/api/v1/gate/checks/"
 
@@ -83,6 +82,36 @@ def test_bad_input_is_400_with_field_errors(api_as, change, field):
     assert not GateCheck.objects.exists()
 
 
+def test_every_bad_field_is_told_at_once(api_as):
+    customer = credit_customer()
+    change = {"customer": "NOPE", "amount": "abc", "currency": "USD"}
+    response = api_as("logistics").post(GATE, payload(customer, **change), format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert sorted(body["errors"]) == ["amount", "currency", "customer"]
+    assert body["errors"]["customer"] == ["Unknown customer."]
+
+
+def test_unknown_customer_with_valid_input_is_the_same_400(api_as):
+    customer = credit_customer()
+    response = api_as("logistics").post(GATE, payload(customer, customer="NOPE"), format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "detail": "Some of the input is not valid.",
+        "errors": {"customer": ["Unknown customer."]},
+    }
+
+
+def test_first_check_of_a_customer_creates_its_totals_row(api_as):
+    customer = credit_customer("1000.00")
+    CustomerExposure.objects.filter(customer=customer).delete()
+    body = api_as("logistics").post(GATE, payload(customer), format="json").json()
+    assert body["decision"] == "release" and body["exposure"] == "100.00"
+    assert CustomerExposure.objects.get(customer=customer).reserved_orders == Decimal("100.00")
+
+
 def test_order_ref_of_another_customer_is_400(api_as):
     first, second = credit_customer(), credit_customer()
     api = api_as("logistics")
@@ -119,9 +148,9 @@ def test_gate_query_count_is_constant(api_as, django_assert_max_num_queries):
         make_invoice(customer, "10.00", due_date=timezone.localdate() + dt.timedelta(days=i))
     api = api_as("logistics")
     api.post(GATE, payload(customer, order_ref="warm"), format="json")
-    # The customer, savepoint, exposure lock, one read of the rest, the warning level, the check,
-    # the order, the exposure move, release.
-    with django_assert_max_num_queries(9):
+    # Savepoint, the lock with the read of every fact (one round trip), one write (check, order,
+    # exposure), release.
+    with django_assert_max_num_queries(4):
         assert api.post(GATE, payload(customer), format="json").status_code == 200
 
 

@@ -2,7 +2,6 @@
 
 import threading
 from decimal import Decimal
-from unittest import mock
 
 import pytest
 from django.db import connection
@@ -16,10 +15,13 @@ from .factories import CreditLineFactory
 
 
 @pytest.mark.django_db(transaction=True)
-def test_fifty_concurrent_checks_never_pass_the_limit():
+@pytest.mark.parametrize("totals_row", [False, True], ids=["first-checks", "known-customer"])
+def test_fifty_concurrent_checks_never_pass_the_limit(totals_row):
     assert connection.vendor == "postgresql"
     logistics = UserFactory(role="logistics")
     customer = CreditLineFactory(limit=Decimal("1000.00")).customer
+    if totals_row:  # the usual case: the lock-and-read path; else all 50 race to create the row
+        CustomerExposure.objects.create(customer=customer)
     # 50 × 70 = 3500 asked against 1000: at most 14 may be released.
     barrier = threading.Barrier(50)
     errors: list[BaseException] = []
@@ -40,12 +42,11 @@ def test_fifty_concurrent_checks_never_pass_the_limit():
         finally:
             connections.close_all()
 
-    with mock.patch("riskwarnings.selectors.warning_level_of", return_value=None):
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(50)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     assert errors == []
     released = GateCheck.objects.filter(decision="release").count()
     assert GateCheck.objects.count() == 50
@@ -76,11 +77,10 @@ def test_concurrent_repeats_of_one_order_reserve_once():
         finally:
             connections.close_all()
 
-    with mock.patch("riskwarnings.selectors.warning_level_of", return_value=None):
-        threads = [threading.Thread(target=run) for _ in range(20)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    threads = [threading.Thread(target=run) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     assert CustomerExposure.objects.get(customer=customer).reserved_orders == Decimal("600.00")
     assert SalesOrder.objects.count() == 1

@@ -9,10 +9,9 @@ from receivables.demo_data import seed
 from receivables.exposure import exposure_drifts
 from receivables.models import GateCheck, Invoice, PaymentAllocation, SalesOrder
 
-from .factories import CreditLineFactory, no_warnings
+from .factories import CreditLineFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_warnings")]
-no_warnings = no_warnings
+pytestmark = pytest.mark.django_db
 
 
 def bucket(days: int) -> str:

@@ -10,10 +10,9 @@ from django.utils import timezone
 from receivables import services
 from receivables.models import GateCheck
 
-from .factories import credit_customer, make_invoice, no_warnings
+from .factories import credit_customer, make_invoice
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_warnings")]
-no_warnings = no_warnings
+pytestmark = pytest.mark.django_db
 
 
 def test_check_form_shows_decision_reasons_and_available(client_as):

@@ -10,10 +10,9 @@ from receivables import services
 from receivables.models import CustomerExposure, GateCheck, Invoice, SalesOrder
 from tests.conftest import ROLES
 
-from .factories import CreditLineFactory, no_warnings
+from .factories import CreditLineFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_warnings")]
-no_warnings = no_warnings
+pytestmark = pytest.mark.django_db
 
 CHECKERS = {"logistics", "credit_team", "credit_manager"}
 READERS = CHECKERS | {"general_manager", "finance_director"}

@@ -1,11 +1,12 @@
-"""The gate reads the policy in one SQL statement; it must pick the same version as policy_on."""
+"""The gate reads the policy and the warning level in one SQL statement: it must answer as
+`policy_on` and the warning ladder do."""
 
 import datetime as dt
 
 import pytest
 
 from creditdesk.policy import policy_approve, policy_draft, policy_on
-from receivables.selectors import gate_facts
+from receivables.selectors import gate_read
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,11 +30,21 @@ def test_gate_facts_use_the_policy_version_in_force_on_the_day(users):
     )
 
     for day in [dt.date(2026, 12, 31), dt.date(2027, 1, 1), dt.date(2027, 6, 1)]:
-        facts = gate_facts(customer.pk, order_ref="SO-1", on=day)
+        facts = gate_read(customer_id=customer.pk, order_ref="SO-1", on=day)
         policy = policy_on(day)
-        assert facts["release_validity_days"] == policy.release_validity_days, day
-        assert facts["level1_tolerance_pct"] == policy.level1_tolerance_pct, day
-    assert (
-        gate_facts(customer.pk, order_ref="SO-1", on=dt.date(2027, 1, 1))["release_validity_days"]
-        == 21
-    )
+        assert facts.release_validity_days == policy.release_validity_days, day
+        assert facts.level1_tolerance_pct == policy.level1_tolerance_pct, day
+    facts = gate_read(customer_id=customer.pk, order_ref="SO-1", on=dt.date(2027, 1, 1))
+    assert facts.release_validity_days == 21
+
+
+@pytest.mark.parametrize("level", [None, 5, 4, 1])
+def test_gate_facts_read_the_warning_ladders_level(level):
+    from riskwarnings.models import RiskWarning
+    from riskwarnings.selectors import warning_level_of
+
+    customer = CustomerFactory()
+    if level is not None:
+        RiskWarning.objects.create(customer=customer, level=level)
+    facts = gate_read(erp_code=customer.erp_code, order_ref="SO-1", on=dt.date(2026, 12, 1))
+    assert facts.warning_level == warning_level_of(customer.pk) == level
