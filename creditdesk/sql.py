@@ -37,14 +37,12 @@ def _execute_sql(cursor, name: str, sql: str, params: list) -> str:
     return f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
 
 
-def execute_prepared_pair(
-    cursor, first: tuple[str, str, list], then: tuple[str, str, list]
-) -> None:
-    """Runs two statements, each `(name, sql, params)`, in one round trip; the cursor holds the
-    second's result. Each is its own statement, so the second sees what the first waited for
-    (PostgreSQL only: the caller runs the pair itself elsewhere)."""
-    first_sql, then_sql = _execute_sql(cursor, *first), _execute_sql(cursor, *then)
-    cursor.execute(f"{first_sql}; {then_sql}", [*first[2], *then[2]])
+def execute_prepared_batch(cursor, *statements: tuple[str, str, list]) -> None:
+    """Runs several statements, each `(name, sql, params)`, in one round trip; the cursor holds the
+    last one's result. Each is its own statement, so each sees what the ones before it waited for
+    (PostgreSQL only: the caller runs them one by one elsewhere)."""
+    sql = "; ".join(_execute_sql(cursor, *statement) for statement in statements)
+    cursor.execute(sql, [param for _name, _sql, params in statements for param in params])
 
 
 def execute_prepared(cursor, name: str, sql: str, params: list) -> None:

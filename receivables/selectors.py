@@ -8,7 +8,7 @@ from functools import cache
 from django.db import connection
 from django.db.models import Min, QuerySet
 
-from creditdesk.sql import execute_prepared_pair
+from creditdesk.sql import execute_prepared_batch
 
 from .models import CustomerExposure, GateCheck, Invoice, SalesOrder
 
@@ -40,7 +40,7 @@ class GateRead:
 
     customer_id: int
     line: GateLine | None  # None: the customer has no credit line
-    has_totals: bool  # False: no exposure row yet (nothing was locked)
+    has_totals: bool  # False: no exposure row yet (the embedded database; the caller creates it)
     open_receivables: Decimal
     reserved_orders: Decimal
     overdue: bool  # any open invoice past its due date (HANDBOOK §9)
@@ -65,6 +65,18 @@ def _money(value) -> Decimal | None:
 
 
 _BY = {"code": "c.erp_code = %s", "id": "c.id = %s"}
+
+
+@cache
+def _gate_totals_row_sql(by: str) -> str:
+    from customers.models import Customer
+
+    return (
+        f"INSERT INTO {CustomerExposure._meta.db_table} "  # noqa: S608 (model tables)
+        "(customer_id, open_receivables, reserved_orders, updated_at) "
+        f"SELECT c.id, 0, 0, now() FROM {Customer._meta.db_table} c WHERE {_BY[by]} "
+        "ON CONFLICT (customer_id) DO NOTHING"
+    )
 
 
 @cache
@@ -117,12 +129,14 @@ def gate_read(
     the existing sales order of `order_ref` and whether an earlier check of it is still open, the
     warning ladder's level (its own `warning_level_sql`) and the two policy parameters the gate
     uses (of the version `policy_on(on)` answers). By customer id or ERP code; None for an unknown
-    code. Without an exposure row (`has_totals` False) nothing is locked: the caller creates the row
-    and asks again.
+    code.
 
-    Two statements sent in one round trip: the lock, then the read. The read must be its own
-    statement: it takes its snapshot after the lock is granted, so it sees everything the previous
-    holder committed (one statement's subqueries would see the data of before the wait).
+    Three statements sent in one round trip, each with its own snapshot: the customer's exposure
+    row is created if it is missing (so the lock always has a row to take), the lock, and the read.
+    The read must follow the lock as its own statement: one statement's subqueries would see the
+    data of before a wait for the lock, not what the previous holder committed. On the embedded
+    database (no row locks; its writes are serialised) only the read runs, and `has_totals` tells
+    whether the row exists.
     """
     from creditdesk.models import CreditPolicy
 
@@ -143,8 +157,9 @@ def gate_read(
     ]
     with connection.cursor() as cursor:
         if connection.features.has_select_for_update_of:
-            execute_prepared_pair(
+            execute_prepared_batch(
                 cursor,
+                (f"gate_totals_row_by_{by}", _gate_totals_row_sql(by), [key]),
                 (f"gate_lock_by_{by}", _gate_lock_sql(by), [key]),
                 (f"gate_read_by_{by}", _gate_read_sql(by), params),
             )

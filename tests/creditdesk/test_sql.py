@@ -49,12 +49,12 @@ def test_a_rollback_keeps_the_prepared_statement():
     assert statements(captured) == ["EXECUTE"]
 
 
-def test_a_pair_runs_in_order_and_the_second_sees_the_first():
-    from creditdesk.sql import execute_prepared_pair
+def test_a_batch_runs_in_order_and_the_second_sees_the_first():
+    from creditdesk.sql import execute_prepared_batch
 
     with transaction.atomic(), CaptureQueriesContext(connection) as captured:
         with connection.cursor() as cursor:
-            execute_prepared_pair(
+            execute_prepared_batch(
                 cursor,
                 ("test_lock", "SELECT pg_advisory_xact_lock(%s)", [424242]),
                 (

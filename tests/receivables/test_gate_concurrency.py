@@ -84,3 +84,52 @@ def test_concurrent_repeats_of_one_order_reserve_once():
         t.join()
     assert CustomerExposure.objects.get(customer=customer).reserved_orders == Decimal("600.00")
     assert SalesOrder.objects.count() == 1
+
+
+def _other_connection(func):
+    """Runs `func` on a second database connection (a thread of its own); returns what it raised."""
+    outcome: list = []
+
+    def run() -> None:
+        from django.db import connections
+
+        try:
+            func()
+            outcome.append(None)
+        except BaseException as exc:  # handed back to the test
+            outcome.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return outcome[0]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("totals_row", [True, False], ids=["known-customer", "first-check"])
+def test_gate_read_returns_with_the_customer_locked(totals_row):
+    """Whether or not the customer's exposure row existed, nobody else reads it for a decision until
+    this check commits (the lock is taken before the read, in the same round trip)."""
+    from django.db import OperationalError, transaction
+    from django.utils import timezone
+
+    from receivables.selectors import gate_read
+
+    customer = CreditLineFactory(limit=Decimal("1000.00")).customer
+    if totals_row:
+        CustomerExposure.objects.create(customer=customer)
+    today = timezone.localdate()
+
+    def another_check() -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '300ms'")
+            gate_read(erp_code=customer.erp_code, order_ref="SO-OTHER", on=today)
+
+    with transaction.atomic():
+        read = gate_read(erp_code=customer.erp_code, order_ref="SO-1", on=today)
+        assert read.has_totals and read.customer_id == customer.pk
+        raised = _other_connection(another_check)
+    assert isinstance(raised, OperationalError) and "lock timeout" in str(raised)
+    assert _other_connection(another_check) is None  # once committed, the next check goes ahead
