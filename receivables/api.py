@@ -52,12 +52,10 @@ def _with_unknown_customer(data: serializers.Serializer) -> dict:
     at once. (A valid input is checked for its customer by the service, under the gate's lock.)"""
     errors = dict(data.errors)
     code = data.initial_data.get("customer") if hasattr(data.initial_data, "get") else None
-    if (
-        "customer" not in errors
-        and isinstance(code, str)
-        and not Customer.objects.filter(erp_code=code).exists()
-    ):
-        errors["customer"] = [_("Unknown customer.")]
+    if isinstance(code, int | str) and not isinstance(code, bool):
+        code = str(code).strip()  # as the serializer's CharField reads it
+        if "customer" not in errors and not Customer.objects.filter(erp_code=code).exists():
+            errors["customer"] = [_("Unknown customer.")]
     return errors
 
 

@@ -93,6 +93,15 @@ def test_every_bad_field_is_told_at_once(api_as):
     assert body["errors"]["customer"] == ["Unknown customer."]
 
 
+def test_a_numeric_unknown_customer_is_told_with_the_other_errors(api_as):
+    customer = credit_customer()
+    response = api_as("logistics").post(
+        GATE, payload(customer, customer=12345, amount="abc"), format="json"
+    )
+    assert response.status_code == 400
+    assert sorted(response.json()["errors"]) == ["amount", "customer"]
+
+
 def test_unknown_customer_with_valid_input_is_the_same_400(api_as):
     customer = credit_customer()
     response = api_as("logistics").post(GATE, payload(customer, customer="NOPE"), format="json")
