@@ -41,4 +41,4 @@ class NotificationAdmin(admin.ModelAdmin):
 
 @admin.register(JobRun)
 class JobRunAdmin(admin.ModelAdmin):
-    list_display = ["name", "last_started_at", "last_finished_at", "last_ok"]
+    list_display = ["name", "last_started_at", "last_finished_at", "last_ok", "last_ok_at"]

@@ -22,14 +22,23 @@ def tracked_job(name: str):
                     last_detail=traceback.format_exc()[-2000:],
                 )
                 raise
+            finished = timezone.now()
             JobRun.objects.filter(name=name).update(
-                last_finished_at=timezone.now(), last_ok=True, last_detail=str(result or "")[:2000]
+                last_finished_at=finished,
+                last_ok=True,
+                last_ok_at=finished,
+                last_detail=str(result or "")[:2000],
             )
             return result
 
         return run
 
     return decorate
+
+
+def last_success(name: str):
+    """When the job `name` last finished without error (None: never)."""
+    return JobRun.objects.filter(name=name).values_list("last_ok_at", flat=True).first()
 
 
 def ensure_periodic_task(

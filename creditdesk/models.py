@@ -359,6 +359,8 @@ class JobRun(models.Model):
     last_started_at = models.DateTimeField(_("last started"), null=True, blank=True)
     last_finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
     last_ok = models.BooleanField(_("last run succeeded"), default=False)
+    # When a run last succeeded: a daily job catches up the days since (the reminders do).
+    last_ok_at = models.DateTimeField(_("last succeeded"), null=True, blank=True)
     last_detail = models.TextField(_("detail"), blank=True)
 
     class Meta:

@@ -3,10 +3,11 @@
 Exactly once, by claiming before sending: each (customer, kind, day) is one `ReminderLog` row, and
 the unique constraint decides who sends it. A run
 
-1. claims every reminder due today in one `INSERT … SELECT … GROUP BY customer ON CONFLICT DO
-   NOTHING RETURNING id` per kind (the invoices concerned go into the row as a JSON list), and takes
-   back rows claimed earlier but never sent once their lease lapsed (a crash mid-batch), with a
-   conditional UPDATE — so a second run, a retried task or another worker gets nothing to send;
+1. claims every reminder due today (and on the days a scheduled run missed since the last one that
+   succeeded, see `claim_due_reminders`) in one `INSERT … SELECT … GROUP BY customer ON CONFLICT DO
+   NOTHING RETURNING id` per kind and day (the invoices concerned go into the row as a JSON list),
+   and takes back rows claimed earlier but never sent once their lease lapsed (a crash mid-batch),
+   with a conditional UPDATE — so a second run, a retried task or another worker gets nothing to send;
 2. loads what the claimed rows need with a fixed number of queries (customers, contacts, invoices,
    month figures), whatever the number of invoices;
 3. sends each e-mail through `customers.services.mail_customer` (logged on the dossier) and marks
@@ -42,6 +43,8 @@ CLAIM_LEASE = dt.timedelta(minutes=30)
 LEASE_RENEWAL = dt.timedelta(minutes=1)
 # Rows older than this are not taken again (a reminder about last quarter helps nobody).
 RETRY_WINDOW_DAYS = 31
+# A run catches up at most this many missed days (the beat or the workers were down).
+CATCH_UP_DAYS = 7
 MAIL_KIND = {
     Kind.PRE_DUE: "reminder_pre_due",
     Kind.OVERDUE: "reminder_overdue",
@@ -156,21 +159,38 @@ def _reclaim_lapsed(on: dt.date, now: dt.datetime) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def claim_due_reminders(on: dt.date) -> list[int]:
-    """Claim every reminder due on `on` (see the module docstring); a fixed number of queries."""
-    policy = policy_on(on)
+def catch_up_days(on: dt.date, since: dt.date | None) -> list[dt.date]:
+    """The days a run on `on` claims: `on`, and the days after `since` (the last day the job ran)
+    that it missed, at most CATCH_UP_DAYS back."""
+    if since is None or since >= on:
+        return [on]
+    first = max(since + dt.timedelta(days=1), on - dt.timedelta(days=CATCH_UP_DAYS))
+    return [first + dt.timedelta(days=n) for n in range((on - first).days + 1)]
+
+
+def claim_due_reminders(on: dt.date, *, since: dt.date | None = None) -> list[int]:
+    """Claim every reminder due on `on` (see the module docstring); a fixed number of queries per day.
+
+    With `since`, the last day the job ran, the days in between are claimed too: a day the beat or
+    the workers were down is caught up by the next run. Each reminder keeps its own day, so the
+    days that did run are left as they were. A pre-due reminder whose invoice is due before `on`
+    is not sent late (the overdue notice follows), and a missed statement window is caught up."""
     now = timezone.now()
     claimed = _reclaim_lapsed(on, now)
-    # HANDBOOK §8: due −7 days, the payment reminder; due +1 day, the overdue notice.
-    claimed += _claim_invoice_reminders(
-        Kind.PRE_DUE, on, on + dt.timedelta(days=policy.pre_due_reminder_days), now
-    )
-    claimed += _claim_invoice_reminders(
-        Kind.OVERDUE, on, on - dt.timedelta(days=policy.overdue_notice_days), now
-    )
-    month = statement_month(on, policy.monthly_statement_days)
-    if month is not None:
-        claimed += _claim_statements(month, now)
+    months: set[dt.date] = set()
+    for day in catch_up_days(on, since):
+        policy = policy_on(day)
+        # HANDBOOK §8: due −7 days, the payment reminder; due +1 day, the overdue notice.
+        due = day + dt.timedelta(days=policy.pre_due_reminder_days)
+        if due >= on:
+            claimed += _claim_invoice_reminders(Kind.PRE_DUE, day, due, now)
+        claimed += _claim_invoice_reminders(
+            Kind.OVERDUE, day, day - dt.timedelta(days=policy.overdue_notice_days), now
+        )
+        month = statement_month(day, policy.monthly_statement_days)
+        if month is not None and month not in months:
+            months.add(month)
+            claimed += _claim_statements(month, now)
     return claimed
 
 

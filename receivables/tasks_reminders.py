@@ -1,8 +1,8 @@
 """The daily reminder job (HANDBOOK §8), scheduled by a data migration (django-celery-beat).
 
-The job claims everything due today, sends the invoice reminders itself and hands the monthly
-statements (a PDF each, thousands at the start of a month) to workers in chunks, so they go out
-in parallel. Each chunk holds its rows' claim (see `receivables.reminders`), so a chunk retried or
+The job claims everything due today (and on any day it missed since it last succeeded), sends the
+invoice reminders itself and hands the monthly statements (a PDF each, thousands at the start of a
+month) to workers in chunks, so they go out in parallel. Each chunk holds its rows' claim (see `receivables.reminders`), so a chunk retried or
 run twice never sends a statement twice.
 """
 
@@ -10,7 +10,7 @@ import datetime as dt
 
 from celery import shared_task
 
-from creditdesk.jobs import tracked_job
+from creditdesk.jobs import last_success, tracked_job
 
 from .models import ReminderLog
 from .reminders import claim_due_reminders, send_claimed
@@ -22,14 +22,22 @@ def _summary(counts: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
 
 
-@shared_task(name="receivables.send_due_reminders")
-@tracked_job("receivables.send_due_reminders")
+JOB = "receivables.send_due_reminders"
+
+
+@shared_task(name=JOB)
+@tracked_job(JOB)
 def send_due_reminders_task(on: str | None = None) -> str:
     """Idempotent: a retry, a second beat run or a second worker sends nothing twice."""
     from django.utils import timezone
 
-    day = dt.date.fromisoformat(on) if on else timezone.localdate()
-    ids = claim_due_reminders(day)
+    if on:  # a run for one given day
+        day, since = dt.date.fromisoformat(on), None
+    else:  # the scheduled run: today, and any day missed since the last run that succeeded
+        day = timezone.localdate()
+        last = last_success(JOB)
+        since = timezone.localdate(last) if last is not None else None
+    ids = claim_due_reminders(day, since=since)
     statements = list(
         ReminderLog.objects.filter(pk__in=ids, kind=ReminderLog.Kind.MONTHLY_STATEMENT).values_list(
             "pk", flat=True

@@ -319,3 +319,101 @@ def test_the_task_hands_statements_to_workers_in_chunks(mailoutbox, monkeypatch)
     assert "statements_queued=3" in summary and "statements_queued=0" in again
     assert len(mailoutbox) == 3
     assert all(m.subject.startswith("Statement of account for 2026-05") for m in mailoutbox)
+
+
+def scheduled(day: dt.date) -> str:
+    """The beat's run on `day` (no day given: it catches up what it missed)."""
+    from receivables.tasks_reminders import send_due_reminders_task
+
+    with at(day):
+        return send_due_reminders_task.apply().get()
+
+
+def listed(kind: str) -> dict[dt.date, list[int]]:
+    return {
+        log.for_date: sorted(log.invoices)
+        for log in ReminderLog.objects.filter(kind=kind, sent_at__isnull=False)
+    }
+
+
+@pytest.mark.django_db
+def test_a_day_the_job_did_not_run_is_caught_up_once(mailoutbox):
+    customer = customer_with_contact()
+    # Due D+7 (reminded on D), due D+8 (its day D+1 is missed), due D (noticed D+1, missed).
+    on_time = invoice(customer, "10.00", due_date=DUE + dt.timedelta(days=7))
+    missed_pre_due = invoice(customer, "20.00", due_date=DUE + dt.timedelta(days=8))
+    missed_notice = invoice(customer, "30.00", due_date=DUE)
+    scheduled(DUE)
+    assert listed("pre_due") == {DUE: [on_time.pk]}
+
+    scheduled(DUE + dt.timedelta(days=2))  # the worker was down on D+1
+    assert listed("pre_due") == {DUE: [on_time.pk], DUE + dt.timedelta(days=1): [missed_pre_due.pk]}
+    assert listed("overdue") == {DUE + dt.timedelta(days=1): [missed_notice.pk]}
+    sent = len(mailoutbox)
+
+    scheduled(DUE + dt.timedelta(days=2))  # again the same day
+    scheduled(DUE + dt.timedelta(days=3))
+    assert len(mailoutbox) == sent
+    assert ReminderLog.objects.filter(sent_at__isnull=True).count() == 0
+
+
+@pytest.mark.django_db
+def test_a_pre_due_reminder_is_not_sent_after_the_due_date(mailoutbox):
+    from creditdesk.models import CreditPolicy
+
+    CreditPolicy.objects.filter(status="approved").update(pre_due_reminder_days=3)
+    customer = customer_with_contact()
+    scheduled(DUE - dt.timedelta(days=10))
+    late = invoice(customer, "10.00", due_date=DUE)  # its reminder day, D−3, is missed …
+    scheduled(DUE + dt.timedelta(days=1))  # … and the next run is after the due date
+    assert listed("pre_due") == {}
+    assert listed("overdue") == {DUE + dt.timedelta(days=1): [late.pk]}
+
+
+@pytest.mark.django_db
+def test_catch_up_goes_back_at_most_a_week():
+    assert reminders.catch_up_days(DUE, None) == [DUE]
+    assert reminders.catch_up_days(DUE, DUE) == [DUE]
+    assert reminders.catch_up_days(DUE, DUE - dt.timedelta(days=3)) == [
+        DUE - dt.timedelta(days=2),
+        DUE - dt.timedelta(days=1),
+        DUE,
+    ]
+    days = reminders.catch_up_days(DUE, DUE - dt.timedelta(days=30))
+    assert days[0] == DUE - dt.timedelta(days=reminders.CATCH_UP_DAYS) and days[-1] == DUE
+
+
+@pytest.mark.django_db
+def test_a_missed_statement_window_is_caught_up(mailoutbox):
+    from creditdesk.policy import policy_on
+
+    customer = customer_with_contact()
+    invoice(customer, "10.00", due_date=dt.date(2026, 7, 20), issue_date=dt.date(2026, 6, 20))
+    window = policy_on(dt.date(2026, 7, 1)).monthly_statement_days
+    scheduled(dt.date(2026, 6, 29))
+    scheduled(dt.date(2026, 7, 1) + dt.timedelta(days=window))  # down for the whole window
+    statements = ReminderLog.objects.filter(kind="monthly_statement", customer=customer)
+    assert [log.for_date for log in statements] == [dt.date(2026, 6, 1)]
+
+
+@pytest.mark.django_db
+def test_a_failed_run_is_not_a_day_done(mailoutbox, monkeypatch):
+    from creditdesk.models import JobRun
+
+    customer = customer_with_contact()
+    scheduled(DUE - dt.timedelta(days=10))
+    due_invoice = invoice(customer, "10.00", due_date=DUE)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(reminders, "_claim_statements", broken)
+    monkeypatch.setattr(reminders, "_claim_invoice_reminders", broken)
+    with pytest.raises(RuntimeError):
+        scheduled(DUE - dt.timedelta(days=7))
+    monkeypatch.undo()
+    run_row = JobRun.objects.get(name="receivables.send_due_reminders")
+    assert not run_row.last_ok and run_row.last_ok_at.date() == DUE - dt.timedelta(days=10)
+
+    scheduled(DUE - dt.timedelta(days=6))
+    assert listed("pre_due") == {DUE - dt.timedelta(days=7): [due_invoice.pk]}
