@@ -13,6 +13,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def manage(env: dict, *args: str) -> str:
+    """Runs `manage.py` with `args` in `env`; its output, once it succeeded."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
+
 @pytest.fixture(scope="module")
 def embedded_env(tmp_path_factory):
     var = tmp_path_factory.mktemp("embedded-var")
@@ -23,17 +38,8 @@ def embedded_env(tmp_path_factory):
         and not k.startswith("DJANGO_ALLOW")
     }
     env |= {"DEBUG": "1", "CREDITDESK_VAR_DIR": str(var)}
-    for command in (["migrate", "-v0"], ["seed_demo"]):
-        result = subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    manage(env, "migrate", "-v0")
+    manage(env, "seed_demo")
     return env, var
 
 
@@ -130,17 +136,7 @@ print(json.dumps({
 def test_the_gate_runs_on_the_embedded_database(embedded_env):
     """The gate's hand-written statements have an SQLite form: release, repeat, unknown customer."""
     env, _var = embedded_env
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", GATE_SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    outcome = json.loads(manage(env, "shell", "-c", GATE_SCRIPT).strip().splitlines()[-1])
     assert outcome["first"][:2] == [200, "release"]
     assert outcome["again"] == [200, "release"]
     assert outcome["unknown"] == [400, ["customer"]]
