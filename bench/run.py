@@ -6,6 +6,8 @@ so it never touches the development or test data. Keys:
 - ageing_s / ageing_raw_sql_s: the app's ageing by customer vs the same buckets by hand-written SQL;
 - gate_rps / bare_rps / gate_p99_ms: the release gate vs an authenticated DRF endpoint returning {}
   (served by gunicorn on 127.0.0.1 with the bench URLConf only), from a bounded thread pool;
+- write_floor_rps: for reference, the bare endpoint plus one durable locked write (lock, insert,
+  commit): what any check that reserves credit costs at least;
 - reminders_s / reminders_queries: the daily reminder job over the 1M invoices;
 - and whatever each `bench/bench_*.py` module's `run()` returns.
 """
@@ -289,35 +291,46 @@ def drive(port: int, path: str, token: str, bodies: list[dict]) -> dict:
     return {"rps": len(results) / elapsed, "results": results}
 
 
-def interleaved(port: int, token: str, gate_bodies: list[dict]) -> tuple[dict, dict]:
-    """Bare and gate phases in alternating rounds, so a machine that slows down or speeds up
-    part-way through (a shared one does) weighs on both alike. Throughput is each side's median
-    round; latencies are pooled over all rounds."""
-    for body in gate_bodies[:WARMUP]:
-        post(port, "/bench/bare/", token, {})
-        post(port, "/api/v1/gate/checks/", token, body)
-    per_round = (len(gate_bodies) - WARMUP) // ROUNDS
-    sides = {"bare": [], "gate": []}
+def interleaved(port: int, token: str, sides: dict[str, tuple[str, list[dict]]]) -> dict[str, dict]:
+    """Each side `{name: (path, bodies)}` in alternating rounds, so a machine that slows down or
+    speeds up part-way through (a shared one does) weighs on all alike. Throughput is each side's
+    median round; latencies are pooled over all rounds."""
+    for path, bodies in sides.values():
+        for body in bodies[:WARMUP]:
+            post(port, path, token, body)
+    rounds: dict[str, list[dict]] = {name: [] for name in sides}
     for n in range(ROUNDS):
-        chunk = gate_bodies[WARMUP + n * per_round : WARMUP + (n + 1) * per_round]
-        sides["bare"].append(drive(port, "/bench/bare/", token, [{}] * len(chunk)))
-        sides["gate"].append(drive(port, "/api/v1/gate/checks/", token, chunk))
-    summaries = []
-    for rounds in sides.values():
-        results = [r for one in rounds for r in one["results"]]
+        for name, (path, bodies) in sides.items():
+            per_round = (len(bodies) - WARMUP) // ROUNDS
+            chunk = bodies[WARMUP + n * per_round : WARMUP + (n + 1) * per_round]
+            rounds[name].append(drive(port, path, token, chunk))
+    summaries = {}
+    for name, runs in rounds.items():
+        results = [r for one in runs for r in one["results"]]
         latencies = sorted(t for _s, t in results)
         statuses: dict[int, int] = {}
         for status, _t in results:
             statuses[status] = statuses.get(status, 0) + 1
-        summaries.append(
-            {
-                "rps": statistics.median(one["rps"] for one in rounds),
-                "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000,
-                "p50_ms": statistics.median(latencies) * 1000,
-                "statuses": statuses,
-            }
+        summaries[name] = {
+            "rps": statistics.median(one["rps"] for one in runs),
+            "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000,
+            "p50_ms": statistics.median(latencies) * 1000,
+            "statuses": statuses,
+        }
+    return summaries
+
+
+def floor_table() -> None:
+    """The write floor's own table, in the bench database only."""
+    from django.db import connection
+
+    from bench.urls import FLOOR_TABLE
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} "
+            "(id bigserial PRIMARY KEY, customer_id integer NOT NULL, at timestamptz NOT NULL)"
         )
-    return summaries[0], summaries[1]
 
 
 def measure_http(url: str) -> dict:
@@ -344,14 +357,28 @@ def measure_http(url: str) -> dict:
     ]
     port = free_port()
     server = start_server(url, port)
+    from customers.models import Customer
+
+    ids = dict(Customer.objects.filter(erp_code__in=erp_codes).values_list("erp_code", "pk"))
+    floor_bodies = [{"customer_id": ids[body["customer"]]} for body in gate_bodies]
+    floor_table()
     try:
-        bare, gate = interleaved(port, token, gate_bodies)
+        measured = interleaved(
+            port,
+            token,
+            {
+                "bare": ("/bench/bare/", [{}] * total),
+                "floor": ("/bench/write-floor/", floor_bodies),
+                "gate": ("/api/v1/gate/checks/", gate_bodies),
+            },
+        )
     finally:
         server.terminate()
         try:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
+    bare, floor, gate = measured["bare"], measured["floor"], measured["gate"]
     if set(gate["statuses"]) - {200}:
         log(f"gate statuses: {gate['statuses']}")
     from receivables.models import GateCheck
@@ -365,6 +392,7 @@ def measure_http(url: str) -> dict:
     return {
         "gate_rps": round(gate["rps"], 1),
         "bare_rps": round(bare["rps"], 1),
+        "write_floor_rps": round(floor["rps"], 1),
         "gate_p99_ms": round(gate["p99_ms"], 1),
         "gate_p50_ms": round(gate["p50_ms"], 1),
         "bare_p99_ms": round(bare["p99_ms"], 1),
