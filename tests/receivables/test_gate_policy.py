@@ -1,5 +1,5 @@
-"""The gate reads the policy and the warning level in one SQL statement: it must answer as
-`policy_on` and the warning ladder do."""
+"""The gate reads the policy, the warning level and overdue invoices in one SQL statement: it must
+answer as `policy_on`, the warning ladder and `has_overdue_invoices` do."""
 
 import datetime as dt
 
@@ -48,3 +48,18 @@ def test_gate_facts_read_the_warning_ladders_level(level):
         RiskWarning.objects.create(customer=customer, level=level)
     facts = gate_read(erp_code=customer.erp_code, order_ref="SO-1", on=dt.date(2026, 12, 1))
     assert facts.warning_level == warning_level_of(customer.pk) == level
+
+
+@pytest.mark.parametrize(
+    ("days_past_due", "status", "overdue"),
+    [(1, "open", True), (0, "open", False), (-3, "open", False), (5, "paid", False)],
+)
+def test_gate_read_tells_overdue_as_has_overdue_invoices_does(days_past_due, status, overdue):
+    from receivables.selectors import has_overdue_invoices
+    from tests.receivables.factories_ageing import invoice
+
+    day = dt.date(2026, 12, 1)
+    customer = CustomerFactory()
+    invoice(customer, "10.00", due_date=day - dt.timedelta(days=days_past_due), status=status)
+    facts = gate_read(customer_id=customer.pk, order_ref="SO-1", on=day)
+    assert facts.overdue == has_overdue_invoices(customer.pk, day) == overdue
