@@ -62,6 +62,28 @@ def test_contract_block_lists_reasons(api_as):
     assert all(r["message"] for r in body["reasons"])
 
 
+@pytest.mark.parametrize("level", [None, 5])
+def test_the_answer_is_what_the_documented_serializer_writes(api_as, level):
+    """The gate writes its answer out by hand (`gate_answer`); the serializer documents it in the
+    OpenAPI schema. Both give the same JSON, for a release and for a block with its reasons."""
+    from receivables.api import GateCheckOutputSerializer, gate_answer
+
+    from .factories import set_warning
+
+    customer = credit_customer("150.00")
+    if level is not None:
+        set_warning(customer, level)
+    api = api_as("logistics")
+    for order_ref, amount in (("SO-1", "100.00"), ("SO-2", "99.99")):
+        answer = api.post(
+            GATE, payload(customer, order_ref=order_ref, amount=amount), format="json"
+        )
+        check = GateCheck.objects.get(pk=answer.json()["id"])
+        assert answer.json() == gate_answer(check) == dict(GateCheckOutputSerializer(check).data)
+        assert api.get(f"{GATE}{check.pk}/").json() == answer.json()
+    assert [c.decision for c in GateCheck.objects.order_by("pk")] == ["release", "block"]
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
