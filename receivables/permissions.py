@@ -6,7 +6,7 @@ locked/revoked customers. The ERP's service account holds the model permission
 `receivables.erp_integration` (token auth) and may run checks, cancel them and push ERP data.
 """
 
-from creditdesk.authority import has_role, rule
+from creditdesk.authority import has_role, holds, rule
 from creditdesk.roles import CREDIT_ROLES, Role
 from customers.models import Customer
 
@@ -17,7 +17,7 @@ _IMPORTERS = {*CREDIT_ROLES, Role.FINANCE_DIRECTOR}
 
 def is_erp(user) -> bool:
     # Granted explicitly to the ERP account; a superuser (system administrator) is not the ERP.
-    return not user.is_superuser and user.has_perm("receivables.erp_integration")
+    return not user.is_superuser and holds(user, "receivables.erp_integration")
 
 
 @rule("gate.check")

@@ -185,6 +185,19 @@ def test_gate_query_count_is_constant(api_as, django_assert_max_num_queries):
         assert api.post(GATE, payload(customer), format="json").status_code == 200
 
 
+def test_the_erp_account_is_known_by_one_query(api_client, django_assert_max_num_queries):
+    """The ERP account holds no role: its permission is one more query, not its whole set."""
+    customer = credit_customer("100000.00")
+    erp = UserFactory(username="erp")
+    erp.user_permissions.add(Permission.objects.get(codename="erp_integration"))
+    api_client.force_authenticate(erp)
+    api_client.post(GATE, payload(customer, order_ref="warm"), format="json")
+    api_client.force_authenticate(type(erp).objects.get(pk=erp.pk))
+    # The roles, the permission, then the logistics check's 4.
+    with django_assert_max_num_queries(6):
+        assert api_client.post(GATE, payload(customer), format="json").status_code == 200
+
+
 # ------------------------------------------------------------------ bulk feeds
 
 
