@@ -5,7 +5,8 @@ so it never touches the development or test data. Keys:
 
 - ageing_s / ageing_raw_sql_s: the app's ageing by customer vs the same buckets by hand-written SQL;
 - gate_rps / bare_rps / gate_p99_ms: the release gate vs an authenticated DRF endpoint returning {}
-  (served by gunicorn on 127.0.0.1 with the bench URLConf only), from a bounded thread pool;
+  (served by gunicorn on 127.0.0.1 with production settings and the bench URLConf), from a
+  bounded thread pool;
 - write_floor_rps: for reference, the bare endpoint plus one durable locked write (lock, insert,
   commit): what any check that reserves credit costs at least;
 - reminders_s / reminders_queries: the daily reminder job over the 1M invoices;
@@ -17,6 +18,7 @@ import http.client
 import importlib
 import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -226,7 +228,15 @@ def bench_token() -> str:
 
 
 def start_server(url: str, port: int) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="bench.settings")
+    # Production settings (DEBUG off), with the TLS-terminating proxy's header sent by the client.
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1",
+    )
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     process = subprocess.Popen(  # noqa: S603 (our own gunicorn, fixed arguments)
         [
@@ -265,7 +275,11 @@ def post(port: int, path: str, token: str, body: dict) -> tuple[int, float]:
             "POST",
             path,
             body=payload,
-            headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+            headers={
+                "Authorization": f"Token {token}",
+                "Content-Type": "application/json",
+                "X-Forwarded-Proto": "https",
+            },
         )
         response = conn.getresponse()
         response.read()
@@ -379,8 +393,9 @@ def measure_http(url: str) -> dict:
         except subprocess.TimeoutExpired:
             server.kill()
     bare, floor, gate = measured["bare"], measured["floor"], measured["gate"]
-    if set(gate["statuses"]) - {200}:
-        log(f"gate statuses: {gate['statuses']}")
+    for name, side in measured.items():
+        if set(side["statuses"]) - {200}:
+            log(f"{name} statuses: {side['statuses']}")
     from receivables.models import GateCheck
 
     decisions = dict(
