@@ -7,6 +7,9 @@ so it never touches the development or test data. Keys:
 - gate_rps / bare_rps / gate_p99_ms: the release gate vs an authenticated DRF endpoint returning {}
   (served by gunicorn on 127.0.0.1 with production settings and the bench URLConf), from a
   bounded thread pool;
+- gate_cpu_ms / write_floor_cpu_ms / bare_cpu_ms: the machine's CPU time per request (server,
+  database, client and kernel), the median round: steadier than throughput on a shared machine,
+  and on a machine the load saturates, throughput is its inverse;
 - write_floor_rps: for reference, the bare endpoint plus one durable locked write (lock, insert,
   commit): what any check that reserves credit costs at least;
 - reminders_s / reminders_queries: the daily reminder job over the 1M invoices;
@@ -289,8 +292,21 @@ def post(port: int, path: str, token: str, body: dict) -> tuple[int, float]:
     return status, time.perf_counter() - started
 
 
+def machine_cpu_s() -> float | None:
+    """CPU seconds the whole machine has spent busy (all processes and the kernel), from
+    /proc/stat; None where there is no /proc."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def drive(port: int, path: str, token: str, bodies: list[dict]) -> dict:
-    """Send the bodies from a bounded thread pool; stop at the phase timeout."""
+    """Send the bodies from a bounded thread pool; stop at the phase timeout. Also the machine's
+    CPU per request: server, database, client and kernel together."""
     deadline = time.monotonic() + PHASE_TIMEOUT_S
 
     def one(body):
@@ -298,11 +314,13 @@ def drive(port: int, path: str, token: str, bodies: list[dict]) -> dict:
             return None
         return post(port, path, token, body)
 
+    cpu = machine_cpu_s()
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
         results = [r for r in pool.map(one, bodies) if r is not None]
     elapsed = time.perf_counter() - started
-    return {"rps": len(results) / elapsed, "results": results}
+    cpu_ms = None if cpu is None else (machine_cpu_s() - cpu) / len(results) * 1000
+    return {"rps": len(results) / elapsed, "cpu_ms": cpu_ms, "results": results}
 
 
 def interleaved(port: int, token: str, sides: dict[str, tuple[str, list[dict]]]) -> dict[str, dict]:
@@ -325,13 +343,19 @@ def interleaved(port: int, token: str, sides: dict[str, tuple[str, list[dict]]])
         statuses: dict[int, int] = {}
         for status, _t in results:
             statuses[status] = statuses.get(status, 0) + 1
+        cpu = [one["cpu_ms"] for one in runs if one["cpu_ms"] is not None]
         summaries[name] = {
             "rps": statistics.median(one["rps"] for one in runs),
+            "cpu_ms": statistics.median(cpu) if cpu else None,
             "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000,
             "p50_ms": statistics.median(latencies) * 1000,
             "statuses": statuses,
         }
     return summaries
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def floor_table() -> None:
@@ -408,6 +432,9 @@ def measure_http(url: str) -> dict:
         "gate_rps": round(gate["rps"], 1),
         "bare_rps": round(bare["rps"], 1),
         "write_floor_rps": round(floor["rps"], 1),
+        "gate_cpu_ms": _rounded(gate["cpu_ms"]),
+        "write_floor_cpu_ms": _rounded(floor["cpu_ms"]),
+        "bare_cpu_ms": _rounded(bare["cpu_ms"]),
         "gate_p99_ms": round(gate["p99_ms"], 1),
         "gate_p50_ms": round(gate["p50_ms"], 1),
         "bare_p99_ms": round(bare["p99_ms"], 1),
