@@ -257,6 +257,25 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["customer", "status", "due_date"], name="invoice_cust_status_due"),
             models.Index(fields=["status", "due_date"], name="invoice_status_due"),
+            # The ageing at any day (HANDBOOK §8) reads the invoices not paid, issued by that day:
+            # an index-only scan of them, however much paid history the table holds.
+            models.Index(
+                fields=["issue_date"],
+                include=[
+                    "due_date",
+                    "status",
+                    "open_amount",
+                    "written_off_at",
+                    "written_off_amount",
+                    "customer",
+                ],
+                condition=~models.Q(status="paid"),
+                name="invoice_unpaid_by_issue",
+            ),
+            # The sales of a period (DSO, the monthly trend): an index-only range scan.
+            models.Index(
+                fields=["issue_date"], include=["amount", "customer"], name="invoice_issue_amount"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="invoice_amount_gte_0"),

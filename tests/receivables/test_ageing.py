@@ -152,3 +152,33 @@ def test_sales_see_their_own_customers_only():
     rows = ageing.ageing_by_customer(TODAY, customers=ageing.customers_for(alice))
     assert [r["customer_id"] for r in rows] == [mine.pk]
     assert ageing.customers_for(UserFactory(role="credit_team")) is None
+
+
+def _plan(qs) -> str:
+    """The plan PostgreSQL makes for `qs` when it would rather not scan the whole table (the test
+    data is too small for the planner to choose an index of itself)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    return qs.explain()
+
+
+@pytest.mark.parametrize("days_back", [0, 40])
+def test_the_ageing_reads_only_unpaid_invoices_through_their_index(days_back):
+    """The ageing's invoices (not paid, issued by the day) match the partial index's condition, so
+    the paid history is never read: if the query's filter drifted from it, the index would go
+    unused and every ageing would scan the whole table again."""
+    as_of = TODAY - dt.timedelta(days=days_back)
+    fields = ("due_date", "status", "open_amount", "written_off_at", "written_off_amount")
+    plan = _plan(ageing.invoices_as_of(as_of).order_by().values(*fields))
+    assert "invoice_unpaid_by_issue" in plan
+
+
+def test_sales_of_a_period_are_read_through_the_issue_date_index():
+    plan = _plan(
+        Invoice.objects.filter(issue_date__gt=TODAY - dt.timedelta(days=90), issue_date__lte=TODAY)
+        .order_by()
+        .values("amount")
+    )
+    assert "invoice_issue_amount" in plan
