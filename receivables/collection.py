@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -64,29 +64,30 @@ def overdue_accounts(
     customers: QuerySet | None = None,
     stage: str | None = None,
 ) -> list[dict]:
-    """Every customer with overdue open invoices, oldest first: one GROUP BY query."""
+    """Every customer with overdue open invoices, oldest first: two GROUP BY queries, the overdue
+    invoices per customer and the last contact of those customers (a subquery per invoice row
+    would run once for every overdue invoice)."""
     on = on or timezone.localdate()
     policy = policy_on(on)
-    last_entry = (
-        CollectionLogEntry.objects.filter(customer=OuterRef("customer_id"))
-        .order_by("-happened_on", "-id")
-        .values("happened_on")[:1]
-    )
     qs = Invoice.objects.filter(status=Invoice.Status.OPEN, open_amount__gt=0, due_date__lt=on)
     if customers is not None:
         qs = qs.filter(customer__in=customers)
-    rows = (
+    rows = list(
         qs.order_by()
         .values("customer_id", "customer__name", "customer__erp_code", "customer__salesperson_id")
-        .annotate(
-            overdue_amount=Sum("open_amount"),
-            oldest_due=Min("due_date"),
-            last_contact=Subquery(last_entry),
-        )
+        .annotate(overdue_amount=Sum("open_amount"), oldest_due=Min("due_date"))
         .order_by("oldest_due", "customer__name")
+    )
+    last_contact = dict(
+        CollectionLogEntry.objects.filter(customer__in=qs.values("customer_id"))
+        .order_by()
+        .values("customer_id")
+        .annotate(last=Max("happened_on"))
+        .values_list("customer_id", "last")
     )
     accounts = []
     for row in rows:
+        row["last_contact"] = last_contact.get(row["customer_id"])
         days = (on - row["oldest_due"]).days
         row["days_overdue"] = days
         row["stage"] = collection_stage(days, policy)

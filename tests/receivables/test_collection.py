@@ -63,6 +63,26 @@ def test_overdue_accounts_by_oldest_invoice():
     ]
 
 
+def test_overdue_accounts_show_each_customers_last_contact(sales):
+    from receivables.models import CollectionLogEntry
+
+    today = dt.date.today()
+    called, silent, paid_up = CustomerFactory(), CustomerFactory(), CustomerFactory()
+    for customer in (called, silent):
+        invoice(customer, "100.00", due_date=today - dt.timedelta(days=10))
+    for customer, days in ((called, 9), (called, 2), (called, 5), (paid_up, 1)):
+        CollectionLogEntry.objects.create(
+            customer=customer,
+            kind="call",
+            happened_on=today - dt.timedelta(days=days),
+            author=sales,
+        )
+    accounts = {r["customer_id"]: r for r in collection.overdue_accounts(today)}
+    assert set(accounts) == {called.pk, silent.pk}
+    assert accounts[called.pk]["last_contact"] == today - dt.timedelta(days=2)
+    assert accounts[silent.pk]["last_contact"] is None
+
+
 def test_promise_to_pay_needs_amount_and_date(customer, sales):
     with pytest.raises(ValidationFailed) as exc:
         collection.collection_entry_add(
