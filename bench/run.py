@@ -41,6 +41,7 @@ WARMUP = 40
 ROUNDS = 5
 PHASE_TIMEOUT_S = 60.0
 REPEATS = 3
+AGEING_ROUNDS = 9
 
 
 def log(message: str) -> None:
@@ -139,9 +140,10 @@ def measure_ageing() -> dict:
 
     raw()  # warm the cache the same way for both
     app()
-    # Interleaved rounds, best of each: a busy machine slows both alike.
+    # Interleaved rounds, best of each: a busy machine slows both alike, and nine rounds give each
+    # side its quiet moment (with five, one side's best sometimes came from a busier moment).
     raw_s = app_s = float("inf")
-    for _round in range(5):
+    for _round in range(AGEING_ROUNDS):
         elapsed, raw_rows = best_of(raw, 1)
         raw_s = min(raw_s, elapsed)
         elapsed, app_rows = best_of(app, 1)
