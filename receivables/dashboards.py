@@ -179,8 +179,9 @@ def credit_panels(user):
 
 def dso_trend(until: dt.date, months: int = 12) -> list[dict]:
     """Month-end overdue rate and DSO (HANDBOOK §8: open ÷ credit sales of the 90 days before
-    the month end × 90): the KPI trend, plus one query summing each month end's 90 days of sales."""
-    points = kpis.trend(until, months=months)
+    the month end × 90): each month end's open and overdue totals (the ageing's narrow form, no
+    structure), plus one query summing each month end's 90 days of sales."""
+    points = ageing.monthly_trend(until, months=months, buckets=ageing.OVERDUE_ONLY)
     window = dt.timedelta(days=kpis.DSO_DAYS)
     # One range scan of the sales of all the windows (indexed on the issue date), each summed apart.
     sales = Invoice.objects.filter(
@@ -201,7 +202,7 @@ def dso_trend(until: dt.date, months: int = 12) -> list[dict]:
     return [
         {
             "month": p["month"],
-            "overdue_rate": p["overdue_rate"],
+            "overdue_rate": kpis._ratio(p["overdue_total"], p["open_total"]),
             "dso_days": kpis._dso(p["open_total"], sales[f"s{i}"]),
         }
         for i, p in enumerate(points)

@@ -123,6 +123,10 @@ def test_buckets_always_add_up_to_the_open_balance(seed):
             assert sum(row[k] for k in ageing.BUCKET_KEYS) == row["open_total"]
         total = ageing.ageing_total(as_of)
         assert sum(total[k] for k in ageing.BUCKET_KEYS) == total["open_total"]
+        # The DSO trend's narrow form gives the same open and overdue totals.
+        narrow = ageing.ageing_total(as_of, buckets=ageing.OVERDUE_ONLY)
+        for key in ("open_total", "overdue_total", "unallocated", "net_balance"):
+            assert narrow[key] == total[key], key
         assert sum(r["open_total"] for r in rows) == total["open_total"]
         drill = sum(i.open_on_day for i in ageing.ageing_invoices(as_of))
         assert drill == total["open_total"]
