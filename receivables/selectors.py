@@ -40,7 +40,7 @@ class GateRead:
 
     customer_id: int
     line: GateLine | None  # None: the customer has no credit line
-    has_totals: bool  # False: no exposure row yet (the embedded database; the caller creates it)
+    has_totals: bool  # False: no exposure row yet, so nothing was locked (the caller creates it)
     open_receivables: Decimal
     reserved_orders: Decimal
     overdue: bool  # any open invoice past its due date (HANDBOOK §9)
@@ -50,6 +50,10 @@ class GateRead:
     warning_level: int | None  # the warning ladder's own answer (HANDBOOK §10)
     release_validity_days: int | None  # of the policy in force (`policy_on`)
     level1_tolerance_pct: Decimal | None
+    # Keys drawn for this check's rows, so that its write needs no RETURNING and can travel with
+    # the COMMIT (PostgreSQL; None on the embedded database).
+    check_id: int | None = None
+    order_id: int | None = None
 
     @property
     def total(self) -> Decimal:
@@ -68,18 +72,6 @@ _BY = {"code": "c.erp_code = %s", "id": "c.id = %s"}
 
 
 @cache
-def _gate_totals_row_sql(by: str) -> str:
-    from customers.models import Customer
-
-    return (
-        f"INSERT INTO {CustomerExposure._meta.db_table} "  # noqa: S608 (model tables)
-        "(customer_id, open_receivables, reserved_orders, updated_at) "
-        f"SELECT c.id, 0, 0, now() FROM {Customer._meta.db_table} c WHERE {_BY[by]} "
-        "ON CONFLICT (customer_id) DO NOTHING"
-    )
-
-
-@cache
 def _gate_lock_sql(by: str) -> str:
     from customers.models import Customer
 
@@ -90,7 +82,7 @@ def _gate_lock_sql(by: str) -> str:
 
 
 @cache
-def _gate_read_sql(by: str) -> str:
+def _gate_read_sql(by: str, vendor: str) -> str:
     from credit.models import CreditLine
     from creditdesk.models import CreditPolicy
     from customers.models import Customer
@@ -102,6 +94,12 @@ def _gate_read_sql(by: str) -> str:
         "ORDER BY effective_from DESC, approved_at DESC LIMIT 1"
     )
     invoice, order = Invoice._meta.db_table, SalesOrder._meta.db_table
+    keys = (
+        f", nextval(pg_get_serial_sequence('{GateCheck._meta.db_table}', 'id')), "
+        f"nextval(pg_get_serial_sequence('{order}', 'id'))"
+        if vendor == "postgresql"
+        else ""
+    )
     return (
         'SELECT c.id, l.status, l."limit", l.credit_level, '  # noqa: S608 (model tables)
         "e.customer_id IS NOT NULL, e.open_receivables, e.reserved_orders, "
@@ -113,7 +111,7 @@ def _gate_read_sql(by: str) -> str:
         f"AND status IN ({statuses})), "
         f"({warning_level_sql('c.id')}), "
         f"(SELECT release_validity_days {in_force}), "
-        f"(SELECT level1_tolerance_pct {in_force}) "
+        f"(SELECT level1_tolerance_pct {in_force}){keys} "
         f"FROM {Customer._meta.db_table} c "
         f"LEFT JOIN {CreditLine._meta.db_table} l ON l.customer_id = c.id "
         f"LEFT JOIN {CustomerExposure._meta.db_table} e ON e.customer_id = c.id "
@@ -122,7 +120,12 @@ def _gate_read_sql(by: str) -> str:
 
 
 def gate_read(
-    *, customer_id: int | None = None, erp_code: str | None = None, order_ref: str, on: dt.date
+    *,
+    customer_id: int | None = None,
+    erp_code: str | None = None,
+    order_ref: str,
+    on: dt.date,
+    trip=None,
 ) -> GateRead | None:
     """Locks the customer's exposure row FOR UPDATE (until the transaction ends), then reads what a
     gate check decides on: the credit line, the exposure totals, any overdue invoice (HANDBOOK §9),
@@ -131,12 +134,13 @@ def gate_read(
     uses (of the version `policy_on(on)` answers). By customer id or ERP code; None for an unknown
     code.
 
-    Three statements sent in one round trip, each with its own snapshot: the customer's exposure
-    row is created if it is missing (so the lock always has a row to take), the lock, and the read.
-    The read must follow the lock as its own statement: one statement's subqueries would see the
-    data of before a wait for the lock, not what the previous holder committed. On the embedded
-    database (no row locks; its writes are serialised) only the read runs, and `has_totals` tells
-    whether the row exists.
+    Two statements sent in one round trip, each with its own snapshot: the lock, and the read. The
+    read must follow the lock as its own statement: one statement's subqueries would see the data
+    of before a wait for the lock, not what the previous holder committed. A customer without an
+    exposure row yet (`has_totals` False: its first check) has nothing to lock: the caller creates
+    the row, which takes the lock, and reads again (`receivables.services._gate_read`). On the
+    embedded database (no row locks; its writes are serialised) only the read runs. With a `trip`
+    (`creditdesk.sql.transaction_in_statements`), the transaction opens in the same round trip.
     """
     from creditdesk.models import CreditPolicy
 
@@ -155,19 +159,23 @@ def gate_read(
         on,
         key,
     ]
+    read_sql = _gate_read_sql(by, connection.vendor)
     with connection.cursor() as cursor:
         if connection.features.has_select_for_update_of:
-            execute_prepared_batch(
-                cursor,
-                (f"gate_totals_row_by_{by}", _gate_totals_row_sql(by), [key]),
+            statements = (
                 (f"gate_lock_by_{by}", _gate_lock_sql(by), [key]),
-                (f"gate_read_by_{by}", _gate_read_sql(by), params),
+                (f"gate_read_by_{by}", read_sql, params),
             )
+            if trip is None:
+                execute_prepared_batch(cursor, *statements)
+            else:
+                trip.first(cursor, *statements)
         else:  # the embedded database has no row locks (its writes are serialised)
-            cursor.execute(_gate_read_sql(by), params)
+            cursor.execute(read_sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
+    check_id, order_id = row[14:] or (None, None)
     (
         customer_id,
         status,
@@ -183,7 +191,7 @@ def gate_read(
         warning_level,
         validity,
         tolerance,
-    ) = row
+    ) = row[:14]
     return GateRead(
         customer_id=customer_id,
         line=None if status is None else GateLine(status, _money(limit), credit_level),
@@ -197,6 +205,8 @@ def gate_read(
         warning_level=warning_level,
         release_validity_days=validity,
         level1_tolerance_pct=None if tolerance is None else Decimal(str(tolerance)),
+        check_id=check_id,
+        order_id=order_id,
     )
 
 

@@ -23,7 +23,7 @@ from creditdesk.errors import Conflict, InvalidTransition, ValidationFailed
 from creditdesk.notifications import notify, users_with_role
 from creditdesk.policy import policy_on
 from creditdesk.roles import Role
-from creditdesk.sql import execute_prepared
+from creditdesk.sql import execute_prepared, transaction_in_statements
 
 from .exposure import exposure_locked, exposure_move
 from .models import (
@@ -88,6 +88,7 @@ class _Verdict:
     warning_level: int | None = None
     need: Decimal = ZERO  # what this check would add to the reservation (may be negative)
     policy: object = None  # the policy version, when the check needed it
+    validity_days: int | None = None  # how long a release stays valid (set for a release)
 
     @property
     def releases(self) -> bool:
@@ -237,78 +238,94 @@ def _figures(check: GateCheck, row: CustomerExposure, limit: Decimal) -> None:
 
 
 @cache
-def _insert_shape(model, skip: tuple[str, ...] = ()) -> tuple[tuple, str, str]:
-    """The fields, column list and placeholders of an INSERT of `model` (all but its auto key)."""
+def _insert_shape(
+    model, skip: tuple[str, ...] = (), with_pk: bool = False
+) -> tuple[tuple, str, str]:
+    """The fields, column list and placeholders of an INSERT of `model` (its auto key only when
+    `with_pk`: the key was drawn beforehand)."""
     fields = tuple(
         f
         for f in model._meta.concrete_fields
-        if not isinstance(f, AutoField) and f.name not in skip
+        if (with_pk or not isinstance(f, AutoField)) and f.name not in skip
     )
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     return fields, columns, ", ".join(["%s"] * len(fields))
 
 
-def _insert_params(instance, skip: tuple[str, ...] = ()) -> list:
+def _insert_params(instance, skip: tuple[str, ...] = (), with_pk: bool = False) -> list:
     """The INSERT parameters of `instance`, prepared by its fields exactly as `save()` prepares them."""
-    fields, _columns, _holders = _insert_shape(type(instance), skip)
+    fields, _columns, _holders = _insert_shape(type(instance), skip, with_pk)
     db = connections[DEFAULT_DB_ALIAS]
     return [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields]
 
 
 @cache
-def _insert_check_sql() -> str:
-    _fields, columns, holders = _insert_shape(GateCheck)
+def _insert_check_sql(with_pk: bool) -> str:
+    _fields, columns, holders = _insert_shape(GateCheck, with_pk=with_pk)
     table = GateCheck._meta.db_table
-    return f"INSERT INTO {table} ({columns}) VALUES ({holders}) RETURNING id"  # noqa: S608
+    returning = "" if with_pk else " RETURNING id"
+    return f"INSERT INTO {table} ({columns}) VALUES ({holders}){returning}"  # noqa: S608
 
 
 @cache
 def _insert_release_sql() -> str:
-    _fields, c_columns, c_holders = _insert_shape(GateCheck)
-    _fields, o_columns, o_holders = _insert_shape(SalesOrder, ("gate_check",))
-    gate_check = connection.ops.quote_name(SalesOrder._meta.get_field("gate_check").column)
+    _fields, c_columns, c_holders = _insert_shape(GateCheck, with_pk=True)
+    _fields, o_columns, o_holders = _insert_shape(SalesOrder, with_pk=True)
     return (
         f"WITH chk AS (INSERT INTO {GateCheck._meta.db_table} ({c_columns}) "  # noqa: S608
-        f"VALUES ({c_holders}) RETURNING id), "
-        f"ord AS (INSERT INTO {SalesOrder._meta.db_table} ({o_columns}, {gate_check}) "
-        f"VALUES ({o_holders}, (SELECT id FROM chk)) RETURNING id), "
-        f"exp AS (UPDATE {CustomerExposure._meta.db_table} "
-        "SET reserved_orders = reserved_orders + %s, updated_at = %s WHERE customer_id = %s) "
-        "SELECT chk.id, ord.id FROM chk, ord"
+        f"VALUES ({c_holders})), "
+        f"ord AS (INSERT INTO {SalesOrder._meta.db_table} ({o_columns}) VALUES ({o_holders})) "
+        f"UPDATE {CustomerExposure._meta.db_table} "
+        "SET reserved_orders = reserved_orders + %s, updated_at = %s WHERE customer_id = %s"
     )
 
 
-def _insert_check(check: GateCheck) -> None:
-    """INSERT the logged check (one statement) and set its primary key."""
+def _send_last(statement: tuple[str, str, list], trip) -> None:
+    """Runs a prepared statement; with a `trip`, as its last, with the COMMIT."""
     with connection.cursor() as cursor:
-        execute_prepared(cursor, "gate_insert_check", _insert_check_sql(), _insert_params(check))
-        check.pk = cursor.fetchone()[0]
+        if trip is None:
+            execute_prepared(cursor, *statement)
+        else:
+            trip.last(cursor, statement)
+
+
+def _insert_check(check: GateCheck, trip=None) -> None:
+    """INSERT the logged check in one statement: under the key the gate's read drew for it
+    (PostgreSQL), or the one the insert returns (the embedded database)."""
+    if check.pk is None:
+        with connection.cursor() as cursor:
+            sql = _insert_check_sql(with_pk=False)
+            execute_prepared(cursor, "gate_insert_check", sql, _insert_params(check))
+            check.pk = cursor.fetchone()[0]
+    else:
+        params = _insert_params(check, with_pk=True)
+        _send_last(("gate_insert_keyed_check", _insert_check_sql(with_pk=True), params), trip)
     check._state.adding = False
 
 
-def _insert_release(check: GateCheck, order: SalesOrder, need: Decimal, now: dt.datetime) -> None:
+def _insert_release(
+    check: GateCheck, order: SalesOrder, need: Decimal, now: dt.datetime, trip=None
+) -> None:
     """A release of a new order in one statement: the logged check, the sales order carrying the
-    reservation and the move of the locked exposure row (HANDBOOK §9)."""
+    reservation and the move of the locked exposure row (HANDBOOK §9), under the keys the gate's
+    read drew for them."""
+    order.gate_check = check
     if connection.vendor != "postgresql":  # the embedded database: the same, in three statements
         _insert_check(check)
-        order.gate_check = check
         order.save(force_insert=True)
         CustomerExposure.objects.filter(customer_id=check.customer_id).update(
             reserved_orders=F("reserved_orders") + need, updated_at=now
         )
         return
     params = [
-        *_insert_params(check),
-        *_insert_params(order, ("gate_check",)),
+        *_insert_params(check, with_pk=True),
+        *_insert_params(order, with_pk=True),
         need,
         now,
         check.customer_id,
     ]
-    with connection.cursor() as cursor:
-        execute_prepared(cursor, "gate_insert_release", _insert_release_sql(), params)
-        check.pk, order.pk = cursor.fetchone()
+    _send_last(("gate_insert_release", _insert_release_sql(), params), trip)
     check._state.adding = order._state.adding = False
-    order.gate_check = check
 
 
 def _gate_read(
@@ -324,7 +341,6 @@ def _gate_read(
     return read
 
 
-@transaction.atomic
 def gate_check_perform(
     *,
     customer=None,
@@ -342,8 +358,8 @@ def gate_check_perform(
     Prepaid orders skip the credit checks (the money has arrived) and reserve nothing, but still
     stop at warning level 4+ (HANDBOOK §10: nothing ships).
 
-    Round trips, for a release of a new order: the lock with the read of every fact (`gate_read`),
-    one write (check, order, exposure), the commit.
+    A new order reference, the usual check, takes two round trips on PostgreSQL
+    (`_check_new_order`); a repeat of an order takes the general path (`_check_any_order`).
     """
     require(acting_user, "gate.check", customer)
     if currency != "CNY":
@@ -351,13 +367,81 @@ def gate_check_perform(
     if amount <= 0:
         raise ValidationFailed(field_errors={"amount": [_("The amount must be positive.")]})
     now = timezone.now()
-    today = timezone.localdate(now)
-    # The lock and everything the decision needs, in one round trip.
-    facts = _gate_read(
-        customer.pk if customer is not None else None, customer_code, order_ref, today
+    request = _GateRequest(
+        customer=customer,
+        customer_code=customer_code,
+        order_ref=order_ref,
+        amount=amount,
+        currency=currency,
+        prepaid=prepaid,
+        acting_user=acting_user,
+        channel=channel,
+        now=now,
+        today=timezone.localdate(now),
     )
-    customer_id = facts.customer_id
-    if facts.order_pk is not None and facts.order_customer_id != customer_id:
+    check = _check_new_order(request) if connection.vendor == "postgresql" else None
+    if check is None:
+        check = _check_any_order(request)
+    if check.decision == GateCheck.Decision.BLOCK:
+        # HANDBOOK §9: a refusal is told to credit (the release queue) and sales. (After the commit:
+        # at once at the top level, with the caller's transaction inside one.)
+        transaction.on_commit(lambda: _tell_blocked(check.pk))
+    return check
+
+
+@dataclass(frozen=True)
+class _GateRequest:
+    customer: object
+    customer_code: str | None
+    order_ref: str
+    amount: Decimal
+    currency: str
+    prepaid: bool
+    acting_user: object
+    channel: str
+    now: dt.datetime
+    today: dt.date
+
+    @property
+    def customer_id(self) -> int | None:
+        return None if self.customer is None else self.customer.pk
+
+
+def _check_new_order(request: _GateRequest) -> GateCheck | None:
+    """The usual check, an order reference seen for the first time, in two round trips: the
+    transaction opens with the lock and the read, and commits with the one write
+    (`transaction_in_statements`). None, with nothing written, when the order reference is known
+    (a repeat, or an earlier check of it still open to supersede) or the customer has no exposure
+    row yet: the general path decides those.
+    """
+    with transaction_in_statements(connection) as trip:
+        facts = gate_read(
+            customer_id=request.customer_id,
+            erp_code=request.customer_code,
+            order_ref=request.order_ref,
+            on=request.today,
+            trip=trip,
+        )
+        if facts is None:
+            raise ValidationFailed(field_errors={"customer": [_("Unknown customer.")]})
+        if facts.order_pk is not None or facts.earlier_open or not facts.has_totals:
+            return None  # rolled back on leaving the block
+        verdict, check = _decide(request, facts, order=None)
+        if verdict.releases:
+            order = _new_release(check, now=request.now, validity_days=verdict.validity_days)
+            order.pk = facts.order_id
+            _insert_release(check, order, verdict.need, request.now, trip)
+        else:
+            _insert_check(check, trip)
+    return check
+
+
+@transaction.atomic
+def _check_any_order(request: _GateRequest) -> GateCheck:
+    """Any check, in one transaction: the lock with the read of every fact (`gate_read`), then the
+    writes; a repeat of an order locks the order and reserves only the difference (HANDBOOK §9)."""
+    facts = _gate_read(request.customer_id, request.customer_code, request.order_ref, request.today)
+    if facts.order_pk is not None and facts.order_customer_id != facts.customer_id:
         raise ValidationFailed(
             field_errors={"order_ref": [_("This order reference belongs to another customer.")]}
         )
@@ -370,72 +454,80 @@ def gate_check_perform(
             _("This order is already invoiced."),
             field_errors={"order_ref": [_("Already invoiced.")]},
         )
+    verdict, check = _decide(request, facts, order=order)
+    if verdict.releases and order is None:
+        order = _new_release(check, now=request.now, validity_days=verdict.validity_days)
+        order.pk = facts.order_id
+        _insert_release(check, order, verdict.need, request.now)
+    elif verdict.releases:
+        _insert_check(check)
+        row = exposure_locked(facts.customer_id)  # the lock is held: this re-reads the row
+        _reserve(
+            check=check,
+            order=order,
+            row=row,
+            need=verdict.need,
+            now=request.now,
+            validity_days=verdict.validity_days,
+        )
+    else:
+        _insert_check(check)
+    if facts.earlier_open:
+        _supersede(check)
+    return check
+
+
+def _decide(
+    request: _GateRequest, facts: GateRead, *, order: SalesOrder | None
+) -> tuple[_Verdict, GateCheck]:
+    """The verdict on the facts read under the lock, and the check to log (not saved yet), with
+    its figures as they stand once a release is reserved."""
     verdict = _evaluate(
-        customer_id=customer_id,
+        customer_id=facts.customer_id,
         line=facts.line,
         row=facts,
         order=order,
-        amount=amount,
-        prepaid=prepaid,
-        on=today,
+        amount=request.amount,
+        prepaid=request.prepaid,
+        on=request.today,
         overdue=facts.overdue,
         warning_level=facts.warning_level,
         level1_tolerance_pct=facts.level1_tolerance_pct,
     )
+    user = request.acting_user
     check = GateCheck(
-        customer_id=customer_id,
-        order_ref=order_ref,
-        amount=amount,
-        currency=currency,
-        prepaid=prepaid,
+        pk=facts.check_id,
+        customer_id=facts.customer_id,
+        order_ref=request.order_ref,
+        amount=request.amount,
+        currency=request.currency,
+        prepaid=request.prepaid,
         decision=GateCheck.Decision.RELEASE if verdict.releases else GateCheck.Decision.BLOCK,
         status=GateCheck.Status.RELEASED if verdict.releases else GateCheck.Status.BLOCKED,
         reasons=verdict.reasons,
         warning_level=verdict.warning_level,
-        checked_at=now,
-        requested_by=acting_user if acting_user.is_authenticated else None,
-        channel=channel,
+        checked_at=request.now,
+        requested_by=user if user.is_authenticated else None,
+        channel=request.channel,
         credit_limit=verdict.credit_limit,
     )
-    if customer is not None:
-        check.customer = customer
+    if request.customer is not None:
+        check.customer = request.customer
     if verdict.releases:
-        # Figures as they stand once this release is reserved.
-        check.released_at = now
+        check.released_at = request.now
         check.reserved_amount = verdict.need
         check.exposure = facts.total + verdict.need
-        check.available = verdict.credit_limit - check.exposure
-        validity_days = (
+        verdict.validity_days = (
             verdict.policy.release_validity_days
             if verdict.policy is not None
             else facts.release_validity_days
             if facts.release_validity_days is not None
-            else policy_on(today).release_validity_days
+            else policy_on(request.today).release_validity_days
         )
-        if order is None:
-            order = _new_release(check, now=now, validity_days=validity_days)
-            _insert_release(check, order, verdict.need, now)
-        else:
-            _insert_check(check)
-            row = exposure_locked(customer_id)  # the lock is held: this re-reads the row
-            _reserve(
-                check=check,
-                order=order,
-                row=row,
-                need=verdict.need,
-                now=now,
-                validity_days=validity_days,
-            )
     else:
         check.exposure = facts.total
-        check.available = verdict.credit_limit - facts.total
-        _insert_check(check)
-    if facts.earlier_open:
-        _supersede(check)
-    if not verdict.releases:
-        # HANDBOOK §9: a refusal is told to credit (the release queue) and sales.
-        transaction.on_commit(lambda: _tell_blocked(check.pk))
-    return check
+    check.available = verdict.credit_limit - check.exposure
+    return verdict, check
 
 
 def _tell_blocked(check_id: int) -> None:

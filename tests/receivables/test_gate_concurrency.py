@@ -111,11 +111,12 @@ def _other_connection(func):
 @pytest.mark.parametrize("totals_row", [True, False], ids=["known-customer", "first-check"])
 def test_gate_read_returns_with_the_customer_locked(totals_row):
     """Whether or not the customer's exposure row existed, nobody else reads it for a decision until
-    this check commits (the lock is taken before the read, in the same round trip)."""
+    this check commits (the lock is taken before the read, in the same round trip; on a first
+    check, by creating the row)."""
     from django.db import OperationalError, transaction
     from django.utils import timezone
 
-    from receivables.selectors import gate_read
+    from receivables.services import _gate_read
 
     customer = CreditLineFactory(limit=Decimal("1000.00")).customer
     if totals_row:
@@ -125,10 +126,10 @@ def test_gate_read_returns_with_the_customer_locked(totals_row):
     def another_check() -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL lock_timeout = '300ms'")
-            gate_read(erp_code=customer.erp_code, order_ref="SO-OTHER", on=today)
+            _gate_read(None, customer.erp_code, "SO-OTHER", today)
 
     with transaction.atomic():
-        read = gate_read(erp_code=customer.erp_code, order_ref="SO-1", on=today)
+        read = _gate_read(None, customer.erp_code, "SO-1", today)
         assert read.has_totals and read.customer_id == customer.pk
         raised = _other_connection(another_check)
     assert isinstance(raised, OperationalError) and "lock timeout" in str(raised)
