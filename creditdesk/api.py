@@ -1,10 +1,13 @@
-"""What every API module shares: one error body, pagination, and the authority permission."""
+"""What every API module shares: one error body, pagination, the authority permission, and a
+serializer for hot paths."""
+
+from functools import cached_property
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, permissions
+from rest_framework import exceptions, permissions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -77,3 +80,35 @@ class Authority(permissions.BasePermission):
     def has_object_permission(self, request, view, obj) -> bool:
         action = getattr(view, "authority_object_action", None)
         return True if action is None else may(request.user, action, obj)
+
+
+class PreboundSerializer(serializers.Serializer):
+    """A serializer whose fields are copied and bound once per class instead of once per instance.
+
+    DRF deep-copies and binds the declared fields for every instance: for the release gate's five
+    fields that is about 70 µs a check (bench machine), more than its rules cost. Validation and
+    errors are DRF's own; only the copying is shared.
+
+    Only for plain scalar fields that keep nothing of a request. The shared fields are bound to a
+    template instance, so the serializer cannot take a `context` or `partial=True`, and nested
+    serializers are refused.
+    """
+
+    def __init__(self, *args, **kwargs):
+        if kwargs.get("context") or kwargs.get("partial"):
+            raise TypeError(f"{type(self).__name__} takes no context and no partial validation.")
+        super().__init__(*args, **kwargs)
+
+    @cached_property
+    def fields(self):
+        cls = type(self)
+        bound = cls.__dict__.get("_prebound_fields")
+        if bound is None:
+            template = cls()
+            bound = serializers.BindingDict(template)
+            for name, field in template.get_fields().items():
+                if isinstance(field, serializers.BaseSerializer):
+                    raise TypeError(f"{cls.__name__}.{name}: nested serializers are not shared.")
+                bound[name] = field
+            cls._prebound_fields = bound
+        return bound

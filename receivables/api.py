@@ -15,7 +15,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from creditdesk.api import Authority
+from creditdesk.api import Authority, PreboundSerializer
 from creditdesk.errors import DomainError, ValidationFailed
 from customers.models import Customer
 
@@ -86,7 +86,7 @@ class GateCheckCreateApi(APIView):
     permission_classes = [Authority]
     authority_action = "gate.check"
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(PreboundSerializer):
         customer = serializers.CharField(max_length=40, help_text="The customer's ERP code.")
         order_ref = serializers.CharField(max_length=64)
         amount = serializers.DecimalField(
