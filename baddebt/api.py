@@ -4,8 +4,6 @@ Enum fields carry app-specific names (`case_status`, `attachment_kind`, `entry_k
 OpenAPI schema gets one named enum each without colliding with other apps' `status`/`kind`.
 """
 
-import datetime as dt
-
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -22,7 +20,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from creditdesk.api import Authority, Pagination
+from creditdesk.api import Authority, Pagination, query_date
 from creditdesk.authority import require
 from customers.models import Customer
 
@@ -502,7 +500,7 @@ class ProvisionReportApi(APIView):
         parameters=[OpenApiParameter("on", OpenApiTypes.DATE, description="default: today")],
     )
     def get(self, request):
-        on = _date_param(request, "on") or timezone.localdate()
+        on = query_date(request, "on") or timezone.localdate()
         return Response(BadDebtProvisionReportOutputSerializer(selectors.provision_report(on)).data)
 
 
@@ -512,16 +510,6 @@ class BadDebtRateOutputSerializer(serializers.Serializer):
     written_off = serializers.DecimalField(max_digits=18, decimal_places=2)
     invoiced = serializers.DecimalField(max_digits=18, decimal_places=2)
     rate = serializers.DecimalField(max_digits=10, decimal_places=4, allow_null=True)
-
-
-def _date_param(request, name: str) -> dt.date | None:
-    value = request.query_params.get(name)
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise serializers.ValidationError({name: ["Use YYYY-MM-DD."]}) from exc
 
 
 class BadDebtRateApi(APIView):
@@ -538,6 +526,6 @@ class BadDebtRateApi(APIView):
     )
     def get(self, request):
         today = timezone.localdate()
-        start = _date_param(request, "start") or today.replace(month=1, day=1)
-        end = _date_param(request, "end") or today
+        start = query_date(request, "start") or today.replace(month=1, day=1)
+        end = query_date(request, "end") or today
         return Response(BadDebtRateOutputSerializer(selectors.bad_debt_rate(start, end)).data)

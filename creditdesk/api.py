@@ -1,6 +1,7 @@
-"""What every API module shares: one error body, pagination, the authority permission, and a
-serializer for hot paths."""
+"""What every API module shares: one error body, pagination, the authority permission, date
+query parameters, and a serializer for hot paths."""
 
+import datetime as dt
 from functools import cached_property
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -13,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .authority import may
-from .errors import DomainError
+from .errors import DomainError, ValidationFailed
 
 
 class Pagination(PageNumberPagination):
@@ -66,6 +67,18 @@ def exception_handler(exc, context):
             "errors": {},
         }
     return response
+
+
+def query_date(request, name: str) -> dt.date | None:
+    """The query parameter `name` as a date (YYYY-MM-DD); None when it is absent or empty, a 400
+    with the field's error when it is not a date."""
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(field_errors={name: [_("Enter a date as YYYY-MM-DD.")]}) from None
 
 
 class Authority(permissions.BasePermission):

@@ -4,12 +4,13 @@ import datetime as dt
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from creditdesk.api import Authority, Pagination
+from creditdesk.api import Authority, Pagination, query_date
 from creditdesk.authority import require
 from creditdesk.errors import ValidationFailed
 from customers.models import Customer
@@ -21,13 +22,7 @@ MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
 def _day(request, name: str) -> dt.date:
-    raw = request.query_params.get(name)
-    if not raw:
-        return timezone.localdate()
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed(field_errors={name: ["Use YYYY-MM-DD."]}) from None
+    return query_date(request, name) or timezone.localdate()
 
 
 class BucketsSerializer(serializers.Serializer):
@@ -95,7 +90,9 @@ class AgeingApi(APIView):
         elif group == "customer":
             rows = ageing.ageing_by_customer(as_of, customers=customers)
         else:
-            raise ValidationFailed(field_errors={"group": ["customer, salesperson or total"]})
+            raise ValidationFailed(
+                field_errors={"group": [_("Choose customer, salesperson or total.")]}
+            )
         buckets = [
             {"key": b.key, "label": str(b.label), "low": b.low, "high": b.high}
             for b in ageing.BUCKETS
@@ -142,7 +139,9 @@ class AgeingTrendApi(APIView):
         try:
             months = max(1, min(36, int(request.query_params.get("months", 12))))
         except ValueError:
-            raise ValidationFailed(field_errors={"months": ["A number of months."]}) from None
+            raise ValidationFailed(
+                field_errors={"months": [_("Enter a whole number of months.")]}
+            ) from None
         rows = kpis.trend(
             _day(request, "until"), months=months, customers=ageing.customers_for(request.user)
         )
@@ -215,7 +214,9 @@ class OverdueAccountListApi(APIView):
     def get(self, request):
         stage = request.query_params.get("stage") or None
         if stage is not None and stage not in collection.Stage.ALL:
-            raise ValidationFailed(field_errors={"stage": ["sales, credit_team or agency"]})
+            raise ValidationFailed(
+                field_errors={"stage": [_("Choose sales, credit_team or agency.")]}
+            )
         accounts = collection.overdue_accounts(
             customers=ageing.customers_for(request.user), stage=stage
         )
