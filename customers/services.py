@@ -283,9 +283,11 @@ def mail_customer(
     cc: list[str] | None = None,
     attachments: list[tuple[str, bytes, str]] | None = None,
     to: list[str] | None = None,
+    message_id: str | None = None,
 ) -> SentMail | None:
     """Send one e-mail to the customer's reminder contacts and log it on the dossier.
 
+    `message_id` fixes the e-mail's Message-ID (a resend of the same e-mail gives the same one).
     Returns None when the customer has no contact with an e-mail address.
     """
     recipients = to or list(
@@ -295,7 +297,13 @@ def mail_customer(
     )
     if not recipients:
         return None
-    message = EmailMultiAlternatives(subject=subject, body=text, to=recipients, cc=cc or [])
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        to=recipients,
+        cc=cc or [],
+        headers={"Message-ID": message_id} if message_id else None,
+    )
     if html:
         message.attach_alternative(html, "text/html")
     for filename, content, mimetype in attachments or []:

@@ -13,13 +13,16 @@ the unique constraint decides who sends it. A run
 3. sends each e-mail through `customers.services.mail_customer` (logged on the dossier) and marks
    its row sent at once. A failure releases the claim, so the next run retries it.
 
-The only gap left is a crash between the SMTP hand-over and the `sent_at` update of that one e-mail.
+The only gap left is a crash between the SMTP hand-over and the `sent_at` update of that one e-mail:
+the next run sends it again. The resend carries the same Message-ID (`message_id`), under which the
+customer's mail system files it as the e-mail it already has.
 """
 
 import datetime as dt
 import logging
 from collections import defaultdict
 from decimal import Decimal
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.db import connection
@@ -342,6 +345,13 @@ def send_claimed(ids: list[int], *, on: dt.date) -> dict[str, int]:
     return counts
 
 
+def message_id(entry: ReminderLog) -> str:
+    """The reminder's Message-ID: the same however often it is sent (HANDBOOK §8, each reminder
+    once), and on every worker (the domain is the sender's, not the host's)."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "creditdesk.local"
+    return f"<reminder-{entry.pk}.{entry.kind}.{entry.for_date:%Y%m%d}@{domain}>"
+
+
 def _send_one(entry, customer, listed, to, statements, on):
     language = customer.preferred_language or settings.LANGUAGE_CODE
     total = sum((i.open_amount for i in listed), ZERO)
@@ -389,6 +399,7 @@ def _send_one(entry, customer, listed, to, statements, on):
         cc=cc,
         attachments=attachments,
         to=to,
+        message_id=message_id(entry),
     )
 
 

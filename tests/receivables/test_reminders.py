@@ -177,6 +177,36 @@ def test_a_failed_send_is_retried_by_the_next_run_and_a_crash_after_the_lease(
 
 
 @pytest.mark.django_db
+def test_a_resend_after_the_smtp_hand_over_keeps_the_message_id(mailoutbox, monkeypatch, settings):
+    settings.DEFAULT_FROM_EMAIL = "CreditDesk <credit@example-manufacturer.cn>"
+    first, second = customer_with_contact(), customer_with_contact()
+    for c in (first, second):
+        invoice(c, "10.00", due_date=DUE)
+    day = DUE - dt.timedelta(days=7)
+    real = reminders.mail_customer
+    died = []
+
+    def dies_after_the_hand_over(**kwargs):
+        sent = real(**kwargs)
+        if kwargs["customer"].pk == first.pk and not died:
+            died.append(True)
+            raise RuntimeError("worker died before marking the reminder sent")
+        return sent
+
+    monkeypatch.setattr(reminders, "mail_customer", dies_after_the_hand_over)
+    assert run(day)["sent"] == 1
+    assert run(day)["sent"] == 1  # the first customer's reminder, sent again
+
+    ids = {}
+    for message in mailoutbox:
+        ids.setdefault(message.to[0], []).append(message.message()["Message-ID"])
+    again, once = ids[f"ap{first.pk}@customer.test"], ids[f"ap{second.pk}@customer.test"]
+    assert len(again) == 2 and again[0] == again[1]
+    assert again[0].endswith("@example-manufacturer.cn>") and "pre_due" in again[0]
+    assert len(once) == 1 and once[0] != again[0]
+
+
+@pytest.mark.django_db
 def test_no_contact_marks_done_without_mail(mailoutbox):
     invoice(CustomerFactory(), "10.00", due_date=DUE)
     assert run(DUE - dt.timedelta(days=7))["no_contact"] == 1

@@ -10,6 +10,7 @@ import time_machine
 from aiosmtpd.controller import Controller
 
 from receivables import reminders
+from receivables.models import ReminderLog
 from tests.factories import CustomerFactory
 from tests.receivables.factories_ageing import invoice, reminder_contact
 
@@ -60,6 +61,8 @@ def test_overdue_notice_goes_through_smtp(smtp_server):
     assert envelope.rcpt_tos == ["finance@customer.test"]
     message = email.message_from_bytes(envelope.content, policy=default_policy)
     assert "逾期通知" in message["Subject"]
+    [log] = ReminderLog.objects.all()
+    assert message["Message-ID"] == reminders.message_id(log)
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert overdue.number in text and "4,321.00" in text
