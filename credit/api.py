@@ -8,7 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from creditdesk.api import Authority
+from creditdesk.api import Authority, Pagination, paginated
 from creditdesk.authority import require
 from creditdesk.models import SCORECARD_ASPECTS
 from customers.api import get_customer
@@ -65,6 +65,7 @@ def get_application(user, pk: int, action: str | None = None) -> CreditApplicati
 
 class ApplicationListApi(APIView):
     permission_classes = [Authority]
+    pagination_class = Pagination  # so the schema describes the paginated body
     authority_action = "credit.list"
 
     class ApplicationCreateInputSerializer(serializers.Serializer):
@@ -76,8 +77,8 @@ class ApplicationListApi(APIView):
 
     @extend_schema(responses=ApplicationOutputSerializer(many=True))
     def get(self, request):
-        qs = selectors.visible_applications(request.user).order_by("-created_at")[:500]
-        return Response(ApplicationOutputSerializer(qs, many=True).data)
+        qs = selectors.visible_applications(request.user).order_by("-created_at", "-id")
+        return paginated(self, request, qs, ApplicationOutputSerializer)
 
     @extend_schema(
         request=ApplicationCreateInputSerializer, responses={201: ApplicationOutputSerializer}
@@ -273,6 +274,7 @@ def get_evaluation(user, pk: int, action: str | None = None) -> Evaluation:
 
 class EvaluationListApi(APIView):
     permission_classes = [Authority]
+    pagination_class = Pagination  # so the schema describes the paginated body
     authority_action = "credit.list"
 
     class EvaluationOpenInputSerializer(serializers.Serializer):
@@ -281,8 +283,8 @@ class EvaluationListApi(APIView):
 
     @extend_schema(responses=EvaluationOutputSerializer(many=True))
     def get(self, request):
-        qs = selectors.visible_evaluations(request.user).order_by("-opened_at")[:500]
-        return Response(EvaluationOutputSerializer(qs, many=True).data)
+        qs = selectors.visible_evaluations(request.user).order_by("-opened_at", "-id")
+        return paginated(self, request, qs, EvaluationOutputSerializer)
 
     @extend_schema(
         request=EvaluationOpenInputSerializer, responses={201: EvaluationOutputSerializer}
@@ -403,12 +405,13 @@ class LineOutputSerializer(serializers.ModelSerializer):
 
 class LineListApi(APIView):
     permission_classes = [Authority]
+    pagination_class = Pagination  # so the schema describes the paginated body
     authority_action = "credit.list"
 
     @extend_schema(responses=LineOutputSerializer(many=True))
     def get(self, request):
-        qs = selectors.visible_lines(request.user).order_by("customer__name")
-        return Response(LineOutputSerializer(qs, many=True).data)
+        qs = selectors.visible_lines(request.user).order_by("customer__name", "customer_id")
+        return paginated(self, request, qs, LineOutputSerializer)
 
 
 class LineDetailApi(APIView):
@@ -465,6 +468,7 @@ def get_adjustment(user, pk: int, action: str | None = None) -> Adjustment:
 
 class AdjustmentListApi(APIView):
     permission_classes = [Authority]
+    pagination_class = Pagination  # so the schema describes the paginated body
     authority_action = "credit.list"
 
     class AdjustmentRequestInputSerializer(serializers.Serializer):
@@ -479,8 +483,8 @@ class AdjustmentListApi(APIView):
 
     @extend_schema(responses=AdjustmentOutputSerializer(many=True))
     def get(self, request):
-        qs = selectors.visible_adjustments(request.user).order_by("-requested_at")[:500]
-        return Response(AdjustmentOutputSerializer(qs, many=True).data)
+        qs = selectors.visible_adjustments(request.user).order_by("-requested_at", "-id")
+        return paginated(self, request, qs, AdjustmentOutputSerializer)
 
     @extend_schema(
         request=AdjustmentRequestInputSerializer, responses={201: AdjustmentOutputSerializer}
@@ -571,13 +575,14 @@ class LineChangeOutputSerializer(serializers.Serializer):
 
 class LineHistoryApi(APIView):
     permission_classes = [Authority]
+    pagination_class = Pagination  # so the schema describes the paginated body
     authority_action = "credit.list"
 
     @extend_schema(responses=LineChangeOutputSerializer(many=True))
     def get(self, request, customer_pk: int):
         customer = get_customer(request.user, customer_pk)
-        return Response(
-            LineChangeOutputSerializer(selectors.line_history(customer.pk)[:200], many=True).data
+        return paginated(
+            self, request, selectors.line_history(customer.pk), LineChangeOutputSerializer
         )
 
 

@@ -22,6 +22,15 @@ class Pagination(PageNumberPagination):
     max_page_size = 500
 
 
+def paginated(view, request, rows, serializer_class) -> Response:
+    """One page of `rows` (a queryset or a list) in the paginated body `{count, next, previous,
+    results}` (`page`, `page_size` up to 500): a list of any length is read whole, page by page.
+    The view sets `pagination_class = Pagination`, so that its schema describes this body."""
+    paginator = Pagination()
+    page = paginator.paginate_queryset(rows, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
 def _as_field_errors(detail) -> dict:
     if isinstance(detail, dict):
         return detail

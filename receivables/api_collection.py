@@ -10,7 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from creditdesk.api import Authority, Pagination, query_date
+from creditdesk.api import Authority, Pagination, paginated, query_date
 from creditdesk.authority import require
 from creditdesk.errors import ValidationFailed
 from customers.models import Customer
@@ -268,13 +268,14 @@ class CollectionLogApi(APIView):
     """A customer's collection log: read it, or record a call, e-mail, visit, promise or referral."""
 
     permission_classes = [Authority]
+    pagination_class = Pagination  # so the schema describes the paginated body
     authority_action = "receivables.collection.view"
 
     @extend_schema(responses=CollectionEntryOutputSerializer(many=True))
     def get(self, request, pk: int):
         customer = _customer(request.user, pk, "receivables.collection.view")
-        entries = collection.collection_log_of(customer)[:500]
-        return Response(CollectionEntryOutputSerializer(entries, many=True).data)
+        entries = collection.collection_log_of(customer)
+        return paginated(self, request, entries, CollectionEntryOutputSerializer)
 
     @extend_schema(
         request=CollectionEntryInputSerializer, responses={201: CollectionEntryOutputSerializer}

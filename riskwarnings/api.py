@@ -11,7 +11,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from creditdesk.api import Authority, Pagination
+from creditdesk.api import Authority, Pagination, paginated
 from creditdesk.authority import require
 from customers.models import Customer
 from customers.selectors import visible_customers
@@ -396,15 +396,14 @@ class EvaluationConcludeApi(APIView):
 
 class ProposalListApi(APIView):
     permission_classes = [Authority]
+    pagination_class = Pagination  # so the schema describes the paginated body
     authority_action = "riskwarnings.proposal.decide"
 
     @extend_schema(
         operation_id="warning_proposals_list", responses=ProposalOutputSerializer(many=True)
     )
     def get(self, request):
-        return Response(
-            ProposalOutputSerializer(selectors.pending_proposals()[:500], many=True).data
-        )
+        return paginated(self, request, selectors.pending_proposals(), ProposalOutputSerializer)
 
 
 class ProposalDecideApi(APIView):
@@ -435,13 +434,12 @@ class ProposalDecideApi(APIView):
 
 class RecallListApi(APIView):
     permission_classes = [Authority]
+    pagination_class = Pagination  # so the schema describes the paginated body
     authority_action = "riskwarnings.recall.view"
 
     @extend_schema(operation_id="recalls_list", responses=RecallOrderOutputSerializer(many=True))
     def get(self, request):
-        return Response(
-            RecallOrderOutputSerializer(selectors.recall_orders()[:1000], many=True).data
-        )
+        return paginated(self, request, selectors.recall_orders(), RecallOrderOutputSerializer)
 
 
 class RecallMarkApi(APIView):

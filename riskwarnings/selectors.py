@@ -106,7 +106,7 @@ def pending_proposals():
     return (
         LevelProposal.objects.filter(status=LevelProposal.Status.PENDING)
         .select_related("customer")
-        .order_by("proposed_level", "created_at")
+        .order_by("proposed_level", "created_at", "id")
     )
 
 
