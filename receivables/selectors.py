@@ -71,13 +71,23 @@ def _money(value) -> Decimal | None:
 _BY = {"code": "c.erp_code = %s", "id": "c.id = %s"}
 
 
+# Set by the lock statement, for the rest of the transaction, to the id of the customer whose
+# exposure row it locked ('' when it found none).
+_LOCKED_SETTING = "creditdesk.gate_locked"
+
+
 @cache
 def _gate_lock_sql(by: str) -> str:
+    """Locks the customer's exposure row and records which customer's row it locked
+    (`_LOCKED_SETTING`). The read checks that record: a row committed after this statement, but
+    before the read, is visible to the read and is not locked."""
     from customers.models import Customer
 
     return (
-        f"SELECT 1 FROM {CustomerExposure._meta.db_table} e "  # noqa: S608 (model tables)
-        f"JOIN {Customer._meta.db_table} c ON c.id = e.customer_id WHERE {_BY[by]} FOR UPDATE OF e"
+        f"WITH locked AS (SELECT e.customer_id FROM {CustomerExposure._meta.db_table} e "  # noqa: S608
+        f"JOIN {Customer._meta.db_table} c ON c.id = e.customer_id WHERE {_BY[by]} "
+        f"FOR UPDATE OF e) SELECT set_config('{_LOCKED_SETTING}', "
+        "COALESCE((SELECT customer_id::text FROM locked), ''), true)"
     )
 
 
@@ -100,9 +110,15 @@ def _gate_read_sql(by: str, vendor: str) -> str:
         if vendor == "postgresql"
         else ""
     )
+    # The totals count only when this transaction's lock statement locked them (PostgreSQL).
+    locked = (
+        f" AND current_setting('{_LOCKED_SETTING}', true) = c.id::text"
+        if vendor == "postgresql"
+        else ""
+    )
     return (
         'SELECT c.id, l.status, l."limit", l.credit_level, '  # noqa: S608 (model tables)
-        "e.customer_id IS NOT NULL, e.open_receivables, e.reserved_orders, "
+        f"e.customer_id IS NOT NULL{locked}, e.open_receivables, e.reserved_orders, "
         f"EXISTS(SELECT 1 FROM {invoice} i WHERE i.customer_id = c.id AND i.status = %s "
         "AND i.due_date < %s), "
         f"(SELECT id FROM {order} WHERE order_ref = %s), "
@@ -138,7 +154,9 @@ def gate_read(
     read must follow the lock as its own statement: one statement's subqueries would see the data
     of before a wait for the lock, not what the previous holder committed. A customer without an
     exposure row yet (`has_totals` False: its first check) has nothing to lock: the caller creates
-    the row, which takes the lock, and reads again (`receivables.services._gate_read`). On the
+    the row, which takes the lock, and reads again (`receivables.services._gate_read`). So does a
+    customer whose first row another check committed between the lock and the read: the read sees
+    that row, but `has_totals` is True only for a row the lock statement locked. On the
     embedded database (no row locks; its writes are serialised) only the read runs. With a `trip`
     (`creditdesk.sql.transaction_in_statements`), the transaction opens in the same round trip.
     """

@@ -134,3 +134,48 @@ def test_gate_read_returns_with_the_customer_locked(totals_row):
         raised = _other_connection(another_check)
     assert isinstance(raised, OperationalError) and "lock timeout" in str(raised)
     assert _other_connection(another_check) is None  # once committed, the next check goes ahead
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_row_committed_between_the_lock_and_the_read_is_not_taken_as_locked(monkeypatch):
+    """Another check creates the customer's first exposure row and commits just after this check's
+    lock statement found none: the read sees the row, but it is not this check's to decide on."""
+    from django.db import OperationalError, transaction
+    from django.utils import timezone
+
+    from creditdesk import sql
+    from receivables import selectors
+    from receivables.services import _gate_read
+
+    customer = CreditLineFactory(limit=Decimal("1000.00")).customer
+    today = timezone.localdate()
+    real = sql.execute_prepared_batch
+    created: list = []
+
+    def lock_then_another_commits_then_read(cursor, *statements, before="", after=""):
+        lock, *rest = statements
+        real(cursor, lock, before=before)
+        if not created:  # the first lock found nothing; another check creates the row now
+            created.append(
+                _other_connection(lambda: CustomerExposure.objects.create(customer=customer))
+            )
+        real(cursor, *rest, after=after)
+
+    monkeypatch.setattr(selectors, "execute_prepared_batch", lock_then_another_commits_then_read)
+
+    def another_check() -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '300ms'")
+            cursor.execute(
+                "SELECT 1 FROM receivables_customerexposure WHERE customer_id = %s FOR UPDATE",
+                [customer.pk],
+            )
+
+    with transaction.atomic():
+        first = selectors.gate_read(customer_id=customer.pk, order_ref="SO-1", on=today)
+        assert created == [None]  # the row came while this check was between its two statements
+        assert not first.has_totals  # seen, but not locked: not read as this check's totals
+        read = _gate_read(customer.pk, None, "SO-1", today)  # the caller's way: lock, read again
+        assert read.has_totals
+        raised = _other_connection(another_check)
+    assert isinstance(raised, OperationalError) and "lock timeout" in str(raised)
