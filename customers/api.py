@@ -10,7 +10,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from creditdesk.api import Authority, Pagination
+from creditdesk.api import Authority, Pagination, paginated
 from creditdesk.authority import require
 from creditdesk.roles import Role
 
@@ -110,9 +110,7 @@ class CustomerListApi(APIView):
         erp_code = request.query_params.get("erp_code")
         if erp_code:
             qs = qs.filter(erp_code=erp_code)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(CustomerOutputSerializer(page, many=True).data)
+        return paginated(self, request, qs, CustomerOutputSerializer)
 
     @extend_schema(request=CustomerInputSerializer, responses={201: CustomerOutputSerializer})
     def post(self, request):

@@ -220,9 +220,7 @@ class OverdueAccountListApi(APIView):
         accounts = collection.overdue_accounts(
             customers=ageing.customers_for(request.user), stage=stage
         )
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(accounts, request, view=self)
-        return paginator.get_paginated_response(OverdueAccountSerializer(page, many=True).data)
+        return paginated(self, request, accounts, OverdueAccountSerializer)
 
 
 class CollectionEntryOutputSerializer(serializers.ModelSerializer):
