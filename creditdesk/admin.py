@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditEvent, CreditPolicy, JobRun, Notification
+from .models import AuditEvent, CreditPolicy, Duty, JobRun, Notification
 
 
 @admin.register(CreditPolicy)
@@ -42,3 +42,22 @@ class NotificationAdmin(admin.ModelAdmin):
 @admin.register(JobRun)
 class JobRunAdmin(admin.ModelAdmin):
     list_display = ["name", "last_started_at", "last_finished_at", "last_ok", "last_ok_at"]
+
+
+@admin.register(Duty)
+class DutyAdmin(admin.ModelAdmin):
+    """Read-only: duties are opened and closed by the services and the deadline job."""
+
+    list_display = ["kind", "customer", "owner_role", "owner", "due_at", "done_at", "escalated_at"]
+    list_filter = ["kind", "owner_role"]
+    search_fields = ["customer__name", "title"]
+    raw_id_fields = ["customer", "owner", "done_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -10,4 +10,5 @@ class CreditDeskConfig(AppConfig):
         from . import authority  # noqa: F401  (declares the policy and admin rules)
         from .registry import NavItem, register_nav
 
+        register_nav(NavItem(_("Deadlines"), "deadlines", "duties.view", order=85))
         register_nav(NavItem(_("Credit policy"), "policy-list", "policy.view", order=90))

@@ -158,6 +158,12 @@ def _policy_approve(user, obj) -> bool:
     return has_role(user, Role.GENERAL_MANAGER)
 
 
+@rule("duties.view")
+def _duties_view(user, obj) -> bool:
+    # Every business role owns some duty of the handbook; the page shows each only theirs.
+    return bool(roles_of(user))
+
+
 @rule("admin.site")
 def _admin_site(user, obj) -> bool:
     return user.is_staff

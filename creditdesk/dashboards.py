@@ -86,5 +86,26 @@ def document_status(user) -> DashboardPanel | None:
     )
 
 
+def deadlines(user) -> DashboardPanel | None:
+    """The open duties with a deadline: mine, due within a day, and those past their deadline."""
+    if not may(user, "duties.view"):
+        return None
+    from .duties import duty_counts
+
+    counts = duty_counts(user)
+    return DashboardPanel(
+        key="deadlines",
+        title=_("Deadlines"),
+        figures=[
+            (_("open duties of mine"), counts["mine"]),
+            (_("due within a day"), counts["due_soon"]),
+            (_("past the deadline"), counts["breached"]),
+        ],
+        url=reverse("deadlines"),
+        order=5,
+    )
+
+
+register_dashboard_panel(deadlines)
 register_dashboard_panel(customers_by_industry)
 register_dashboard_panel(document_status)

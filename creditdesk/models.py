@@ -202,6 +202,22 @@ class CreditPolicy(models.Model):
     annual_review_notice_days = models.PositiveSmallIntegerField(
         _("open the annual review (days before it is due)"), default=30
     )
+    dossier_update_months = models.PositiveSmallIntegerField(
+        _("dossier updated at least every (months)"), default=12
+    )
+    policy_revision_months = models.PositiveSmallIntegerField(
+        _("policy revised at least every (months)"), default=12
+    )
+    evidence_review_days = models.PositiveSmallIntegerField(
+        _("legal's evidence review within (days)"), default=7
+    )
+    # Deadlines of every duty (§2, §12)
+    duty_notice_days = models.PositiveSmallIntegerField(
+        _("open a periodic duty (days before it is due)"), default=30
+    )
+    duty_reminder_hours = models.PositiveSmallIntegerField(
+        _("remind the owner of a duty (hours before its deadline)"), default=24
+    )
     # Rating (§4.4, §4.5)
     level1_min_score = models.DecimalField(
         _("level 1 from score"), max_digits=5, decimal_places=2, default=Decimal("85")
@@ -370,3 +386,112 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Duty(models.Model):
+    """One timed obligation of the handbook: what, about which customer and object, whose, due when.
+
+    The service that creates the obligation opens it in its transaction and the service that
+    fulfils it closes it (`creditdesk.duties`); the periodic job reminds the owner once and escalates
+    once, working from the stored times so that a missed run catches up.
+    """
+
+    class Kind(models.TextChoices):
+        FORMAL_REVIEW = "formal_review", _("Formal review of a credit application")
+        FORMAL_FEEDBACK = "formal_feedback", _("Feedback to sales after a failed formal review")
+        SUBSTANTIVE_REVIEW = "substantive_review", _("Substantive review of a credit application")
+        SIGNAL_REPORT = "signal_report", _("Report of a risk signal")
+        JOINT_EVALUATION = "joint_evaluation", _("Joint credit and legal evaluation")
+        EVIDENCE_REVIEW = "evidence_review", _("Legal's evidence review")
+        INFO_FORM = "info_form", _("Quarterly customer information form")
+        ANNUAL_REVIEW = "annual_review", _("Annual review")
+        DOSSIER_UPDATE = "dossier_update", _("Yearly dossier update")
+        SECURITY_END = "security_end", _("Guarantee or mortgage period ends")
+        DOCUMENT_EXPIRY = "document_expiry", _("Qualification document expires")
+        POLICY_REVISION = "policy_revision", _("Yearly credit policy revision")
+
+    kind = models.CharField(_("duty"), max_length=32, choices=Kind.choices)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="duties",
+        verbose_name=_("customer"),
+    )
+    subject_type = models.CharField(_("subject type"), max_length=64)
+    subject_id = models.CharField(_("subject id"), max_length=64)
+    # Which round of a recurring duty ("2026Q4", a due date); empty for one-off duties.
+    period = models.CharField(_("period"), max_length=20, blank=True, default="")
+    owner_role = models.CharField(_("owner role"), max_length=32)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duties",
+        verbose_name=_("owner"),
+    )
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    remind_at = models.DateTimeField(_("remind at"))
+    due_at = models.DateTimeField(_("due at"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("done by"),
+    )
+    reminded_at = models.DateTimeField(_("owner reminded at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("duty")
+        verbose_name_plural = _("duties")
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject_type", "subject_id", "period"], name="one_duty_per_round"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["remind_at"],
+                condition=models.Q(done_at__isnull=True, reminded_at__isnull=True),
+                name="duty_to_remind",
+            ),
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(done_at__isnull=True, escalated_at__isnull=True),
+                name="duty_to_escalate",
+            ),
+            models.Index(
+                fields=["owner_role", "due_at"],
+                condition=models.Q(done_at__isnull=True),
+                name="duty_open_by_role",
+            ),
+            models.Index(fields=["customer", "kind"], name="duty_customer_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.done_at is None
+
+    @property
+    def owner_role_label(self) -> str:
+        from .roles import Role
+
+        return str(Role(self.owner_role).label) if self.owner_role in Role.values else ""
+
+    def is_breached(self, now=None) -> bool:
+        now = now or timezone.now()
+        if self.done_at is not None:
+            return self.done_at > self.due_at
+        return now >= self.due_at

@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 
 from .audit import record_event
 from .authority import require
+from .duties import duty_hand_over
 from .errors import InvalidTransition, NotFound, ValidationFailed
-from .models import SCORECARD_ASPECTS, CreditPolicy
+from .models import SCORECARD_ASPECTS, CreditPolicy, Duty
+from .roles import Role
 
 # Fields that define the version itself rather than its parameters.
 _META_FIELDS = {
@@ -127,6 +129,8 @@ def policy_draft(
     validate_policy(policy)
     policy.save()
     record_event(kind="policy.drafted", actor=acting_user, subject=policy, new={"version": version})
+    # HANDBOOK §12: finance has drafted the revision; the general manager's approval is what remains.
+    duty_hand_over(kind=Duty.Kind.POLICY_REVISION, owner_role=Role.GENERAL_MANAGER)
     return policy
 
 
@@ -168,6 +172,10 @@ def policy_approve(*, acting_user, policy: CreditPolicy) -> CreditPolicy:
     policy.approved_by = acting_user
     policy.approved_at = timezone.now()
     policy.save(update_fields=["status", "approved_by", "approved_at"])
+    # HANDBOOK §12: an approved new version is the year's revision.
+    Duty.objects.filter(kind=Duty.Kind.POLICY_REVISION, done_at__isnull=True).exclude(
+        subject_id=str(policy.pk)
+    ).update(done_at=policy.approved_at, done_by=acting_user)
     record_event(
         kind="policy.approved",
         actor=acting_user,

@@ -24,6 +24,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),
+    path("deadlines/", views.deadlines, name="deadlines"),
     path("policy/", views.policy_list, name="policy-list"),
     path("policy/new/", views.policy_new, name="policy-new"),
     path("policy/<int:pk>/", views.policy_detail, name="policy-detail"),

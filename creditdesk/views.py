@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -8,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from . import dashboards  # noqa: F401  (registers the foundation's dashboard panels)
 from .authority import require
+from .duties import VIEWS, duty_counts, visible_duties
 from .errors import DomainError, NotAllowed
 from .forms import PolicyEditForm, PolicyForm
 from .models import CreditPolicy, Notification
@@ -145,3 +147,30 @@ def policy_approve_view(request, pk: int):
     else:
         messages.success(request, _("Policy version %(v)s approved.") % {"v": policy.version})
     return redirect("policy-detail", pk=pk)
+
+
+@login_required
+def deadlines(request):
+    """The open duties with their deadlines: mine, my team's, the breached ones (HANDBOOK §2)."""
+    check(request.user, "duties.view")
+    view = request.GET.get("view", "mine")
+    if view not in VIEWS:
+        view = "mine"
+    now = timezone.now()
+    page = Paginator(visible_duties(request.user, view, now), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "creditdesk/deadlines.html",
+        {
+            "page": page,
+            "view": view,
+            "views": [
+                ("mine", _("Mine")),
+                ("team", _("My team's")),
+                ("breached", _("Past the deadline")),
+            ],
+            "counts": duty_counts(request.user, now),
+            "now": now,
+            "query": f"view={view}",
+        },
+    )

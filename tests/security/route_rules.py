@@ -114,6 +114,7 @@ FOUNDATION_RULES: dict[str, Rule | list[Rule]] = {
     "healthz": public(allowed=(), refused=(200, 503), anonymous=(200, 503)),
     "healthz-live": public(),
     "notifications": page(),
+    "deadlines": page(),
     "notifications-read": [page(method="post"), page(refused=405, allowed=(), anonymous=LOGIN)],
     "policy-list": page(),
     "policy-new": page({"finance_director"}),
@@ -234,6 +235,13 @@ ADMIN_RULES: dict[str, Rule | list[Rule]] = {
         anonymous=ADMIN_LOGIN,
         kwargs=lambda ctx: {"content_type_id": 0, "object_id": "0"},
         overrides={"admin": 404},
+    ),
+    # Duties are opened and closed by the services and the deadline job only.
+    "admin:creditdesk_duty_add": page(
+        (), refused=ADMIN_LOGIN, anonymous=ADMIN_LOGIN, overrides={"admin": 403}
+    ),
+    "admin:creditdesk_duty_delete": page(
+        (), refused=ADMIN_LOGIN, anonymous=ADMIN_LOGIN, overrides={"admin": 403}
     ),
     # Audit events are immutable: no one adds, changes or deletes one through the admin.
     "admin:creditdesk_auditevent_add": page(
