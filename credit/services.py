@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 
 from creditdesk.audit import record_event
 from creditdesk.authority import ensure_four_eyes, require
+from creditdesk.duties import duty_close, duty_open, end_of_day
 from creditdesk.errors import InvalidTransition, ValidationFailed
-from creditdesk.models import SCORECARD_ASPECTS, CreditPolicy
+from creditdesk.models import SCORECARD_ASPECTS, CreditPolicy, Duty
 from creditdesk.notifications import notify, users_with_role
 from creditdesk.policy import policy_on
 from creditdesk.roles import Role
@@ -177,6 +178,18 @@ def evaluation_open(
         due_on=due_on,
         document_checklist=checklist,
     )
+    if trigger == Evaluation.Trigger.ANNUAL_REVIEW and due_on is not None:
+        # HANDBOOK §12: the yearly re-evaluation is due on the line's review date.
+        duty_open(
+            kind=Duty.Kind.ANNUAL_REVIEW,
+            subject=evaluation,
+            customer=customer,
+            due_at=end_of_day(due_on),
+            owner_role=Role.CREDIT_TEAM,
+            title=customer.name,
+            link=reverse("credit-evaluation", args=[evaluation.pk]),
+            policy=evaluation.policy,
+        )
     record_event(
         kind="credit.evaluation.opened",
         actor=acting_user,
@@ -307,6 +320,7 @@ def evaluation_complete(
         comment=comment,
     )
     if evaluation.trigger == Evaluation.Trigger.ANNUAL_REVIEW:
+        duty_close(kind=Duty.Kind.ANNUAL_REVIEW, subject=evaluation, acting_user=acting_user)
         line = _locked_line(evaluation.customer)
         if line is not None:
             if result == Evaluation.Result.PASSED:
@@ -431,6 +445,16 @@ def _start_formal_review(application: CreditApplication, policy: CreditPolicy) -
     today = timezone.localdate()
     application.formal_review_started_at = timezone.now()
     application.formal_review_due_on = add_working_days(today, policy.formal_review_working_days)
+    duty_open(
+        kind=Duty.Kind.FORMAL_REVIEW,
+        subject=application,
+        customer=application.customer,
+        due_at=end_of_day(application.formal_review_due_on),
+        owner_role=Role.CREDIT_TEAM,
+        title=application.customer.name,
+        link=reverse("credit-application", args=[application.pk]),
+        policy=policy,
+    )
 
 
 @transaction.atomic
@@ -500,9 +524,21 @@ def application_formal_review(
     old = _move(application, target)
     application.formal_reviewed_by = acting_user
     today = timezone.localdate()
+    duty_close(kind=Duty.Kind.FORMAL_REVIEW, subject=application, acting_user=acting_user)
     if outcome == "pass":
         application.substantive_review_due_on = today + dt.timedelta(
             days=policy.substantive_review_days
+        )
+        # HANDBOOK §5: the substantive review follows within the policy's days.
+        duty_open(
+            kind=Duty.Kind.SUBSTANTIVE_REVIEW,
+            subject=application,
+            customer=application.customer,
+            due_at=end_of_day(application.substantive_review_due_on),
+            owner_role=Role.CREDIT_TEAM,
+            title=application.customer.name,
+            link=reverse("credit-application", args=[application.pk]),
+            policy=policy,
         )
         line = CreditLine.objects.filter(customer=application.customer).first()
         trigger = (
@@ -520,6 +556,20 @@ def application_formal_review(
     else:
         application.feedback = comment
         application.feedback_due_on = today + dt.timedelta(days=policy.formal_review_feedback_days)
+        if outcome == "fail":
+            # HANDBOOK §5: a failed formal review owes sales its reasons within the policy's days;
+            # the reasons are the failure's own comment, so the duty is met as it opens.
+            duty_open(
+                kind=Duty.Kind.FORMAL_FEEDBACK,
+                subject=application,
+                customer=application.customer,
+                due_at=end_of_day(application.feedback_due_on),
+                owner_role=Role.CREDIT_TEAM,
+                title=application.customer.name,
+                link=reverse("credit-application", args=[application.pk]),
+                policy=policy,
+            )
+            duty_close(kind=Duty.Kind.FORMAL_FEEDBACK, subject=application, acting_user=acting_user)
     application.save()
     record_event(
         kind=f"credit.application.formal_{outcome}",
@@ -627,6 +677,7 @@ def application_decide(
             field_errors={"decision": [_("Level 5 (bad record) gets no credit.")]}
         )
     old = _move(application, AppStatus.AWAITING_APPROVAL)
+    duty_close(kind=Duty.Kind.SUBSTANTIVE_REVIEW, subject=application, acting_user=acting_user)
     if evaluation.status == Evaluation.Status.OPEN:
         # The substantive review ends with the decision: the evaluation goes into the dossier.
         evaluation.status = Evaluation.Status.COMPLETED
@@ -894,6 +945,15 @@ def security_record(
         subject=security,
         new={"kind": kind, "registration_number": registration_number, "guarantor": guarantor},
     )
+    if period_until is not None:
+        # HANDBOOK §5: a security of the same kind running longer renews the ones ending earlier.
+        duty_close(
+            kind=Duty.Kind.SECURITY_END,
+            subjects=Security.objects.filter(
+                customer=customer, kind=kind, period_until__lt=period_until
+            ),
+            acting_user=acting_user,
+        )
     return security
 
 

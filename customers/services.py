@@ -11,7 +11,9 @@ from django.utils.translation import gettext as _
 
 from creditdesk.audit import record_event
 from creditdesk.authority import require
+from creditdesk.duties import duty_close
 from creditdesk.errors import ValidationFailed
+from creditdesk.models import Duty
 from creditdesk.uploads import validate_upload
 
 from .models import (
@@ -117,6 +119,8 @@ def customer_update(*, acting_user, customer: Customer, salesperson=None, **fiel
     customer.dossier_updated_on = timezone.localdate()
     customer._change_reason = "update"
     customer.save()
+    # HANDBOOK §3: an update of the dossier meets its yearly update.
+    duty_close(kind=Duty.Kind.DOSSIER_UPDATE, customer=customer, acting_user=acting_user)
     record_event(
         kind="customer.updated",
         actor=acting_user,
@@ -179,6 +183,14 @@ def document_upload(
     _validate(document, exclude=["file"])
     document.save()
     Customer.objects.filter(pk=customer.pk).update(dossier_updated_on=timezone.localdate())
+    duty_close(kind=Duty.Kind.DOSSIER_UPDATE, customer=customer, acting_user=acting_user)
+    # HANDBOOK §3: a document of the same type valid for longer replaces the ones running out.
+    replaced = QualificationDocument.objects.filter(customer=customer, kind=kind).exclude(
+        pk=document.pk
+    )
+    if expires_on is not None:
+        replaced = replaced.filter(expires_on__lt=expires_on)
+    duty_close(kind=Duty.Kind.DOCUMENT_EXPIRY, subjects=replaced, acting_user=acting_user)
     record_event(
         kind="customer.document_uploaded",
         actor=acting_user,
@@ -263,6 +275,13 @@ def info_form_file(
     )
     _validate(form)
     form.save()
+    # HANDBOOK §3: the quarter's form is filed.
+    duty_close(
+        kind=Duty.Kind.INFO_FORM,
+        customer=customer,
+        period=f"{year}Q{quarter}",
+        acting_user=acting_user,
+    )
     record_event(
         kind="customer.info_form_filed",
         actor=acting_user,

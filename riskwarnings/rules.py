@@ -20,7 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from creditdesk.models import AuditEvent, Notification
+from creditdesk.duties import end_of_day
+from creditdesk.models import AuditEvent, Duty, Notification
 from creditdesk.notifications import notify, users_with_role
 from creditdesk.policy import policy_on
 from creditdesk.roles import Role
@@ -35,7 +36,7 @@ from .models import (
     RiskWarning,
     suspends_trade,
 )
-from .services import EVIDENCE_REVIEW_DAYS, evidence_checklist_titles
+from .services import evidence_checklist_titles
 
 CREDIT_STATUS_LEVEL: dict[str, int] = {
     "locked": Level.ALERT,
@@ -286,20 +287,55 @@ EVENT_CASTS = ["timestamptz", "text", "bigint", "text", "text", "jsonb", "jsonb"
 
 
 def _open_reviews(customer_ids: list[int], now) -> None:
-    """HANDBOOK §10: level 4+ opens legal's evidence review (one open review per customer).
-
-    One statement: the reviews, their checklist items and their audit events.
-    """
+    """HANDBOOK §10: level 4+ opens legal's evidence review (one open review per customer), and
+    with it legal's duty."""
     if not customer_ids:
         return
-    q = connection.ops.quote_name
-    review, item = EvidenceReview._meta.db_table, EvidenceItem._meta.db_table
-    warning, event = RiskWarning._meta.db_table, AuditEvent._meta.db_table
-    due_on = timezone.localdate(now) + dt.timedelta(days=EVIDENCE_REVIEW_DAYS)
+    policy = policy_on(timezone.localdate(now))
+    # HANDBOOK §10: legal reviews the trade evidence within the policy's days.
+    due_on = timezone.localdate(now) + dt.timedelta(days=policy.evidence_review_days)
     titles = evidence_checklist_titles()
     if connection.vendor != "postgresql":
         _open_reviews_portable(customer_ids, now, due_on, titles)
-        return
+    else:
+        _open_reviews_in_one_statement(customer_ids, now, due_on, titles)
+    _open_review_duties(customer_ids, now, due_on, policy)
+
+
+def _open_review_duties(customer_ids: list[int], now, due_on: dt.date, policy) -> None:
+    """Each review opened now is legal's duty, due with the review (one query and one insert)."""
+    reviews = EvidenceReview.objects.filter(
+        customer_id__in=customer_ids, status="open", opened_at=now
+    ).values_list("pk", "customer_id", "customer__name")
+    due_at = end_of_day(due_on)
+    remind_at = due_at - dt.timedelta(hours=policy.duty_reminder_hours)
+    marker = 987654321
+    link = reverse("evidence-review", args=[marker]).replace(str(marker), "{}")
+    Duty.objects.bulk_create(
+        [
+            Duty(
+                kind=Duty.Kind.EVIDENCE_REVIEW,
+                customer_id=customer_id,
+                subject_type=EvidenceReview._meta.label_lower,
+                subject_id=str(pk),
+                owner_role=Role.LEGAL,
+                opened_at=now,
+                remind_at=remind_at,
+                due_at=due_at,
+                title=name[:200],
+                link=link.format(pk),
+            )
+            for pk, customer_id, name in reviews
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _open_reviews_in_one_statement(customer_ids: list[int], now, due_on: dt.date, titles) -> None:
+    """The reviews, their checklist items and their audit events in one statement."""
+    q = connection.ops.quote_name
+    review, item = EvidenceReview._meta.db_table, EvidenceItem._meta.db_table
+    warning, event = RiskWarning._meta.db_table, AuditEvent._meta.db_table
     # Only quoted model table names are interpolated; values are parameters.
     sql = f"""
         WITH new_reviews AS (

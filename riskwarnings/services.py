@@ -13,7 +13,9 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from creditdesk.audit import record_event
 from creditdesk.authority import is_credit, require
+from creditdesk.duties import duty_close, duty_escalate, duty_open, end_of_day
 from creditdesk.errors import InvalidTransition, NotFound, ValidationFailed
+from creditdesk.models import Duty
 from creditdesk.notifications import notify, users_with_role
 from creditdesk.policy import policy_on
 from creditdesk.roles import Role
@@ -36,9 +38,6 @@ from .models import (
     SignalKind,
     suspends_trade,
 )
-
-# The policy holds no parameter for it, so ours: legal reviews the evidence within a week.
-EVIDENCE_REVIEW_DAYS = 7
 
 
 def _level_name(level: int | None) -> str:
@@ -68,10 +67,22 @@ def _open_evidence_review(*, warning: RiskWarning, acting_user) -> EvidenceRevie
     """HANDBOOK §10: at level 4+ legal reviews all trade evidence. One open review at a time."""
     if EvidenceReview.objects.filter(customer=warning.customer, status="open").exists():
         return None
+    policy = policy_on()
     review = EvidenceReview.objects.create(
         customer=warning.customer,
         warning=warning,
-        due_on=timezone.localdate() + dt.timedelta(days=EVIDENCE_REVIEW_DAYS),
+        # HANDBOOK §10: legal reviews the trade evidence within the policy's days.
+        due_on=timezone.localdate() + dt.timedelta(days=policy.evidence_review_days),
+    )
+    duty_open(
+        kind=Duty.Kind.EVIDENCE_REVIEW,
+        subject=review,
+        customer=warning.customer,
+        due_at=end_of_day(review.due_on),
+        owner_role=Role.LEGAL,
+        title=warning.customer.name,
+        link=reverse("evidence-review", args=[review.pk]),
+        policy=policy,
     )
     EvidenceItem.objects.bulk_create(
         EvidenceItem(review=review, category=category, title=title)
@@ -332,6 +343,32 @@ def signal_report(
     evaluation = JointEvaluation.objects.create(
         signal=signal, customer=customer, due_at=signal.evaluation_due_at
     )
+    # HANDBOOK §10: the signal is reported within the policy's hours of becoming known (met or
+    # missed as it is reported) and credit and legal evaluate it jointly within theirs.
+    report = duty_open(
+        kind=Duty.Kind.SIGNAL_REPORT,
+        subject=signal,
+        customer=customer,
+        due_at=signal.report_due_at,
+        owner_role=Role.SALES,
+        owner=acting_user,
+        title=customer.name,
+        link=reverse("signal-detail", args=[signal.pk]),
+        policy=policy,
+    )
+    duty_close(kind=Duty.Kind.SIGNAL_REPORT, subject=signal, acting_user=acting_user, at=now)
+    if signal.reported_late:
+        duty_escalate(report, now=now)
+    duty_open(
+        kind=Duty.Kind.JOINT_EVALUATION,
+        subject=evaluation,
+        customer=customer,
+        due_at=evaluation.due_at,
+        owner_role=Role.CREDIT_TEAM,
+        title=customer.name,
+        link=reverse("signal-detail", args=[signal.pk]),
+        policy=policy,
+    )
     record_event(
         kind="warning.signal_reported",
         actor=acting_user,
@@ -445,6 +482,7 @@ def evaluation_conclude(
     elif old != level and _needs_referral(warning, level):
         raise ValidationFailed(field_errors=REFERRAL_MISSING)
     evaluation.status = JointEvaluation.Status.CONCLUDED
+    duty_close(kind=Duty.Kind.JOINT_EVALUATION, subject=evaluation, acting_user=acting_user)
     evaluation.outcome = outcome
     evaluation.result_level = level
     evaluation.reason = reason.strip()
@@ -647,6 +685,7 @@ def evidence_review_complete(
     if review.items.filter(status=EvidenceItem.Status.UNCHECKED).exists():
         raise InvalidTransition(_("Check every item of the checklist first."))
     review.status = EvidenceReview.Status.COMPLETED
+    duty_close(kind=Duty.Kind.EVIDENCE_REVIEW, subject=review, acting_user=acting_user)
     review.summary = (summary or "").strip()
     review.completed_by = acting_user
     review.completed_at = timezone.now()

@@ -10,7 +10,8 @@ import time_machine
 from credit import services
 from credit.models import CreditLine, Evaluation
 from credit.tasks import annual_review
-from credit.workdays import add_working_days
+from credit.workdays import CalendarUnavailable, add_working_days
+from creditdesk.models import AuditEvent, Duty
 from tests.credit.factories import line_for, ratings
 
 pytestmark = pytest.mark.django_db
@@ -20,8 +21,47 @@ SH = ZoneInfo("Asia/Shanghai")
 def test_working_days_skip_national_day_and_count_the_adjusted_saturday():
     assert add_working_days(dt.date(2026, 9, 29), 3) == dt.date(2026, 10, 9)
     assert add_working_days(dt.date(2026, 10, 9), 1) == dt.date(2026, 10, 10)  # adjusted Saturday
-    # beyond the package's data: Monday to Friday
-    assert add_working_days(dt.date(2099, 1, 2), 1) == dt.date(2099, 1, 5)
+
+
+def test_a_year_the_official_calendar_does_not_cover_is_a_clear_error_not_a_guess():
+    with pytest.raises(CalendarUnavailable) as caught:
+        add_working_days(dt.date(2099, 1, 2), 1)
+    assert "2099" in str(caught.value.message)
+    assert caught.value.status_code == 503
+
+
+def test_the_director_approval_waits_when_the_calendar_has_no_data(users, customer):
+    with time_machine.travel(dt.datetime(2026, 9, 29, 10, 0, tzinfo=SH), tick=False):
+        app = services.application_create(
+            customer=customer,
+            requested_limit=Decimal("100000"),
+            requested_term_days=30,
+            reason="x",
+            expected_monthly_sales=Decimal("100000"),
+            acting_user=users["sales"],
+        )
+        services.application_submit(application=app, acting_user=users["sales"])
+    events = AuditEvent.objects.count()
+    with (
+        time_machine.travel(dt.datetime(2099, 3, 2, 10, 0, tzinfo=SH), tick=False),
+        pytest.raises(CalendarUnavailable),
+    ):
+        services.application_director_decide(
+            application=app, approve=True, acting_user=users["sales_director"]
+        )
+    app.refresh_from_db()
+    assert app.status == "submitted"
+    assert app.formal_review_due_on is None
+    assert AuditEvent.objects.count() == events
+    assert not Duty.objects.filter(subject_id=str(app.pk), kind="formal_review").exists()
+
+
+def test_the_calendar_error_is_told_in_chinese(users, customer):
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(CalendarUnavailable) as caught:
+        add_working_days(dt.date(2099, 1, 2), 1)
+    assert "国务院" in str(caught.value.message) or "日历" in str(caught.value.message)
 
 
 def test_formal_review_deadline_with_a_frozen_clock(users, customer):

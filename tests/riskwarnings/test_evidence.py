@@ -30,7 +30,7 @@ def test_the_checklist_covers_contracts_delivery_proofs_and_statements(review):
         "delivery_proof",
         "statement",
     ]
-    assert review.due_on == timezone.localdate() + dt.timedelta(days=services.EVIDENCE_REVIEW_DAYS)
+    assert review.due_on == timezone.localdate() + dt.timedelta(days=7)  # the policy's default
 
 
 def test_legal_marks_defects_and_requires_remedies_with_uploads(users, review):
