@@ -15,6 +15,7 @@ transaction, so a repeated or concurrent run sends nothing twice.
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -405,19 +406,98 @@ def duties_open_recurring(on: dt.date | None = None) -> int:
 # --- The chase ------------------------------------------------------------------------------------
 
 
-def _claim(qs, stamp_field: str, now: dt.datetime) -> list[Duty]:
-    """Take the duties of `qs` no other run holds and mark them with `stamp_field` = now."""
-    locked = qs.select_related("customer", "owner")
-    if connection.features.has_select_for_update_skip_locked:
-        locked = locked.select_for_update(skip_locked=True, of=("self",))
-    duties = list(locked.order_by("due_at", "id"))
-    if duties:
-        Duty.objects.filter(pk__in=[d.pk for d in duties]).update(**{stamp_field: now})
-    return duties
+class Claimed(NamedTuple):
+    """What the chase needs of a duty it took (plain values: no model instances for 40,000 rows)."""
+
+    pk: int
+    kind: str
+    customer_id: int | None
+    owner_id: int | None
+    owner_role: str
+    due_at: dt.datetime
+    title: str
 
 
-def _recipients(duties: list[Duty], roles_of_duty) -> dict[int, tuple[object, list[Duty]]]:
-    """user id → (user, the duties they hear of), users of each role loaded in one query."""
+_CLAIMED = "id, kind, customer_id, owner_id, owner_role, due_at, title"
+_CONDITIONS = {
+    "reminded_at": "reminded_at IS NULL AND remind_at <= %(now)s",
+    "escalated_at": "escalated_at IS NULL AND due_at <= %(now)s",
+}
+
+
+def _claim(
+    stamp_field: str, now: dt.datetime, event: str, only: int | None = None
+) -> list[Claimed]:
+    """Take the open duties whose `stamp_field` time has come and that no other run holds, stamp
+    them with `now` and write one audit event each.
+
+    On PostgreSQL one statement: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)
+    RETURNING`, with the events inserted from the returned rows. Elsewhere (the embedded SQLite
+    database, one writer at a time) the same through the ORM.
+    """
+    if connection.vendor != "postgresql":
+        return _claim_portable(stamp_field, now, event, only)
+    q = connection.ops.quote_name
+    duty, audit = q(Duty._meta.db_table), q(AuditEvent._meta.db_table)
+    # One named duty may be escalated after it was done (done late: a signal reported late).
+    which = "id = %(only)s" if only is not None else "done_at IS NULL"
+    # Only quoted model table names and fixed column names are interpolated; values are parameters.
+    sql = f"""
+        WITH claimed AS (
+            UPDATE {duty} SET {stamp_field} = %(now)s
+            WHERE id IN (
+                SELECT id FROM {duty}
+                WHERE {which} AND {_CONDITIONS[stamp_field]}
+                FOR UPDATE SKIP LOCKED
+            )
+            RETURNING {_CLAIMED}
+        ), events AS (
+            INSERT INTO {audit} (at, kind, customer_id, subject_type, subject_id, new, facts, comment)
+            SELECT %(now)s, %(event)s, c.customer_id, %(subject_type)s, c.id::text,
+                   jsonb_build_object('kind', c.kind, 'due_at', c.due_at),
+                   jsonb_build_object('owner_role', c.owner_role, 'owner', c.owner_id), ''
+            FROM claimed c
+        )
+        SELECT {_CLAIMED} FROM claimed ORDER BY due_at, id
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "now": now,
+                "event": event,
+                "only": only,
+                "subject_type": Duty._meta.label_lower,
+            },
+        )
+        return [Claimed(*row) for row in cursor.fetchall()]
+
+
+def _claim_portable(stamp_field: str, now: dt.datetime, event: str, only: int | None):
+    due_field = "remind_at" if stamp_field == "reminded_at" else "due_at"
+    qs = Duty.objects.filter(**{f"{stamp_field}__isnull": True, f"{due_field}__lte": now})
+    qs = qs.filter(pk=only) if only is not None else qs.filter(done_at__isnull=True)
+    rows = [Claimed(*row) for row in qs.order_by("due_at", "id").values_list(*_CLAIMED.split(", "))]
+    if rows:
+        Duty.objects.filter(pk__in=[r.pk for r in rows]).update(**{stamp_field: now})
+        AuditEvent.objects.bulk_create(
+            AuditEvent(
+                at=now,
+                kind=event,
+                customer_id=r.customer_id,
+                subject_type=Duty._meta.label_lower,
+                subject_id=str(r.pk),
+                new={"kind": r.kind, "due_at": r.due_at.isoformat()},
+                facts={"owner_role": r.owner_role, "owner": r.owner_id},
+            )
+            for r in rows
+        )
+    return rows
+
+
+def _recipients(duties: list[Claimed], roles_of_duty) -> dict[int, tuple[object, list[Claimed]]]:
+    """user id → (user, the duties they hear of): the named owners and the users of each role,
+    loaded in two queries."""
     wanted = {role for duty in duties for role in roles_of_duty(duty)}
     by_role: dict[str, list] = defaultdict(list)
     if wanted:
@@ -429,28 +509,40 @@ def _recipients(duties: list[Duty], roles_of_duty) -> dict[int, tuple[object, li
         )
         for membership in memberships:
             by_role[membership.group.name].append(membership.user)
-    out: dict[int, tuple[object, list[Duty]]] = {}
+    out: dict[int, tuple[object, list[Claimed]]] = {}
     for duty in duties:
-        people = [u for role in roles_of_duty(duty) for u in by_role.get(role, [])]
         seen = set()
-        for user in people:
-            if user.pk in seen:
-                continue
-            seen.add(user.pk)
-            out.setdefault(user.pk, (user, []))[1].append(duty)
+        for role in roles_of_duty(duty):
+            for user in by_role.get(role, []):
+                if user.pk not in seen:
+                    seen.add(user.pk)
+                    out.setdefault(user.pk, (user, []))[1].append(duty)
     return out
 
 
-def _owner_roles(duty: Duty) -> tuple[str, ...]:
+def _add_owners(audience: dict, duties: list[Claimed]) -> None:
+    owner_ids = {d.owner_id for d in duties if d.owner_id}
+    if not owner_ids:
+        return
+    owners = get_user_model().objects.in_bulk(owner_ids)
+    for duty in duties:
+        owner = owners.get(duty.owner_id)
+        if owner is not None and owner.is_active:
+            entry = audience.setdefault(owner.pk, (owner, []))[1]
+            if not entry or entry[-1] is not duty:
+                entry.append(duty)
+
+
+def _owner_roles(duty: Claimed) -> tuple[str, ...]:
     # A duty with a named owner reminds that person; the role is told only when nobody is named.
     roles = () if duty.owner_id else (duty.owner_role,)
     return roles + tuple(ALSO_TOLD.get(duty.kind, ()))
 
 
-def _line(duty: Duty) -> str:
-    about = duty.customer.name if duty.customer_id else duty.title
+def _line(duty: Claimed) -> str:
+    label = Duty.Kind(duty.kind).label if duty.kind in Duty.Kind.values else duty.kind
     due = timezone.localtime(duty.due_at, SHANGHAI).strftime("%Y-%m-%d %H:%M")
-    return f"· {duty.get_kind_display()} · {about} · {_('due')} {due}"
+    return f"· {label} · {duty.title} · {_('due')} {due}"
 
 
 def _reminder_title(n: int) -> str:
@@ -463,11 +555,8 @@ def _escalation_title(n: int) -> str:
     ) % {"n": n}
 
 
-def _send(audience: dict[int, tuple[object, list[Duty]]], owners: list[Duty], *, title_for) -> int:
-    """One notification (and e-mail) per person listing their duties; one event per duty."""
-    for duty in owners:
-        if duty.owner_id and duty.owner.is_active:
-            audience.setdefault(duty.owner_id, (duty.owner, []))[1].append(duty)
+def _send(audience: dict[int, tuple[object, list[Claimed]]], *, title_for) -> int:
+    """One notification (and e-mail, after commit) per person listing their duties."""
     link = reverse("deadlines")
     rows, mails = [], []
     for user, duties in audience.values():
@@ -485,75 +574,35 @@ def _send(audience: dict[int, tuple[object, list[Duty]]], owners: list[Duty], *,
     return len(rows)
 
 
-def _events(duties: list[Duty], kind: str, now: dt.datetime) -> None:
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            at=now,
-            kind=kind,
-            customer_id=duty.customer_id,
-            subject_type=Duty._meta.label_lower,
-            subject_id=str(duty.pk),
-            new={"kind": duty.kind, "due_at": duty.due_at.isoformat()},
-            facts={"owner_role": duty.owner_role, "owner": duty.owner_id},
-        )
-        for duty in duties
-    )
-
-
 def duties_remind(now: dt.datetime) -> int:
     """Each open duty whose reminder time has come, once: its owner hears of it."""
     with transaction.atomic():
-        duties = _claim(
-            Duty.objects.filter(done_at__isnull=True, reminded_at__isnull=True, remind_at__lte=now),
-            "reminded_at",
-            now,
-        )
+        duties = _claim("reminded_at", now, "duty.reminded")
         if not duties:
             return 0
         audience = _recipients(duties, _owner_roles)
-        _send(
-            audience,
-            [d for d in duties if d.owner_id],
-            title_for=_reminder_title,
-        )
-        _events(duties, "duty.reminded", now)
+        _add_owners(audience, duties)
+        _send(audience, title_for=_reminder_title)
         return len(duties)
 
 
-def duties_escalate(now: dt.datetime) -> int:
+def duties_escalate(now: dt.datetime, only: int | None = None) -> int:
     """Each open duty past its deadline, once: the credit manager (and, for the credit manager's
     own duties, the finance director) hears of it."""
     with transaction.atomic():
-        duties = _claim(
-            Duty.objects.filter(done_at__isnull=True, escalated_at__isnull=True, due_at__lte=now),
-            "escalated_at",
-            now,
-        )
+        duties = _claim("escalated_at", now, "duty.escalated", only)
         if not duties:
             return 0
-        audience = _recipients(duties, lambda d: escalation_roles(d.owner_role))
         _send(
-            audience,
-            [],
+            _recipients(duties, lambda d: escalation_roles(d.owner_role)),
             title_for=_escalation_title,
         )
-        _events(duties, "duty.escalated", now)
         return len(duties)
 
 
 def duty_escalate(duty: Duty, *, now: dt.datetime | None = None) -> bool:
-    """Escalate one duty now (a deadline already missed when the duty became known), once."""
-    now = now or timezone.now()
-    if not Duty.objects.filter(pk=duty.pk, escalated_at__isnull=True).update(escalated_at=now):
-        return False
-    duty = Duty.objects.select_related("customer", "owner").get(pk=duty.pk)
-    _send(
-        _recipients([duty], lambda d: escalation_roles(d.owner_role)),
-        [],
-        title_for=_escalation_title,
-    )
-    _events([duty], "duty.escalated", now)
-    return True
+    """Escalate one duty now (its deadline was already missed when it became known), once."""
+    return duties_escalate(now or timezone.now(), only=duty.pk) == 1
 
 
 def duties_chase(now: dt.datetime | None = None) -> dict:
