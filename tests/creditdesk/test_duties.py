@@ -460,3 +460,17 @@ def test_the_home_page_counts_my_deadlines(client_as, users, customer):
 def test_the_deadlines_page_needs_a_login(client):
     response = client.get(reverse("deadlines"))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_bench_duties_runs_and_rolls_back(users):
+    from bench.bench_duties import run
+
+    for _ in range(3):
+        CustomerFactory(salesperson=users["sales"])
+    result = run()
+    assert result["duties_loaded"] == 6
+    assert result["duties_counts"]["reminded"] == 6 and result["duties_counts"]["escalated"] == 6
+    assert result["duties_repeat_counts"] == {"opened": 0, "reminded": 0, "escalated": 0}
+    assert result["duties_s"] >= 0 and result["duties_queries"] > 0
+    assert not Duty.objects.exists() and not Notification.objects.exists()
+    assert not AuditEvent.objects.filter(kind__startswith="duty.").exists()
