@@ -474,3 +474,22 @@ def test_bench_duties_runs_and_rolls_back(users):
     assert result["duties_s"] >= 0 and result["duties_queries"] > 0
     assert not Duty.objects.exists() and not Notification.objects.exists()
     assert not AuditEvent.objects.filter(kind__startswith="duty.").exists()
+
+
+def test_the_deadlines_page_query_count_does_not_grow_with_the_duties(
+    client_as, users, django_assert_max_num_queries
+):
+    def load(n):
+        with time_machine.travel(at(2026, 11, 2, 9, 0), tick=False):
+            for _ in range(n):
+                c = CustomerFactory(salesperson=users["sales"])
+                open_test_duty(c, due=at(2026, 11, 5), owner_role="sales", owner=users["sales"])
+
+    client = client_as("sales_director")
+    load(2)
+    with django_assert_max_num_queries(30) as few:
+        assert client.get(reverse("deadlines") + "?view=team").status_code == 200
+    load(20)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(reverse("deadlines") + "?view=team").content.decode()
+    assert page.count("Formal review of a credit application") == 22
