@@ -25,7 +25,16 @@ class CreditConfig(AppConfig):
 
         credit_models = ["evaluation", "creditapplication", "security", "adjustment", "creditline"]
         extend_everyone_views(
-            "credit", ["creditline", "creditlinechange", "creditapplication", "adjustment"]
+            "credit",
+            [
+                "creditline",
+                "creditlinechange",
+                "creditapplication",
+                "adjustment",
+                "groupcreditline",
+                "groupcreditlinechange",
+                "grouplimitrequest",
+            ],
         )
         extend_role_permissions(
             {

@@ -53,3 +53,15 @@ def infoform_file(user, customer) -> bool:
     if has_role(user, Role.SALES_DIRECTOR):
         return True
     return has_role(user, Role.SALES) and owns(user, customer)
+
+
+# Customer groups (related companies): the credit team keeps them; every role that sees all
+# customers sees them (a group names customers of several salespeople).
+@rule("customer.group.view")
+def group_view(user, group) -> bool:
+    return has_role(user, *_SEE_ALL) or user.is_staff
+
+
+@rule("customer.group.edit")
+def group_edit(user, group) -> bool:
+    return has_role(user, Role.CREDIT_TEAM, Role.CREDIT_MANAGER)

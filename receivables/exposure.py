@@ -1,14 +1,18 @@
 """The customer's exposure totals row: locked and moved in the same transaction as every change.
 
-Lock order, everywhere: the CustomerExposure row first, then the sales order / invoices it covers.
+Lock order, everywhere: the customer's group row when the change reserves against a group limit
+(`credit.selectors.lock_customer_group`), then the CustomerExposure row, then the sales order /
+invoices it covers.
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import DecimalField, F, Q, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
+
+from creditdesk.models import MONEY
 
 from .models import ZERO, CreditNote, CustomerExposure, Invoice, Payment, SalesOrder
 
@@ -34,6 +38,21 @@ def exposure_move(
     row.reserved_orders += reserved_delta
     row.updated_at = timezone.now()
     row.save(update_fields=["open_receivables", "reserved_orders", "updated_at"])
+
+
+def member_exposure_totals(group_id: int) -> dict[int, Decimal]:
+    """The kept exposure total (open + released orders) of each member of a customer group that has
+    one, at least zero: a member's credit balance does not pay another member's debts."""
+    total = Greatest(
+        F("open_receivables") + F("reserved_orders"),
+        Value(ZERO),
+        output_field=DecimalField(**MONEY),
+    )
+    return dict(
+        CustomerExposure.objects.filter(customer__group_id=group_id)
+        .annotate(total=total)
+        .values_list("customer_id", "total")
+    )
 
 
 @dataclass
