@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, QuerySet
 
-from creditdesk.authority import has_role, is_credit
+from creditdesk.authority import has_role, is_credit, may
 from creditdesk.roles import Role
 from customers.models import Customer, CustomerGroup
+from customers.permissions import sees_all_customers
 from customers.selectors import visible_customers
 
 from .models import (
@@ -121,9 +122,25 @@ def group_exposure(group_id: int) -> Decimal:
     HANDBOOK §9: a member's credit balance (payments received in advance) does not pay another
     member's debts, so each member counts at least zero.
     """
-    from receivables.exposure import member_exposure_totals
+    from receivables.exposure import group_exposure_totals
 
-    return sum(member_exposure_totals(group_id).values(), ZERO)
+    return group_exposure_totals([group_id]).get(group_id, ZERO)
+
+
+def visible_groups(user) -> QuerySet[CustomerGroup]:
+    """The groups this user may see, with their member count, group limit and exposure."""
+    from receivables.exposure import group_exposure_subquery
+
+    qs = CustomerGroup.objects.annotate(
+        member_count=Count("members"),
+        group_limit=F("credit_line__limit"),
+        exposure=group_exposure_subquery(),
+    )
+    if not may(user, "customer.group.view"):
+        return qs.none()
+    if sees_all_customers(user):
+        return qs
+    return qs.filter(pk__in=Customer.objects.filter(salesperson=user).values("group_id"))
 
 
 @dataclass(frozen=True)
@@ -163,6 +180,17 @@ def group_member_shares(group_id: int) -> list[MemberShare]:
         )
     shares.sort(key=lambda m: m.exposure, reverse=True)
     return shares
+
+
+def visible_member_shares(user, group_id: int) -> list[MemberShare]:
+    """`group_member_shares` as this user may see them: a salesperson, their own customers only."""
+    shares = group_member_shares(group_id)
+    if sees_all_customers(user):
+        return shares
+    own = set(
+        Customer.objects.filter(group_id=group_id, salesperson=user).values_list("pk", flat=True)
+    )
+    return [s for s in shares if s.customer_id in own]
 
 
 @dataclass(frozen=True)

@@ -376,6 +376,7 @@ def group_add_member(*, acting_user, group: CustomerGroup, customer: Customer) -
         subject=group,
         old={"group": None},
         new={"group": group.pk, "group_name": group.name},
+        comment=str(customer),
     )
     return customer
 
@@ -399,6 +400,7 @@ def group_remove_member(*, acting_user, group: CustomerGroup, customer: Customer
         subject=group,
         old={"group": group.pk, "group_name": group.name},
         new={"group": None},
+        comment=str(customer),
     )
     return customer
 

@@ -8,7 +8,7 @@ invoices it covers.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, Q, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -40,19 +40,45 @@ def exposure_move(
     row.save(update_fields=["open_receivables", "reserved_orders", "updated_at"])
 
 
-def member_exposure_totals(group_id: int) -> dict[int, Decimal]:
-    """The kept exposure total (open + released orders) of each member of a customer group that has
-    one, at least zero: a member's credit balance does not pay another member's debts."""
-    total = Greatest(
+def _member_total() -> Greatest:
+    """A customer's kept total (open + released orders), at least zero: in a customer group, a
+    member's credit balance does not pay another member's debts."""
+    return Greatest(
         F("open_receivables") + F("reserved_orders"),
         Value(ZERO),
         output_field=DecimalField(**MONEY),
     )
+
+
+def member_exposure_totals(group_id: int) -> dict[int, Decimal]:
+    """{member: its kept total, at least zero} for the members of a customer group that have one."""
     return dict(
         CustomerExposure.objects.filter(customer__group_id=group_id)
-        .annotate(total=total)
+        .annotate(total=_member_total())
         .values_list("customer_id", "total")
     )
+
+
+def group_exposure_totals(group_ids: list[int]) -> dict[int, Decimal]:
+    """{group: the sum of its members' kept totals (each at least zero)}, in one query; a group
+    whose members have no exposure row is absent."""
+    return dict(
+        CustomerExposure.objects.filter(customer__group_id__in=group_ids)
+        .values("customer__group_id")
+        .annotate(total=Sum(_member_total()))
+        .values_list("customer__group_id", "total")
+    )
+
+
+def group_exposure_subquery(group_ref: str = "pk") -> Coalesce:
+    """`group_exposure_totals` as an annotation of a customer-group queryset (0 when nothing)."""
+    totals = (
+        CustomerExposure.objects.filter(customer__group_id=OuterRef(group_ref))
+        .values("customer__group_id")
+        .annotate(total=Sum(_member_total()))
+        .values("total")[:1]
+    )
+    return Coalesce(Subquery(totals), Value(ZERO), output_field=DecimalField(**MONEY))
 
 
 @dataclass
