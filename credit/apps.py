@@ -61,6 +61,9 @@ class CreditConfig(AppConfig):
         for panel in (credit_queue_panel, finance_approvals, my_applications):
             register_dashboard_panel(panel)
         register_demo_seeder(20, seed_credit)
+        from .groups.demo import seed_groups
+
+        register_demo_seeder(25, seed_groups)
         register_event_labels(
             {
                 "credit.evaluation.opened": _("Evaluation opened"),
