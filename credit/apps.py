@@ -57,8 +57,9 @@ class CreditConfig(AppConfig):
         from creditdesk.registry import register_dashboard_panel
 
         from .dashboards import credit_queue_panel, finance_approvals, my_applications
+        from .groups.dashboards import groups_panel
 
-        for panel in (credit_queue_panel, finance_approvals, my_applications):
+        for panel in (credit_queue_panel, finance_approvals, my_applications, groups_panel):
             register_dashboard_panel(panel)
         register_demo_seeder(20, seed_credit)
         from .groups.demo import seed_groups

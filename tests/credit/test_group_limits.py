@@ -150,7 +150,12 @@ def test_the_sales_director_goes_first(users, group):
             )
     request.refresh_from_db()
     assert request.status == "submitted" and request.director_by is None
-    assert AuditEvent.objects.filter(subject_id=str(request.pk)).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            subject_type="credit.grouplimitrequest", subject_id=str(request.pk)
+        ).count()
+        == 1
+    )
 
 
 def test_the_sales_directors_own_request_goes_straight_to_credit(users, group):

@@ -153,7 +153,12 @@ def test_a_refused_step_on_the_page_changes_nothing(client_as, users, group):
     assert response.status_code == 403
     request.refresh_from_db()
     assert request.status == "submitted"
-    assert AuditEvent.objects.filter(subject_id=str(request.pk)).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            subject_type="credit.grouplimitrequest", subject_id=str(request.pk)
+        ).count()
+        == 1
+    )
 
 
 # --- API ------------------------------------------------------------------------------------------
@@ -192,3 +197,21 @@ def test_api_group_detail_for_sales(api_as, group):
     other = CustomerGroupFactory()
     CustomerFactory(group=other)
     assert api_as("sales").get(f"/api/v1/customer-groups/{other.pk}/").status_code == 404
+
+
+def test_the_credit_teams_home_shows_exposure_by_group(client_as, group):
+    over = CustomerGroupFactory(name="超额集团")
+    member = credit_customer("900000.00")
+    Customer.objects.filter(pk=member.pk).update(group=over)
+    make_invoice(member, "250000.00")
+    GroupCreditLine.objects.create(group=over, limit=Decimal("200000.00"))
+    response = client_as("credit_team").get(reverse("home"))
+    panel = next(p for p in response.context["panels"] if p.key == "customer-groups")
+    assert panel.chart["data"]["labels"] == ["华东化工集团", "超额集团"]
+    assert panel.chart["data"]["datasets"][0]["data"] == [400000.0, 250000.0]
+    assert dict((str(k), v) for k, v in panel.figures)["groups over their limit"] == 1
+
+
+def test_no_group_panel_for_sales(client_as, group):
+    response = client_as("sales").get(reverse("home"))
+    assert all(p.key != "customer-groups" for p in response.context["panels"])
