@@ -122,14 +122,14 @@ def group_exposure(group_id: int) -> Decimal:
     HANDBOOK §9: a member's credit balance (payments received in advance) does not pay another
     member's debts, so each member counts at least zero.
     """
-    from receivables.exposure import group_exposure_totals
+    from receivables.ledger.exposure import group_exposure_totals
 
     return group_exposure_totals([group_id]).get(group_id, ZERO)
 
 
 def visible_groups(user) -> QuerySet[CustomerGroup]:
     """The groups this user may see, with their member count, group limit and exposure."""
-    from receivables.exposure import group_exposure_subquery
+    from receivables.ledger.exposure import group_exposure_subquery
 
     qs = CustomerGroup.objects.annotate(
         member_count=Count("members"),
@@ -155,7 +155,7 @@ class MemberShare:
 
 def group_member_shares(group_id: int) -> list[MemberShare]:
     """Each member's exposure and its share of the group's, largest first."""
-    from receivables.exposure import member_exposure_totals
+    from receivables.ledger.exposure import member_exposure_totals
 
     members = list(
         Customer.objects.filter(group_id=group_id)
@@ -205,7 +205,7 @@ def lock_customer_group(customer_id: int) -> LockedGroup | None:
     """Lock the customer's group row (FOR UPDATE) until the transaction ends; None without a group.
 
     Lock order: the group row first, then the customer's own `CustomerExposure` row
-    (`receivables.exposure.exposure_locked`) — so a gate check calls this before it locks the
+    (`receivables.ledger.exposure.exposure_locked`) — so a gate check calls this before it locks the
     exposure row, then reads `group_exposure(group_id)` after. Every check and every membership
     change of the group takes the group row first, so two members' checks never reserve against the
     group limit at once and the members read under the lock stay the members until commit; the

@@ -208,7 +208,7 @@ def _business_objects(users, customer, other_customer) -> dict:
     from credit.groups import services as group_limit_services
     from credit.models import Adjustment, Security
     from customers.models import Customer
-    from receivables import services as ar_services
+    from receivables.gate import services as ar_services
     from riskwarnings import services as rw_services
     from riskwarnings.models import EvidenceReview, LevelProposal
     from tests.baddebt.factories import ready_case
