@@ -130,3 +130,62 @@ def test_lock_customer_group_holds_the_group_row_until_commit():
         holder.join()
     with transaction.atomic():  # free again once the holder committed
         CustomerGroup.objects.select_for_update(nowait=True).get(pk=group.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_check_waiting_on_the_group_sees_the_membership_change_that_held_it(users):
+    """A customer leaves its group while a check waits for the group lock: the check then finds
+    the customer outside any group (it does not go on with the group it read before waiting)."""
+    from customers import services as customer_services
+
+    group = CustomerGroupFactory()
+    member = CustomerFactory(group=group)
+    removing = threading.Event()
+    checked = threading.Event()
+    results = []
+
+    def remove():
+        try:
+            with transaction.atomic():
+                customer_services.group_remove_member(
+                    acting_user=users["credit_team"], group=group, customer=member
+                )
+                removing.set()
+                checked.wait(10)  # the check is now waiting for the group row
+        finally:
+            connection.close()
+
+    def check():
+        try:
+            removing.wait(10)
+            with transaction.atomic():
+                results.append(lock_customer_group(member.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=remove), threading.Thread(target=check)]
+    for thread in threads:
+        thread.start()
+    removing.wait(10)
+    waited = _wait_for_a_blocked_lock()
+    checked.set()
+    for thread in threads:
+        thread.join()
+    assert waited, "the check never waited for the group row"
+    assert results == [None]
+
+
+def _wait_for_a_blocked_lock(seconds: float = 10) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.02)
+    return False

@@ -102,3 +102,23 @@ def test_a_customer_belongs_to_one_group(credit_team):
     with pytest.raises(ValidationFailed):
         services.group_remove_member(acting_user=credit_team, group=second, customer=customer)
     assert Customer.objects.get(pk=customer.pk).group == first
+
+
+def test_membership_cannot_be_changed_through_the_customers_own_edit(credit_team, api_as):
+    group = CustomerGroupFactory()
+    customer = CustomerFactory()
+    with pytest.raises(ValidationFailed):
+        services.customer_update(acting_user=credit_team, customer=customer, group=group)
+    response = api_as("credit_team").patch(
+        f"/api/v1/customers/{customer.pk}/", {"group": group.pk}, format="json"
+    )
+    assert response.status_code in (200, 400)
+    assert Customer.objects.get(pk=customer.pk).group_id is None
+    assert not AuditEvent.objects.filter(kind__startswith="customer.group.").exists()
+
+
+def test_the_customer_api_names_its_group(api_as):
+    group = CustomerGroupFactory()
+    customer = CustomerFactory(group=group)
+    body = api_as("credit_team").get(f"/api/v1/customers/{customer.pk}/").json()
+    assert body["group"] == group.pk
