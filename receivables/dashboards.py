@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db.models import Case, CharField, Count, DecimalField, F, Q, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,10 +34,20 @@ def chart_number(value) -> float:
     return float(value or 0)
 
 
+def _net_open(prefix: str = ""):
+    """HANDBOOK §9: open receivables net of cash on account, never below zero."""
+    return Greatest(
+        Coalesce(F(f"{prefix}open_receivables"), Value(ZERO), output_field=MONEY_OUT)
+        - Coalesce(F(f"{prefix}cash_on_account"), Value(ZERO), output_field=MONEY_OUT),
+        Value(ZERO),
+        output_field=MONEY_OUT,
+    )
+
+
 def _used_expression():
-    return Coalesce(
-        F("customer__exposure__open_receivables"), Value(ZERO), output_field=MONEY_OUT
-    ) + Coalesce(F("customer__exposure__reserved_orders"), Value(ZERO), output_field=MONEY_OUT)
+    return _net_open("customer__exposure__") + Coalesce(
+        F("customer__exposure__reserved_orders"), Value(ZERO), output_field=MONEY_OUT
+    )
 
 
 def _lines():
@@ -49,9 +59,10 @@ def _lines():
 
 
 def exposure_totals() -> dict:
-    """Σ CustomerExposure (open receivables + released orders) and Σ limits of the lines in force."""
+    """Σ CustomerExposure (open receivables net of cash on account + released orders) and Σ limits
+    of the lines in force."""
     exposure = CustomerExposure.objects.aggregate(
-        open=Coalesce(Sum("open_receivables"), Value(ZERO), output_field=MONEY_OUT),
+        open=Coalesce(Sum(_net_open()), Value(ZERO), output_field=MONEY_OUT),
         reserved=Coalesce(Sum("reserved_orders"), Value(ZERO), output_field=MONEY_OUT),
     )
     limits = _lines().aggregate(total=Coalesce(Sum("limit"), Value(ZERO), output_field=MONEY_OUT))[
