@@ -35,7 +35,7 @@ def _user(role: str):
 
 def _overdue_invoice(customer, user, index: int):
     """An invoice long overdue, made through receivables' own service."""
-    from receivables import services as receivables_services
+    from receivables.ledger import services as receivables_services
 
     today = timezone.localdate()
     due = today - dt.timedelta(days=900 + 40 * index)

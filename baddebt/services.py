@@ -1,7 +1,7 @@
 """Every write on bad-debt cases (HANDBOOK §11): apply → legal review → finance confirmation →
 provision and write-off → archive; restart and recovery after write-off; legal's cause analysis.
 
-Receivables' invoices are changed only through `receivables.services` (write-off, recovery).
+Receivables' invoices are changed only through `receivables.ledger.services` (write-off, recovery).
 """
 
 import datetime as dt
@@ -530,7 +530,7 @@ def case_confirm(*, acting_user, case: BadDebtCase, comment: str = "") -> BadDeb
                 reference=reference,
             )
         total += invoice.open_amount
-    from receivables import services as receivables_services
+    from receivables.ledger import services as receivables_services
 
     written_off = receivables_services.invoices_write_off(
         invoice_ids=[i.pk for i in invoices], acting_user=acting_user, reference=reference, on=today
@@ -669,7 +669,7 @@ def recovery_record(
         booked_by=acting_user,
         reference=reference,
     )
-    from receivables import services as receivables_services
+    from receivables.ledger import services as receivables_services
 
     receivables_services.invoice_recovery(
         invoice_id=invoice_id, amount=amount, acting_user=acting_user, reference=reference

@@ -124,7 +124,7 @@ def measure_ageing() -> dict:
     from django.db import connection
     from django.utils import timezone
 
-    from receivables import ageing
+    from receivables.collection import ageing
 
     today = timezone.localdate()
     params = {f"d{n}": today - dt.timedelta(days=n) for n in (0, 1, 30, 31, 60, 61, 90, 91)}
@@ -167,7 +167,7 @@ def measure_reminders() -> dict:
 
     from creditdesk.policy import policy_on
     from customers.models import SentMail
-    from receivables import reminders
+    from receivables.collection import reminders
     from receivables.models import ReminderLog
 
     on = timezone.localdate()

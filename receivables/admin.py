@@ -5,8 +5,8 @@ the one action it offers (expire releases) calls the service."""
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from . import services
-from .models import (
+from receivables.gate import services
+from receivables.models import (
     CollectionLogEntry,
     CreditNote,
     CustomerExposure,

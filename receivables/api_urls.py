@@ -1,22 +1,7 @@
-from django.urls import path
+"""API of receivables: the release gate, the ERP feeds and the collection work."""
 
-from . import api
+from receivables.collection.api_urls import urlpatterns as collection_urls
+from receivables.gate.api_urls import urlpatterns as gate_urls
+from receivables.ledger.api_urls import urlpatterns as ledger_urls
 
-urlpatterns = [
-    path("gate/checks/", api.GateCheckCreateApi.as_view(), name="api-gate-check-create"),
-    path("gate/checks/<int:pk>/", api.GateCheckDetailApi.as_view(), name="api-gate-check-detail"),
-    path(
-        "gate/checks/<int:pk>/cancel/",
-        api.GateCheckCancelApi.as_view(),
-        name="api-gate-check-cancel",
-    ),
-    path("invoices/bulk/", api.InvoiceBulkApi.as_view(), name="api-invoices-bulk"),
-    path("payments/bulk/", api.PaymentBulkApi.as_view(), name="api-payments-bulk"),
-    path("credit-notes/bulk/", api.CreditNoteBulkApi.as_view(), name="api-credit-notes-bulk"),
-    path("orders/bulk/", api.OrderBulkApi.as_view(), name="api-orders-bulk"),
-]
-
-# Ageing, KPIs and collection (HANDBOOK §8).
-from .api_urls_collection import urlpatterns as _collection_urls  # noqa: E402
-
-urlpatterns += _collection_urls
+urlpatterns = [*gate_urls, *ledger_urls, *collection_urls]

@@ -7,7 +7,10 @@ class ReceivablesConfig(AppConfig):
     verbose_name = _("Receivables")
 
     def ready(self) -> None:
-        from . import ar_apps, gate_apps
+        from receivables.collection import registration as collection
+        from receivables.gate import registration as gate
+        from receivables.ledger import registration as ledger
 
-        gate_apps.register()
-        ar_apps.register()
+        ledger.register()
+        gate.register()
+        collection.register()

@@ -14,9 +14,8 @@ from django.utils.translation import gettext as _
 from creditdesk.authority import has_role, is_credit
 from creditdesk.roles import Role
 from creditdesk.templatetags.authority import money
-
-from . import ageing, kpis
-from .models import ZERO, CustomerExposure, GateCheck, Invoice
+from receivables.collection import ageing, kpis
+from receivables.models import ZERO, CustomerExposure, GateCheck, Invoice
 
 MONEY_OUT = DecimalField(max_digits=18, decimal_places=2)
 # Utilisation bands (used ÷ limit): key, upper bound (None: above 100 %).

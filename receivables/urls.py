@@ -1,22 +1,7 @@
-from django.urls import path
+"""Pages of receivables: the release gate, the ledger's ERP upload and the collection work."""
 
-from . import views
+from receivables.collection.urls import urlpatterns as collection_urls
+from receivables.gate.urls import urlpatterns as gate_urls
+from receivables.ledger.urls import urlpatterns as ledger_urls
 
-urlpatterns = [
-    path("gate/", views.gate_check_form, name="gate-check-form"),
-    path("gate/checks/", views.gate_check_list, name="gate-check-list"),
-    path("gate/checks/<int:pk>/", views.gate_check_detail, name="gate-check-detail"),
-    path("gate/checks/<int:pk>/release/", views.gate_check_release, name="gate-check-release"),
-    path("gate/checks/<int:pk>/approve/", views.gate_check_approve, name="gate-check-approve"),
-    path("gate/checks/<int:pk>/cancel/", views.gate_check_cancel, name="gate-check-cancel"),
-    path("gate/queue/", views.gate_release_queue, name="gate-release-queue"),
-    path("gate/undelivered/", views.undelivered_list, name="gate-undelivered"),
-    path("gate/orders/<int:pk>/mark/", views.sales_order_mark, name="sales-order-mark"),
-    path("receivables/import/", views.erp_import, name="receivables-import"),
-    path("customers/<int:pk>/gate/", views.customer_gate, name="customer-gate"),
-]
-
-# Ageing, KPIs and collection (HANDBOOK §8).
-from .urls_collection import urlpatterns as _collection_urls  # noqa: E402
-
-urlpatterns += _collection_urls
+urlpatterns = [*gate_urls, *ledger_urls, *collection_urls]

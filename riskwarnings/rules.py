@@ -112,7 +112,7 @@ def rule_targets(
 
 
 def _default_overdue(on: dt.date) -> dict[int, int]:
-    from receivables.selectors import max_days_overdue_by_customer
+    from receivables.ledger.selectors import max_days_overdue_by_customer
 
     return max_days_overdue_by_customer(on)
 

@@ -141,6 +141,6 @@ def referrals_missing():
 def recall_orders(customer_id: int | None = None):
     """HANDBOOK §9/§10: what logistics recalls, the released-undelivered shipments of every
     customer whose credit trade a warning suspends (level 4 or above). One query."""
-    from receivables.selectors import undelivered_releases
+    from receivables.gate.selectors import undelivered_releases
 
     return undelivered_releases(customer_id).filter(customer_id__in=suspended_customer_ids())

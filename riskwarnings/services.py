@@ -669,7 +669,7 @@ def evidence_review_complete(
 @transaction.atomic
 def recall_mark(*, order, status: str, acting_user):
     """Logistics marks a shipment on the recall list recalled or delivered."""
-    from receivables import services as receivables_services
+    from receivables.gate import services as receivables_services
 
     from .selectors import recall_orders, warning_level_of
 

@@ -7,11 +7,11 @@ import pytest
 from django.utils import timezone
 
 from baddebt import services
-from receivables import services as receivables_services
-from receivables.ageing import ageing_total
+from receivables.collection.ageing import ageing_total
+from receivables.collection.reminders import claim_due_reminders
+from receivables.ledger import services as receivables_services
+from receivables.ledger.selectors import max_days_overdue_by_customer
 from receivables.models import CustomerExposure, Invoice, ReminderLog
-from receivables.reminders import claim_due_reminders
-from receivables.selectors import max_days_overdue_by_customer
 from tests.baddebt.factories import attach
 from tests.factories import CustomerFactory
 

@@ -258,7 +258,7 @@ def test_finance_can_return_the_case_to_credit(confirm_case, finance_director):
 
 
 def test_write_off_is_atomic(confirm_case, finance_director, monkeypatch):
-    from receivables import services as receivables_services
+    from receivables.ledger import services as receivables_services
 
     invoice = confirm_case.case_invoices.get().invoice
     before = Invoice.objects.values().get(pk=invoice.pk)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from credit.models import Adjustment, Authority, CreditApplication
 from creditdesk.registry import dashboard_panels
 from creditdesk.templatetags.authority import money
-from receivables import kpis
+from receivables.collection import kpis
 from receivables.dashboards import exposure_totals, gate_counts, utilisation_counts
 from receivables.models import CustomerExposure, GateCheck
 from riskwarnings.models import RiskWarning

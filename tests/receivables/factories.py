@@ -8,7 +8,7 @@ import factory
 from django.utils import timezone
 
 from credit.models import CreditLine
-from receivables import services
+from receivables.ledger import services
 from tests.factories import CustomerFactory
 
 

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.db.models import Sum
 
-from receivables import ageing
+from receivables.collection import ageing
 from receivables.models import Invoice
 from tests.factories import CustomerFactory, UserFactory
 from tests.receivables.factories_ageing import credit, invoice, pay

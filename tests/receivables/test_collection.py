@@ -9,8 +9,8 @@ from django.urls import reverse
 from creditdesk.errors import NotAllowed, ValidationFailed
 from creditdesk.models import AuditEvent
 from creditdesk.policy import policy_on
-from receivables import collection
-from receivables.collection import Stage
+from receivables.collection import services as collection
+from receivables.collection.services import Stage
 from tests.factories import CustomerFactory
 from tests.receivables.factories_ageing import invoice
 

@@ -8,7 +8,9 @@ import pytest
 from django.core.management import call_command
 
 from creditdesk.models import AuditEvent
-from receivables import selectors, services
+from receivables.gate import selectors, services
+from receivables.ledger import selectors as ledger_selectors
+from receivables.ledger import services as ledger_services
 from receivables.models import CustomerExposure, Invoice, InvoiceRecovery, SalesOrder
 
 from .factories import credit_customer, make_invoice, make_payment
@@ -50,7 +52,7 @@ def test_write_off_lowers_exposure_and_recovery_does_not_reopen(finance_director
     a = make_invoice(customer, "300.00")
     b = make_invoice(customer, "200.00")
     make_payment(customer, "100.00", allocations=[(a.number, Decimal("100.00"))])
-    total = services.invoices_write_off(
+    total = ledger_services.invoices_write_off(
         invoice_ids=[a.pk, b.pk],
         acting_user=finance_director,
         reference="BD-1",
@@ -63,7 +65,7 @@ def test_write_off_lowers_exposure_and_recovery_does_not_reopen(finance_director
     assert AuditEvent.objects.filter(kind="invoice.written_off").count() == 2
     # Repeating does nothing.
     assert (
-        services.invoices_write_off(
+        ledger_services.invoices_write_off(
             invoice_ids=[a.pk],
             acting_user=finance_director,
             reference="BD-1",
@@ -71,14 +73,14 @@ def test_write_off_lowers_exposure_and_recovery_does_not_reopen(finance_director
         )
         == 0
     )
-    services.invoice_recovery(
+    ledger_services.invoice_recovery(
         invoice_id=a.pk, amount=Decimal("50.00"), acting_user=finance_director, reference="R-1"
     )
     a.refresh_from_db()
     assert a.recovered_amount == Decimal("50.00") and a.status == "written_off"
     assert InvoiceRecovery.objects.count() == 1
     assert CustomerExposure.objects.get(customer=customer).open_receivables == 0
-    assert selectors.max_days_overdue_by_customer(dt.date(2030, 1, 1)) == {}
+    assert ledger_selectors.max_days_overdue_by_customer(dt.date(2030, 1, 1)) == {}
 
 
 def test_max_days_overdue_by_customer():
@@ -90,7 +92,7 @@ def test_max_days_overdue_by_customer():
     paid = make_invoice(third, "10.00", due_date=dt.date(2026, 1, 1))
     make_payment(third, "10.00", allocations=[(paid.number, Decimal("10.00"))])
     make_invoice(third, "10.00", due_date=dt.date(2026, 7, 1))  # not yet due
-    assert selectors.max_days_overdue_by_customer(on) == {first.pk: 30, second.pk: 1}
+    assert ledger_selectors.max_days_overdue_by_customer(on) == {first.pk: 30, second.pk: 1}
 
 
 def test_undelivered_releases_and_marking(logistics):
@@ -116,14 +118,14 @@ def test_payment_on_written_off_invoice_cannot_change(finance_director):
     make_payment(
         customer, "100.00", number="P-1", allocations=[(invoice.number, Decimal("100.00"))]
     )
-    services.invoices_write_off(
+    ledger_services.invoices_write_off(
         invoice_ids=[invoice.pk],
         acting_user=finance_director,
         reference="BD",
         on=dt.date(2026, 5, 1),
     )
     with pytest.raises(ValidationFailed):
-        services.payment_upsert(
+        ledger_services.payment_upsert(
             customer=customer,
             number="P-1",
             paid_on=dt.date(2026, 5, 2),

@@ -8,8 +8,8 @@ import time_machine
 from django.utils import timezone
 
 from creditdesk.models import AuditEvent, CreditPolicy
-from receivables import services
-from receivables.exposure import exposure_drifts
+from receivables.gate import services
+from receivables.ledger.exposure import exposure_drifts
 from receivables.models import CustomerExposure, GateCheck, SalesOrder
 from tests.factories import CustomerFactory
 
@@ -300,7 +300,7 @@ def test_warning_level_read_from_the_warning_ladder(logistics, level, blocks):
 
 def test_expiry_task_is_tracked_and_idempotent(logistics):
     from creditdesk.models import JobRun
-    from receivables.gate_tasks import expire_releases
+    from receivables.gate.tasks import expire_releases
 
     customer = credit_customer("1000.00")
     check(logistics, customer, "600.00")

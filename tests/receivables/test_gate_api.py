@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from receivables.exposure import exposure_drifts
+from receivables.ledger.exposure import exposure_drifts
 from receivables.models import CustomerExposure, GateCheck, Invoice, Payment, SalesOrder
 from tests.factories import UserFactory
 
@@ -66,7 +66,7 @@ def test_contract_block_lists_reasons(api_as):
 def test_the_answer_is_what_the_documented_serializer_writes(api_as, level):
     """The gate writes its answer out by hand (`gate_answer`); the serializer documents it in the
     OpenAPI schema. Both give the same JSON, for a release and for a block with its reasons."""
-    from receivables.api import GateCheckOutputSerializer, gate_answer
+    from receivables.gate.api import GateCheckOutputSerializer, gate_answer
 
     from .factories import set_warning
 

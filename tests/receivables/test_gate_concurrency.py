@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from receivables import services
-from receivables.exposure import exposure_drifts
+from receivables.gate import services
+from receivables.ledger.exposure import exposure_drifts
 from receivables.models import CustomerExposure, GateCheck, SalesOrder
 from tests.factories import UserFactory
 
@@ -116,7 +116,7 @@ def test_gate_read_returns_with_the_customer_locked(totals_row):
     from django.db import OperationalError, transaction
     from django.utils import timezone
 
-    from receivables.services import _gate_read
+    from receivables.gate.services import _gate_read
 
     customer = CreditLineFactory(limit=Decimal("1000.00")).customer
     if totals_row:
@@ -144,8 +144,8 @@ def test_a_first_row_committed_between_the_lock_and_the_read_is_not_taken_as_loc
     from django.utils import timezone
 
     from creditdesk import sql
-    from receivables import selectors
-    from receivables.services import _gate_read
+    from receivables.gate import selectors
+    from receivables.gate.services import _gate_read
 
     customer = CreditLineFactory(limit=Decimal("1000.00")).customer
     today = timezone.localdate()

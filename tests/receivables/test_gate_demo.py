@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from receivables.demo_data import seed
-from receivables.exposure import exposure_drifts
+from receivables.demo import seed
+from receivables.ledger.exposure import exposure_drifts
 from receivables.models import GateCheck, Invoice, PaymentAllocation, SalesOrder
 
 from .factories import CreditLineFactory

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from receivables import services
+from receivables.gate import services
 from receivables.models import GateCheck
 
 from .factories import credit_customer, make_invoice

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from creditdesk.models import AuditEvent, Notification
-from receivables import services
+from receivables.gate import services
 from receivables.models import CustomerExposure, GateCheck, Invoice, SalesOrder
 from tests.conftest import ROLES
 

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from creditdesk.policy import policy_approve, policy_draft, policy_on
-from receivables.selectors import gate_read
+from receivables.gate.selectors import gate_read
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,7 @@ def test_gate_facts_read_the_warning_ladders_level(level):
     [(1, "open", True), (0, "open", False), (-3, "open", False), (5, "paid", False)],
 )
 def test_gate_read_tells_overdue_as_has_overdue_invoices_does(days_past_due, status, overdue):
-    from receivables.selectors import has_overdue_invoices
+    from receivables.ledger.selectors import has_overdue_invoices
     from tests.receivables.factories_ageing import invoice
 
     day = dt.date(2026, 12, 1)

@@ -12,8 +12,8 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 from creditdesk.errors import ValidationFailed
 from creditdesk.models import Notification
-from receivables import services
-from receivables.exposure import exposure_drifts
+from receivables.gate import services
+from receivables.ledger.exposure import exposure_drifts
 from receivables.models import CustomerExposure, GateCheck, SalesOrder
 
 from .factories import credit_customer

@@ -10,7 +10,7 @@ import time_machine
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from receivables import kpis
+from receivables.collection import kpis
 from tests.factories import CustomerFactory, UserFactory
 from tests.receivables.factories_ageing import invoice
 

@@ -9,7 +9,7 @@ from django.core import mail
 from django.db import connection
 
 from customers.models import SentMail
-from receivables import reminders
+from receivables.collection import reminders
 from receivables.models import ReminderLog
 from tests.factories import CustomerFactory, UserFactory
 from tests.receivables.factories_ageing import invoice, pay, reminder_contact
@@ -270,7 +270,7 @@ def test_the_beat_task_is_scheduled_and_records_its_run(mailoutbox):
     from django_celery_beat.models import PeriodicTask
 
     from creditdesk.models import JobRun
-    from receivables.tasks_reminders import send_due_reminders_task
+    from receivables.collection.tasks import send_due_reminders_task
 
     # the data migration's schedule (called again: a transactional test may have flushed it)
     importlib.import_module("receivables.migrations.0004_reminder_schedule").schedule(apps, None)
@@ -337,7 +337,7 @@ def test_a_stalled_batch_leaves_the_rows_another_run_took(mailoutbox, monkeypatc
 
 @pytest.mark.django_db
 def test_the_task_hands_statements_to_workers_in_chunks(mailoutbox, monkeypatch):
-    from receivables import tasks_reminders
+    from receivables.collection import tasks as tasks_reminders
 
     monkeypatch.setattr(tasks_reminders, "STATEMENT_CHUNK", 2)
     for _ in range(3):
@@ -353,7 +353,7 @@ def test_the_task_hands_statements_to_workers_in_chunks(mailoutbox, monkeypatch)
 
 def scheduled(day: dt.date) -> str:
     """The beat's run on `day` (no day given: it catches up what it missed)."""
-    from receivables.tasks_reminders import send_due_reminders_task
+    from receivables.collection.tasks import send_due_reminders_task
 
     with at(day):
         return send_due_reminders_task.apply().get()

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from aiosmtpd.controller import Controller
 
-from receivables import reminders
+from receivables.collection import reminders
 from receivables.models import ReminderLog
 from tests.factories import CustomerFactory
 from tests.receivables.factories_ageing import invoice, reminder_contact

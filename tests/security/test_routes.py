@@ -206,7 +206,7 @@ def _business_objects(users, customer, other_customer) -> dict:
     customer, and where sales must be refused, for someone else's."""
     from credit import services as credit_services
     from credit.models import Adjustment, Security
-    from receivables import services as ar_services
+    from receivables.gate import services as ar_services
     from riskwarnings import services as rw_services
     from riskwarnings.models import EvidenceReview, LevelProposal
     from tests.baddebt.factories import ready_case

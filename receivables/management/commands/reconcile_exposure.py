@@ -4,7 +4,7 @@ released orders); reports any drift, and with --fix corrects it."""
 from django.core.management.base import BaseCommand
 
 from creditdesk.audit import record_event
-from receivables.exposure import exposure_drifts
+from receivables.ledger.exposure import exposure_drifts
 
 
 class Command(BaseCommand):

@@ -1,0 +1,76 @@
+""" "My work" of the release gate: the credit team's release queue, the general manager's approvals,
+and for logistics the blocked checks and the released shipments not yet delivered."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from creditdesk.authority import has_role, is_credit
+from creditdesk.registry import QueueItem, QueueSection
+from creditdesk.roles import Role
+from receivables.gate.selectors import release_queue, undelivered_releases
+from receivables.models import GateCheck
+
+SHOWN = 20
+
+
+def _check_items(qs) -> list[QueueItem]:
+    return [
+        QueueItem(
+            label=f"{c.customer.name}: {c.order_ref} ({c.amount})",
+            url=reverse("gate-check-detail", args=[c.pk]),
+            due=c.checked_at,
+            detail=", ".join(c.reason_codes),
+        )
+        for c in qs[:SHOWN]
+    ]
+
+
+def work_queues(user) -> list[QueueSection]:
+    sections = []
+    if is_credit(user):
+        blocked = release_queue().filter(status=GateCheck.Status.BLOCKED)
+        sections.append(
+            QueueSection(
+                title=_("Release queue: blocked orders"),
+                items=_check_items(blocked),
+                total=blocked.count(),
+                url=reverse("gate-release-queue"),
+            )
+        )
+    if has_role(user, Role.GENERAL_MANAGER):
+        pending = release_queue().filter(status=GateCheck.Status.PENDING_GM)
+        sections.append(
+            QueueSection(
+                title=_("Releases for locked or revoked customers to approve"),
+                items=_check_items(pending),
+                total=pending.count(),
+                url=reverse("gate-release-queue"),
+            )
+        )
+    if has_role(user, Role.LOGISTICS):
+        blocked = release_queue()
+        sections.append(
+            QueueSection(
+                title=_("Blocked shipments"),
+                items=_check_items(blocked),
+                total=blocked.count(),
+                url=reverse("gate-release-queue"),
+            )
+        )
+        orders = undelivered_releases()
+        sections.append(
+            QueueSection(
+                title=_("Released shipments not yet delivered"),
+                items=[
+                    QueueItem(
+                        label=f"{o.customer.name}: {o.order_ref}",
+                        url=reverse("gate-undelivered"),
+                        due=o.valid_until,
+                    )
+                    for o in orders[:SHOWN]
+                ],
+                total=orders.count(),
+                url=reverse("gate-undelivered"),
+            )
+        )
+    return sections

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from receivables.ledger import api
+
+urlpatterns = [
+    path("invoices/bulk/", api.InvoiceBulkApi.as_view(), name="api-invoices-bulk"),
+    path("payments/bulk/", api.PaymentBulkApi.as_view(), name="api-payments-bulk"),
+    path("credit-notes/bulk/", api.CreditNoteBulkApi.as_view(), name="api-credit-notes-bulk"),
+    path("orders/bulk/", api.OrderBulkApi.as_view(), name="api-orders-bulk"),
+]

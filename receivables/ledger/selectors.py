@@ -1,0 +1,27 @@
+"""Reads of receivables shared by views, the API and other apps (aggregates in SQL)."""
+
+import datetime as dt
+
+from django.db.models import Min
+
+from receivables.models import Invoice
+
+
+def has_overdue_invoices(customer_id: int, on: dt.date) -> bool:
+    """HANDBOOK §9: any payment overdue blocks the gate. One EXISTS on (customer, status, due_date)."""
+    return Invoice.objects.filter(
+        customer_id=customer_id, status=Invoice.Status.OPEN, due_date__lt=on
+    ).exists()
+
+
+def max_days_overdue_by_customer(on: dt.date) -> dict[int, int]:
+    """{customer_id: days the oldest open invoice is overdue on `on`} for customers with any overdue.
+
+    The oldest due date per customer is found by one GROUP BY in SQL."""
+    rows = (
+        Invoice.objects.filter(status=Invoice.Status.OPEN, due_date__lt=on)
+        .values("customer_id")
+        .annotate(oldest_due=Min("due_date"))
+        .values_list("customer_id", "oldest_due")
+    )
+    return {customer_id: (on - oldest).days for customer_id, oldest in rows}
