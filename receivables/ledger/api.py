@@ -94,10 +94,9 @@ def run_bulk(request, serializer_class, apply) -> Response:
             }
         )
     codes = {r.get("customer") for r in records if isinstance(r, dict)}
-    customers = {
-        c.erp_code: c
-        for c in Customer.objects.filter(erp_code__in=[c for c in codes if isinstance(c, str)])
-    }
+    # A code with a NUL character names no customer (PostgreSQL could not even compare it).
+    codes = [c for c in codes if isinstance(c, str) and "\x00" not in c]
+    customers = {c.erp_code: c for c in Customer.objects.filter(erp_code__in=codes)}
     counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
     results, released = [], []
     for index, record in enumerate(records):

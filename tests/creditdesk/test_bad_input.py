@@ -283,3 +283,54 @@ def test_the_customer_form_keeps_dates_amounts_and_references_in_range(field, va
     form.is_valid()
 
     assert (field in form.errors) is not valid
+
+
+# The release gate and the collection log -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"order_ref": "SO-1\x00"}, "order_ref"),
+        ({"order_ref": "SO-1\r\nSO-2"}, "order_ref"),
+        ({"amount": "1000000000000.00"}, "amount"),
+        ({"customer": "C\x1b1"}, "customer"),
+    ],
+)
+def test_the_gate_refuses_bad_input_with_400_and_reserves_nothing(api_as, changes, field):
+    from receivables.models import CustomerExposure, GateCheck
+    from tests.receivables.factories import credit_customer
+
+    customer = credit_customer("1000.00")
+    body = {"customer": customer.erp_code, "order_ref": "SO-1", "amount": "100.00", **changes}
+
+    response = post_json(api_as("logistics"), "/api/v1/gate/checks/", body, headers=EN)
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
+    assert not GateCheck.objects.exists()
+    assert not CustomerExposure.objects.filter(customer=customer, reserved_orders__gt=0).exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"happened_on": "0001-01-01"}, "happened_on"),
+        ({"promised_amount": "1e13", "kind": "promise_to_pay"}, "promised_amount"),
+        ({"note": "called\x00"}, "note"),
+    ],
+)
+def test_the_collection_log_refuses_bad_input_with_400_and_logs_nothing(
+    api_as, customer, changes, field
+):
+    from receivables.models import CollectionLogEntry
+
+    body = {"kind": "call", "happened_on": "2026-11-30", "note": "called", **changes}
+
+    response = post_json(
+        api_as("sales"), reverse("api-collection-log", args=[customer.pk]), body, headers=EN
+    )
+
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert not CollectionLogEntry.objects.exists()
