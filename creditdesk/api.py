@@ -117,9 +117,9 @@ def exception_handler(exc, context):
 
 def query_date(request, name: str) -> dt.date | None:
     """The query parameter `name` as a business date (YYYY-MM-DD, 2000–2099); None when it is
-    absent or empty, a 400 with the field's error when it is not such a date."""
+    absent, a 400 with the field's error when it is anything else (empty included)."""
     raw = request.query_params.get(name)
-    if not raw:
+    if raw is None:
         return None
     try:
         return parse_business_date(raw)

@@ -210,7 +210,7 @@ class OverdueAccountListApi(APIView):
         ],
     )
     def get(self, request):
-        stage = request.query_params.get("stage") or None
+        stage = request.query_params.get("stage")
         if stage is not None and stage not in services.Stage.ALL:
             raise ValidationFailed(
                 field_errors={"stage": [_("Choose sales, credit_team or agency.")]}

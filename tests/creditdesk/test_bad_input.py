@@ -334,3 +334,25 @@ def test_the_collection_log_refuses_bad_input_with_400_and_logs_nothing(
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert not CollectionLogEntry.objects.exists()
+
+
+@pytest.mark.parametrize("customer_code", [["C1"], {"code": "C1"}, "C1\x00"])
+def test_a_feed_record_whose_customer_is_not_a_code_is_rejected_not_a_500(api_as, customer_code):
+    from receivables.models import CreditNote
+
+    record = {"number": "CN-1", "customer": customer_code, "issued_on": "2026-11-30"}
+    response = post_json(
+        api_as("credit_team"), "/api/v1/credit-notes/bulk/", [{**record, "amount": "10.00"}]
+    )
+
+    assert response.status_code == 200
+    assert response.json()["rejected"] == 1
+    assert not CreditNote.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["api-ageing", "api-receivables-kpis"])
+def test_an_empty_report_date_is_400_not_today(api_as, name):
+    response = api_as("credit_manager").get(f"{reverse(name)}?as_of=")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["as_of"]
