@@ -74,7 +74,7 @@ def _admin(sql: str) -> None:
         connection.close()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -109,13 +109,15 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def production_server(name: str, extra_env: dict | None = None) -> Iterator[ProductionServer]:
+def production_server(
+    name: str, extra_env: dict | None = None, port: int | None = None
+) -> Iterator[ProductionServer]:
     """Yields a running production-mode server with one credit-team user (`prod_credit`); its
     database is named after the test database's (DATABASE_URL) and `name`."""
     _server_url("postgres")  # skips without PostgreSQL
     dbname = f"{urlparse(os.environ['DATABASE_URL']).path.strip('/')}_production_{name}"
     database_url = _server_url(dbname)
-    port = _free_port()
+    port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="creditdesk-production-") as tmp:
         folder = Path(tmp)
         env = {

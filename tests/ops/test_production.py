@@ -148,6 +148,8 @@ def test_production_mode_serves_pages_static_files_health_and_error_pages(server
     script = browser.get(static_url(home.text, "js/app"))
     assert script.status == 200
     assert script.header("Content-Type").startswith("text/javascript")
+    chart = browser.get(static_url(home.text, "vendor/chartjs/chart.umd"))
+    assert chart.status == 200 and b"window.Chart" in chart.body
 
     # The API docs page and the admin draw on other apps' static files through the same manifest.
     docs = browser.get("/api/docs/")
