@@ -1,9 +1,10 @@
 """gunicorn's settings, from the environment: `gunicorn -c creditdesk/gunicorn.conf.py creditdesk.wsgi`.
 
 WEB_CONCURRENCY: worker processes (gunicorn's own variable, also read by hosting platforms).
-GUNICORN_TIMEOUT: seconds a request may run before its worker is restarted. Long work (ERP imports,
-reminder runs, warning rules) runs in Celery, so a page or an API call answers within a few seconds;
-the timeout only stops a stuck worker. Flags on the command line win over this file.
+GUNICORN_TIMEOUT: seconds a request may run before its worker is restarted. Long work belongs in Celery
+(reminder runs, warning rules, uploaded ERP files as import jobs), so a page or an API call answers
+within a few seconds; the timeout only stops a stuck worker. Flags on the command line win over this
+file; gunicorn itself reads WEB_CONCURRENCY (an integer) before this file.
 """
 
 import os
