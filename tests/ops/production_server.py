@@ -38,6 +38,10 @@ class ProductionServer:
     def manage(self, *args: str) -> str:
         return run_manage(self.env, *args)
 
+    def sql(self, statement: str) -> None:
+        """Runs `statement` on the server's database, outside the application."""
+        _execute(self.database_url, statement)
+
     def log_tail(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
 
@@ -64,14 +68,18 @@ def _server_url(dbname: str) -> str:
     return urlunparse(parts._replace(path=f"/{dbname}"))
 
 
-def _admin(sql: str) -> None:
-    connection = psycopg2.connect(_server_url("postgres"))
+def _execute(database_url: str, sql: str) -> None:
+    connection = psycopg2.connect(database_url)
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:
             cursor.execute(sql)
     finally:
         connection.close()
+
+
+def _admin(sql: str) -> None:
+    _execute(_server_url("postgres"), sql)
 
 
 def free_port() -> int:
