@@ -42,6 +42,7 @@ def exposure_move(
 def _member_total() -> Greatest:
     """A customer's kept total (open + released orders), at least zero: in a customer group, a
     member's credit balance does not pay another member's debts."""
+    # HANDBOOK §9: a group's line is full when its members owe it; a prepayment is its payer's own.
     return Greatest(
         F("open_receivables") + F("reserved_orders"),
         Value(ZERO),
