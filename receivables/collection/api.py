@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from creditdesk.api import Authority, Pagination, paginated, query_date
 from creditdesk.authority import require
 from creditdesk.errors import ValidationFailed
+from creditdesk.inputs import BusinessDateField, MoneyField, ReferenceField, TextField
 from customers.models import Customer
 from receivables.collection import ageing, kpis, services
 from receivables.models import CollectionLogEntry
@@ -220,12 +221,10 @@ class OverdueAccountListApi(APIView):
         responses=OverdueAccountSerializer(many=True),
         parameters=[
             OpenApiParameter("stage", str, enum=["sales", "credit_team", "agency"]),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
         ],
     )
     def get(self, request):
-        stage = request.query_params.get("stage") or None
+        stage = request.query_params.get("stage")
         if stage is not None and stage not in services.Stage.ALL:
             raise ValidationFailed(
                 field_errors={"stage": [_("Choose sales, credit_team or agency.")]}
@@ -262,11 +261,11 @@ class CollectionEntryInputSerializer(serializers.Serializer):
     kind = serializers.CharField(
         help_text="call | email | visit | promise_to_pay | agency_referral"
     )
-    happened_on = serializers.DateField()
-    note = serializers.CharField(required=False, allow_blank=True, default="")
-    promised_amount = serializers.DecimalField(**MONEY, required=False, allow_null=True)
-    promised_date = serializers.DateField(required=False, allow_null=True)
-    agency_name = serializers.CharField(required=False, allow_blank=True, default="")
+    happened_on = BusinessDateField()
+    note = TextField(required=False, allow_blank=True, default="")
+    promised_amount = MoneyField(min_value=0, required=False, allow_null=True)
+    promised_date = BusinessDateField(required=False, allow_null=True)
+    agency_name = ReferenceField(max_length=200, required=False, allow_blank=True, default="")
 
 
 def _customer(user, pk: int, action: str) -> Customer:
