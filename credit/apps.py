@@ -54,6 +54,9 @@ class CreditConfig(AppConfig):
         )
         register_dossier_badge(dossier_badge)
         register_work_queue(work_queues)
+        from .groups.queues import group_limit_queue
+
+        register_work_queue(group_limit_queue)
         from creditdesk.registry import register_dashboard_panel
 
         from .dashboards import credit_queue_panel, finance_approvals, my_applications

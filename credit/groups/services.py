@@ -91,6 +91,7 @@ def group_limit_director_decide(
     """HANDBOOK §5/§6: the sales director approves before the request goes to credit."""
     request = _lock_request(request)
     require(acting_user, "credit.group_limit.director", request)
+    # HANDBOOK §1: the sales director does not approve their own request.
     ensure_four_eyes(acting_user, submitted_by=request.requested_by)
     old = _move(request, Status.CREDIT_REVIEW if approve else Status.REJECTED)
     request.director_by = acting_user
@@ -169,6 +170,7 @@ def group_limit_approve(
     require(acting_user, "credit.group_limit.approve", request)
     if request.status != Status.AWAITING_APPROVAL:
         raise InvalidTransition(_("This request is not waiting for approval."))
+    # HANDBOOK §1: nobody approves a request they made or a step they already took.
     ensure_four_eyes(
         acting_user,
         submitted_by=request.requested_by,

@@ -268,3 +268,31 @@ def test_sales_and_logistics_are_told_of_the_new_limit(
     )
     member_sales = {c.salesperson.username for c in group.members.all()}
     assert member_sales | {"as_logistics"} <= told
+
+
+def _queue(user) -> list[str]:
+    from credit.groups.queues import group_limit_queue
+
+    return [item.label for section in group_limit_queue(user) for item in section.items]
+
+
+def test_each_step_waits_in_the_right_persons_queue(users, group):
+    request = services.group_limit_request(
+        group=group,
+        requested_limit=Decimal("3000000.00"),
+        reason="集团",
+        acting_user=users["sales"],
+    )
+    label = "华东化工集团: 3000000.00 CNY"
+    assert _queue(users["sales_director"]) == [label]
+    assert _queue(users["credit_team"]) == [] and _queue(users["sales"]) == []
+    services.group_limit_director_decide(
+        request=request, approve=True, acting_user=users["sales_director"]
+    )
+    assert _queue(users["credit_team"]) == [label] and _queue(users["sales_director"]) == []
+    services.group_limit_propose(request=request, acting_user=users["credit_team"])
+    # Above the team's authority: the finance director's, not the credit manager's.
+    assert _queue(users["finance_director"]) == [label]
+    assert _queue(users["credit_manager"]) == [] and _queue(users["credit_team"]) == []
+    services.group_limit_approve(request=request, acting_user=users["finance_director"])
+    assert _queue(users["finance_director"]) == []
