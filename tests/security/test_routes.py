@@ -207,6 +207,7 @@ def _business_objects(users, customer, other_customer) -> dict:
     from credit import services as credit_services
     from credit.models import Adjustment, Security
     from receivables.gate import services as ar_services
+    from receivables.models import ImportJob
     from riskwarnings import services as rw_services
     from riskwarnings.models import EvidenceReview, LevelProposal
     from tests.baddebt.factories import ready_case
@@ -364,6 +365,9 @@ def _business_objects(users, customer, other_customer) -> dict:
         "proposal": proposal,
         "case": case,
         "case_attachment": case.attachments.first(),
+        "import_job": ImportJob.objects.create(
+            kind="invoices", original_name="i.csv", uploaded_by=users["credit_team"]
+        ),
     }
 
 
