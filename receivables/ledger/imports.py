@@ -276,8 +276,8 @@ def _xlsx_rows(file, progress: Callable[[float], None]) -> Iterator[list[str]]:
     try:
         for values in sheet.iter_rows(values_only=True):
             count += 1
-            if count % PROGRESS_EVERY == 0 and declared:
-                progress(count / declared)
+            if count % PROGRESS_EVERY == 0:  # also the run's heartbeat
+                progress(count / declared if declared else 0.0)
             yield [_cell(v) for v in values]
     except FileRefused:
         raise

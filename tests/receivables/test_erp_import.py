@@ -430,3 +430,37 @@ def test_other_roles_cannot_see_or_start_jobs(client_as):
     assert response.status_code == 403
     assert ImportJob.objects.count() == 1
     assert len(mail.outbox) == 0 or all("i.csv" in m.subject for m in mail.outbox)
+
+
+def test_job_page_polls_while_running_and_stops_when_finished(client_as, users):
+    job = ImportJob.objects.create(
+        kind="invoices", original_name="i.csv", uploaded_by=users["credit_team"]
+    )
+    client = client_as("credit_team")
+    page = client.get(reverse("receivables-import-job", args=[job.pk])).content.decode()
+    assert reverse("receivables-import-job-status", args=[job.pk]) in page
+    assert "js/import_job.js" in page
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, message="x")
+    page = client.get(reverse("receivables-import-job", args=[job.pk])).content.decode()
+    assert "js/import_job.js" not in page
+
+
+def test_unreachable_broker_fails_the_job_at_once(client_as, settings):
+    from creditdesk.celery import app
+
+    customer = credit_customer()
+    content = f"number,customer,issue_date,amount\nI1,{customer.erp_code},2026-01-01,10\n"
+    eager, broker = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    app.conf.broker_connection_max_retries = 0
+    try:
+        app.pool.force_close_all()
+        response = upload(client_as("credit_team"), "invoices", "i.csv", content.encode())
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = eager, broker
+        app.pool.force_close_all()
+    job = last_job()
+    assert job.status == ImportJob.Status.FAILED
+    assert "could not be reached" in response.content.decode()
+    assert Invoice.objects.count() == 0
