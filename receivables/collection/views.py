@@ -24,6 +24,11 @@ def _rows(request, as_of, group):
         for row in rows:
             row["label"] = row["salesperson_name"] or row["salesperson_username"] or "—"
             row["drill"] = f"salesperson={row['customer__salesperson_id'] or ''}"
+    elif group == "group":
+        rows = ageing.ageing_by_group(as_of, customers=customers)
+        for row in rows:
+            row["label"] = row["customer__group__name"] or _("Outside any customer group")
+            row["drill"] = f"group={row['customer__group_id'] or 0}"
     else:
         rows = ageing.ageing_by_customer(as_of, customers=customers)
         for row in rows:
@@ -63,8 +68,9 @@ def ageing_page(request):
 
 def _export_table(rows, total, group):
     """The ageing as columns and rows; a customer's code and name are columns of their own."""
-    if group == "salesperson":
-        columns = [exports.Column(_("Salesperson"))]
+    if group in ("salesperson", "group"):
+        title = _("Salesperson") if group == "salesperson" else _("Customer group")
+        columns = [exports.Column(title)]
         lead = [[row["label"]] for row in rows]
     else:
         columns = [exports.Column(_("Customer code")), exports.Column(_("Customer"))]
@@ -109,6 +115,7 @@ def ageing_invoices(request):
         customers=ageing.customers_for(request.user),
         customer_id=filters.get("customer"),
         salesperson_id=filters.get("salesperson"),
+        group_id=filters.get("group"),
         bucket=filters.get("bucket") or None,
     )
     page = Paginator(invoices, 50).get_page(request.GET.get("page"))

@@ -93,11 +93,16 @@ def run_bulk(request, serializer_class, apply) -> Response:
                 "non_field_errors": [_("At most %(n)s records per call.") % {"n": MAX_BATCH}]
             }
         )
-    codes = {r.get("customer") for r in records if isinstance(r, dict)}
-    customers = {
-        c.erp_code: c
-        for c in Customer.objects.filter(erp_code__in=[c for c in codes if isinstance(c, str)])
+    # Only text can be a customer code, and a code with a NUL character names no customer
+    # (PostgreSQL could not even compare it); the record's own validation says what is wrong.
+    codes = {
+        r["customer"]
+        for r in records
+        if isinstance(r, dict)
+        and isinstance(r.get("customer"), str)
+        and "\x00" not in r["customer"]
     }
+    customers = {c.erp_code: c for c in Customer.objects.filter(erp_code__in=codes)}
     counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
     results, released = [], []
     for index, record in enumerate(records):

@@ -2,11 +2,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from creditdesk.authority import may
+from creditdesk.inputs import InputLimits
 from receivables.ledger.imports import KINDS, MAX_BYTES
 from receivables.models import ImportJob
 
 
-class ImportForm(forms.Form):
+class ImportForm(InputLimits, forms.Form):
     kind = forms.ChoiceField(label=_("Data"), choices=ImportJob.Kind.choices)
     file = forms.FileField(label=_("CSV or XLSX file"))
 

@@ -523,6 +523,8 @@ class _Customers:
         self._known: dict[str, Customer | None] = {}
 
     def get(self, code, default=None):
+        if not isinstance(code, str) or "\x00" in code:
+            return default  # names no customer (PostgreSQL cannot even compare it)
         if code not in self._known:
             self._known[code] = Customer.objects.filter(erp_code=code).first()
         found = self._known[code]

@@ -115,7 +115,7 @@ def invoice_upsert(
             field_errors={"amount": [_("The amount is below what is already paid or credited.")]}
         )
     invoice.save()
-    reserved_delta = ZERO
+    reserved_delta = prepaid_delta = ZERO
     if order_ref:
         order = SalesOrder.objects.select_for_update().filter(order_ref=order_ref).first()
         if (
@@ -123,7 +123,11 @@ def invoice_upsert(
             and order.customer_id == customer.pk
             and order.status in SalesOrder.RESERVING
         ):
-            reserved_delta = -order.reserved_amount
+            # The invoice turns the reservation (of credit, or of the advance) into the receivable.
+            if order.prepaid:
+                prepaid_delta = -order.reserved_amount
+            else:
+                reserved_delta = -order.reserved_amount
             order.status = SalesOrder.Status.INVOICED
             order.reserved_amount = ZERO
             order.closed_at = order.updated_at = now
@@ -132,13 +136,23 @@ def invoice_upsert(
             GateCheck.objects.filter(order_ref=order_ref, status__in=GateCheck.OPEN_BLOCKED).update(
                 status=GateCheck.Status.SUPERSEDED
             )
-    exposure_move(row, open_delta=_open_part(invoice) - before, reserved_delta=reserved_delta)
+    exposure_move(
+        row,
+        open_delta=_open_part(invoice) - before,
+        reserved_delta=reserved_delta,
+        prepaid_delta=prepaid_delta,
+    )
     record_event(
         kind=f"invoice.{outcome}",
         actor=acting_user,
         customer=customer,
         subject=invoice,
-        facts={"amount": amount, "due_date": due, "order_ref": order_ref, "freed": -reserved_delta},
+        facts={
+            "amount": amount,
+            "due_date": due,
+            "order_ref": order_ref,
+            "freed": -(reserved_delta + prepaid_delta),
+        },
     )
     return invoice, outcome
 
@@ -210,11 +224,12 @@ def payment_upsert(
                 }
             )
         old_amount = payment.amount
+        old_unallocated = payment.unallocated_amount
         _unallocate(payment)
         outcome = "updated"
     else:
         payment = Payment(number=number, customer=customer, created_at=now)
-        old_amount = ZERO
+        old_amount = old_unallocated = ZERO
         outcome = "created"
     payment.paid_on = paid_on
     payment.amount = amount
@@ -266,8 +281,12 @@ def payment_upsert(
             left -= part
         payment.unallocated_amount = left
     payment.save(update_fields=["unallocated_amount"])
-    # Allocated or not, the money lowers the open balance by exactly the payment's change.
-    exposure_move(row, open_delta=old_amount - amount)
+    # What is allocated lowers the open invoices; the rest is cash on account (HANDBOOK §9).
+    exposure_move(
+        row,
+        open_delta=(old_amount - old_unallocated) - (amount - payment.unallocated_amount),
+        cash_delta=payment.unallocated_amount - old_unallocated,
+    )
     record_event(
         kind=f"payment.{outcome}",
         actor=acting_user,
@@ -304,7 +323,7 @@ def credit_note_upsert(
             raise ValidationFailed(
                 field_errors={"invoice": [_("Unknown invoice for this customer.")]}
             )
-    open_delta = ZERO
+    open_delta = cash_delta = ZERO
     if note is not None:
         if note.customer_id != customer.pk:
             raise ValidationFailed(
@@ -329,7 +348,7 @@ def credit_note_upsert(
             if invoice is not None and invoice.pk == old_inv.pk:
                 invoice = old_inv
         else:
-            open_delta += note.amount
+            cash_delta -= note.amount
         outcome = "updated"
     else:
         note = CreditNote(number=number, customer=customer)
@@ -348,9 +367,9 @@ def credit_note_upsert(
         invoice.save()
         open_delta += _open_part(invoice) - before
     else:
-        open_delta -= amount
+        cash_delta += amount
     note.save()
-    exposure_move(row, open_delta=open_delta)
+    exposure_move(row, open_delta=open_delta, cash_delta=cash_delta)
     record_event(
         kind=f"creditnote.{outcome}",
         actor=acting_user,

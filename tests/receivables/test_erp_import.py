@@ -464,3 +464,12 @@ def test_unreachable_broker_fails_the_job_at_once(client_as, settings):
     assert job.status == ImportJob.Status.FAILED
     assert "could not be reached" in response.content.decode()
     assert Invoice.objects.count() == 0
+
+
+def test_nul_in_a_customer_code_is_a_row_error(client_as):
+    content = "number,customer,issue_date,amount\nI1,C\x001,2026-01-01,1\n"
+    upload(client_as("credit_team"), "invoices", "i.csv", content.encode())
+    job = last_job()
+    assert job.status == ImportJob.Status.FAILED
+    assert error_rows(job) == [2] and "customer" in job.report[0][3]
+    assert Invoice.objects.count() == 0

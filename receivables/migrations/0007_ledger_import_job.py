@@ -10,7 +10,7 @@ import receivables.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("receivables", "0005_invoice_ageing_indexes"),
+        ("receivables", "0006_exposure_cash_on_account_advance"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
