@@ -445,21 +445,29 @@ def test_job_page_polls_while_running_and_stops_when_finished(client_as, users):
     assert "js/import_job.js" not in page
 
 
+def _fresh_broker_pool(app) -> None:
+    # The producer pools hold connections to the broker they were made for: the next ones are new.
+    from kombu import pools
+
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 def test_unreachable_broker_fails_the_job_at_once(client_as, settings):
     from creditdesk.celery import app
 
     customer = credit_customer()
     content = f"number,customer,issue_date,amount\nI1,{customer.erp_code},2026-01-01,10\n"
-    eager, broker = app.conf.task_always_eager, app.conf.broker_url
+    saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url")}
     app.conf.task_always_eager = False
     app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
-    app.conf.broker_connection_max_retries = 0
     try:
-        app.pool.force_close_all()
+        _fresh_broker_pool(app)
         response = upload(client_as("credit_team"), "invoices", "i.csv", content.encode())
     finally:
-        app.conf.task_always_eager, app.conf.broker_url = eager, broker
-        app.pool.force_close_all()
+        app.conf.update(saved)
+        _fresh_broker_pool(app)
     job = last_job()
     assert job.status == ImportJob.Status.FAILED
     assert "could not be reached" in response.content.decode()
