@@ -6,6 +6,7 @@ receivables net of cash on account + released orders not yet invoiced) and advan
 same transaction as every change, so the gate never sums all rows; `reconcile_exposure` verifies it.
 """
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -541,3 +542,78 @@ class CollectionLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.kind} {self.happened_on}"
+
+
+def import_file_path(job: "ImportJob", filename: str) -> str:
+    # The stored name is the job's, not the uploader's: the original name is kept in a field.
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"imports/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}.{extension}"
+
+
+class ImportJob(models.Model):
+    """A CSV/XLSX upload of ERP data, read and applied by a background worker: every row is validated
+    first, then all are applied in one transaction, or none."""
+
+    class Kind(models.TextChoices):
+        INVOICES = "invoices", _("Invoices")
+        PAYMENTS = "payments", _("Payments")
+        CREDIT_NOTES = "credit_notes", _("Credit notes")
+        ORDERS = "orders", _("Orders")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        VALIDATING = "validating", _("Checking the rows")
+        APPLYING = "applying", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Nothing imported")
+
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.QUEUED: {Status.VALIDATING, Status.FAILED},
+        # A worker lost mid-run leaves VALIDATING or APPLYING behind: a later run starts again.
+        Status.VALIDATING: {Status.VALIDATING, Status.APPLYING, Status.FAILED},
+        Status.APPLYING: {Status.VALIDATING, Status.DONE, Status.FAILED},
+        Status.DONE: set(),
+        Status.FAILED: set(),
+    }
+    RUNNING = (Status.VALIDATING, Status.APPLYING)
+    FINISHED = (Status.DONE, Status.FAILED)
+
+    kind = models.CharField(_("data"), max_length=16, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    file = models.FileField(_("file"), upload_to=import_file_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    # Which run owns the job: a run writes only while the job still carries its number.
+    attempt = models.PositiveIntegerField(_("attempt"), default=0)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    rows_with_errors = models.PositiveIntegerField(_("rows with errors"), default=0)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    # [row number, reference, result, {field: [messages]}]: every row when imported, the rows with
+    # errors when not.
+    report = models.JSONField(_("report"), default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.original_name}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in self.FINISHED

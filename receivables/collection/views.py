@@ -1,15 +1,13 @@
 """Pages for the ageing, the KPIs and the collection of overdue accounts (HANDBOOK §8)."""
 
-import csv
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from creditdesk import exports
 from creditdesk.authority import may
 from creditdesk.errors import DomainError
 from creditdesk.views import apply_domain_error, check
@@ -69,16 +67,23 @@ def ageing_page(request):
 
 
 def _export_table(rows, total, group):
-    head = [
-        {"salesperson": _("Salesperson"), "group": _("Customer group")}.get(group, _("Customer"))
-    ]
-    head += [str(b.label) for b in ageing.BUCKETS]
-    head += [_("Open total"), _("Overdue"), _("Written off"), _("Unallocated"), _("Net balance")]
+    """The ageing as columns and rows; a customer's code and name are columns of their own."""
+    if group in ("salesperson", "group"):
+        title = _("Salesperson") if group == "salesperson" else _("Customer group")
+        columns = [exports.Column(title)]
+        lead = [[row["label"]] for row in rows]
+    else:
+        columns = [exports.Column(_("Customer code")), exports.Column(_("Customer"))]
+        lead = [[row["customer__erp_code"], row["customer__name"]] for row in rows]
+    titles = [str(b.label) for b in ageing.BUCKETS]
+    titles += [_("Open total"), _("Overdue"), _("Written off"), _("Unallocated"), _("Net balance")]
+    columns += [exports.Column(title, exports.MONEY) for title in titles]
     keys = [*ageing.BUCKET_KEYS, "open_total", "overdue_total", "written_off", "unallocated"]
     keys.append("net_balance")
-    body = [[row["label"], *[row[k] for k in keys]] for row in rows]
-    body.append([_("Total"), *[total[k] for k in keys]])
-    return head, body
+    body = [[*first, *[row[k] for k in keys]] for first, row in zip(lead, rows, strict=True)]
+    blanks = [""] * (len(columns) - len(keys) - 1)
+    body.append([_("Total"), *blanks, *[total[k] for k in keys]])
+    return columns, body
 
 
 @login_required
@@ -89,35 +94,14 @@ def ageing_export(request, fmt: str):
     form = AgeingFilterForm(request.GET or None)
     as_of, group = form.as_of_or_today(), form.group_or_default()
     rows, total, _customers = _rows(request, as_of, group)
-    head, body = _export_table(rows, total, group)
-    filename = f"ageing-{group}-{as_of:%Y%m%d}"
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.title = _("Ageing")[:31]
-        sheet.append([_("As of"), as_of])
-        sheet.append(head)
-        for line in body:
-            sheet.append([float(v) if not isinstance(v, str) else v for v in line])
-        for row in sheet.iter_rows(min_row=3, min_col=2):
-            for cell in row:
-                cell.number_format = "#,##0.00"
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        response = HttpResponse(
-            buffer.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    else:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response.write("\ufeff")  # so spreadsheet programs read the Chinese names as UTF-8
-        writer = csv.writer(response)
-        writer.writerow(head)
-        writer.writerows(body)
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
-    return response
+    columns, body = _export_table(rows, total, group)
+    return exports.export_response(
+        fmt,
+        filename=f"ageing-{group}-{as_of:%Y%m%d}",
+        columns=columns,
+        rows=body,
+        sheet_title=f"{_('Ageing')} {as_of:%Y-%m-%d}",
+    )
 
 
 @login_required

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 def register() -> None:
     from creditdesk.audit import register_event_labels
     from creditdesk.registry import NavItem, register_nav
-    from receivables.ledger import permissions  # noqa: F401  (the import rule)
+    from receivables.ledger import permissions, tasks  # noqa: F401  (the import rule and job)
 
     register_nav(
         NavItem(_("Import ERP data"), "receivables-import", "receivables.import", order=48)

@@ -237,6 +237,11 @@ RECEIVABLES_RULES = {
     "gate-undelivered": page(GATE_READERS),
     "sales-order-mark": post_only(GATE_CHECKERS, kwargs=pk("order")),
     "receivables-import": page(IMPORTERS),
+    "receivables-import-job": page(IMPORTERS, kwargs=pk("import_job")),
+    "receivables-import-job-status": page(IMPORTERS, kwargs=pk("import_job")),
+    "receivables-import-job-report": page(
+        IMPORTERS, kwargs=lambda ctx: {"pk": ctx.import_job.pk, "fmt": "csv"}
+    ),
     "customer-gate": own_and_others(GATE_READERS | SALES_SIDE),
     "receivables-ageing": page(ANALYSTS),
     "receivables-ageing-export": page(ANALYSTS, kwargs=lambda ctx: {"fmt": "csv"}),

@@ -209,6 +209,7 @@ def _business_objects(users, customer, other_customer) -> dict:
     from credit.models import Adjustment, Security
     from customers.models import Customer
     from receivables.gate import services as ar_services
+    from receivables.models import ImportJob
     from riskwarnings import services as rw_services
     from riskwarnings.models import EvidenceReview, LevelProposal
     from tests.baddebt.factories import ready_case
@@ -387,6 +388,9 @@ def _business_objects(users, customer, other_customer) -> dict:
         "proposal": proposal,
         "case": case,
         "case_attachment": case.attachments.first(),
+        "import_job": ImportJob.objects.create(
+            kind="invoices", original_name="i.csv", uploaded_by=users["credit_team"]
+        ),
     }
 
 
