@@ -15,7 +15,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 RUN_ENV := DEBUG=$${DEBUG:-1}
 
-.PHONY: help setup sysdeps run test test-browser test-fuzz lint format bench worker beat migrate demo messages check-services
+.PHONY: help setup sysdeps run serve test test-browser test-fuzz lint format bench worker beat migrate demo messages check-services
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -55,6 +55,15 @@ run: demo ## set up, migrate, load demo data, serve on http://127.0.0.1:8000 wit
 	  --schedule=var/celerybeat-schedule & worker=$$!; \
 	trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Production mode on this machine, as the Docker image runs it: static files collected with the
+# production storage, then gunicorn with creditdesk/gunicorn.conf.py (WEB_CONCURRENCY workers,
+# GUNICORN_TIMEOUT seconds). Set SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and REDIS_URL; behind no
+# TLS proxy, SECURE_SSL_REDIRECT=0.
+serve: setup ## production mode (DEBUG=0, gunicorn) on http://127.0.0.1:8000; see README "Production"
+	DEBUG=0 $(BIN)/python manage.py migrate --noinput
+	DEBUG=0 $(BIN)/python manage.py collectstatic --noinput -v0
+	DEBUG=0 $(BIN)/gunicorn -c creditdesk/gunicorn.conf.py creditdesk.wsgi:application --bind 127.0.0.1:8000
 
 worker: setup ## run a Celery worker alone
 	$(RUN_ENV) $(BIN)/celery -A creditdesk worker --loglevel=INFO

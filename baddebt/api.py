@@ -20,8 +20,14 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from creditdesk.api import Authority, Pagination, query_date
+from creditdesk.api import Authority, Pagination, query_choice, query_date, query_int
 from creditdesk.authority import require
+from creditdesk.inputs import (
+    BusinessDateField,
+    MoneyField,
+    ReferenceField,
+    TextField,
+)
 from customers.models import Customer
 
 from . import selectors, services
@@ -163,15 +169,15 @@ class BadDebtCaseOutputSerializer(BadDebtCaseSummaryOutputSerializer):
 
 
 class BadDebtCaseFactsInputSerializer(serializers.Serializer):
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = TextField(required=False, allow_blank=True)
     debtor_situation = serializers.ChoiceField(
         choices=DebtorSituation.choices, required=False, allow_blank=True
     )
-    agency_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    agency_started_on = serializers.DateField(required=False, allow_null=True)
-    enforcement_reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    enforcement_started_on = serializers.DateField(required=False, allow_null=True)
-    enforcement_ended_on = serializers.DateField(required=False, allow_null=True)
+    agency_name = ReferenceField(max_length=200, required=False, allow_blank=True)
+    agency_started_on = BusinessDateField(required=False, allow_null=True)
+    enforcement_reference = ReferenceField(max_length=200, required=False, allow_blank=True)
+    enforcement_started_on = BusinessDateField(required=False, allow_null=True)
+    enforcement_ended_on = BusinessDateField(required=False, allow_null=True)
 
 
 class BadDebtCaseOpenInputSerializer(BadDebtCaseFactsInputSerializer):
@@ -199,16 +205,16 @@ class CaseListApi(APIView):
             OpenApiParameter(
                 "case_status", str, enum=BadDebtCase.Status.values, description="filter by status"
             ),
-            OpenApiParameter("customer_id", int),
+            OpenApiParameter(
+                "customer_id", {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+            ),
         ],
     )
     def get(self, request):
-        status_ = request.query_params.get("case_status", "")
-        customer_id = request.query_params.get("customer_id")
         qs = selectors.case_list(
             request.user,
-            status=status_ if status_ in BadDebtCase.Status.values else "",
-            customer_id=int(customer_id) if customer_id and customer_id.isdigit() else None,
+            status=query_choice(request, "case_status", BadDebtCase.Status.values) or "",
+            customer_id=query_int(request, "customer_id", minimum=1, maximum=2**63 - 1),
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
@@ -254,7 +260,7 @@ class CaseDetailApi(APIView):
 
 class BadDebtAttachmentInputSerializer(serializers.Serializer):
     attachment_kind = serializers.ChoiceField(choices=CaseAttachment.Kind.choices)
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    title = ReferenceField(max_length=200, required=False, allow_blank=True)
     file = serializers.FileField()
 
 
@@ -318,8 +324,8 @@ class CaseSubmitApi(_CaseStepApi):
 
 class BadDebtReviewInputSerializer(serializers.Serializer):
     legal_opinion = serializers.ChoiceField(choices=LegalOpinion.choices)
-    causes = serializers.CharField()
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    causes = TextField()
+    comment = TextField(required=False, allow_blank=True, default="")
 
 
 class CaseReviewApi(_CaseStepApi):
@@ -343,7 +349,7 @@ class CaseReviewApi(_CaseStepApi):
 
 
 class BadDebtCommentInputSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = TextField(required=False, allow_blank=True, default="")
 
 
 class CaseConfirmApi(_CaseStepApi):
@@ -361,7 +367,7 @@ class CaseConfirmApi(_CaseStepApi):
 
 
 class BadDebtReturnInputSerializer(serializers.Serializer):
-    comment = serializers.CharField()
+    comment = TextField()
 
 
 class CaseReturnApi(_CaseStepApi):
@@ -390,7 +396,7 @@ class CaseArchiveApi(_CaseStepApi):
 
 
 class BadDebtRestartInputSerializer(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = TextField()
 
 
 class CaseRestartApi(_CaseStepApi):
@@ -409,9 +415,9 @@ class CaseRestartApi(_CaseStepApi):
 
 class BadDebtRecoveryInputSerializer(serializers.Serializer):
     invoice_id = serializers.IntegerField()
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
-    received_on = serializers.DateField(required=False, allow_null=True, default=None)
-    reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    amount = MoneyField()
+    received_on = BusinessDateField(required=False, allow_null=True, default=None)
+    reference = ReferenceField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class CaseRecoveryApi(_CaseStepApi):
@@ -434,8 +440,8 @@ class CaseRecoveryApi(_CaseStepApi):
 
 
 class BadDebtAnalysisInputSerializer(serializers.Serializer):
-    cause_analysis = serializers.CharField()
-    accountability_proposal = serializers.CharField(required=False, allow_blank=True, default="")
+    cause_analysis = TextField()
+    accountability_proposal = TextField(required=False, allow_blank=True, default="")
 
 
 class CaseAnalysisApi(_CaseStepApi):

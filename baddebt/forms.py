@@ -1,12 +1,14 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from creditdesk.inputs import InputLimits
+
 from .models import BadDebtCase, CaseAttachment, Condition, DebtorSituation, LegalOpinion
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
-class CaseForm(forms.Form):
+class CaseForm(InputLimits, forms.Form):
     condition = forms.ChoiceField(label=_("condition (HANDBOOK §11)"), choices=Condition.choices)
     invoice_ids = forms.TypedMultipleChoiceField(
         label=_("overdue invoices to recognise"),
@@ -42,13 +44,13 @@ class CaseForm(forms.Form):
         ]
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(InputLimits, forms.Form):
     kind = forms.ChoiceField(label=_("kind"), choices=CaseAttachment.Kind.choices)
     title = forms.CharField(label=_("title"), max_length=200, required=False)
     file = forms.FileField(label=_("file"))
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(InputLimits, forms.Form):
     opinion = forms.ChoiceField(
         label=_("legal opinion"), choices=LegalOpinion.choices, widget=forms.RadioSelect
     )
@@ -58,7 +60,7 @@ class ReviewForm(forms.Form):
     )
 
 
-class ConfirmForm(forms.Form):
+class ConfirmForm(InputLimits, forms.Form):
     CONFIRM, RETURN = "confirm", "return"
     decision = forms.ChoiceField(
         label=_("decision"),
@@ -71,11 +73,11 @@ class ConfirmForm(forms.Form):
     comment = forms.CharField(label=_("comment"), widget=forms.Textarea, required=False)
 
 
-class RestartForm(forms.Form):
+class RestartForm(InputLimits, forms.Form):
     reason = forms.CharField(label=_("why collection restarts"), widget=forms.Textarea)
 
 
-class RecoveryForm(forms.Form):
+class RecoveryForm(InputLimits, forms.Form):
     invoice_id = forms.TypedChoiceField(label=_("invoice"), coerce=int)
     amount = forms.DecimalField(label=_("amount (CNY)"), max_digits=18, decimal_places=2)
     received_on = forms.DateField(label=_("received on"), required=False, widget=DATE)
@@ -89,13 +91,13 @@ class RecoveryForm(forms.Form):
         ]
 
 
-class AnalysisForm(forms.Form):
+class AnalysisForm(InputLimits, forms.Form):
     cause_analysis = forms.CharField(label=_("cause analysis"), widget=forms.Textarea)
     accountability_proposal = forms.CharField(
         label=_("proposed accountability"), widget=forms.Textarea, required=False
     )
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(InputLimits, forms.Form):
     start = forms.DateField(label=_("from"), required=False, widget=DATE)
     end = forms.DateField(label=_("to"), required=False, widget=DATE)

@@ -10,6 +10,13 @@ from rest_framework.views import APIView
 
 from creditdesk.api import Authority, Pagination, paginated
 from creditdesk.authority import require
+from creditdesk.inputs import (
+    BusinessDateField,
+    DaysField,
+    MoneyField,
+    ReferenceField,
+    TextField,
+)
 from creditdesk.models import SCORECARD_ASPECTS
 from customers.api import get_customer
 
@@ -52,7 +59,7 @@ class ApplicationOutputSerializer(serializers.ModelSerializer):
 
 
 class CommentInputSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = TextField(required=False, allow_blank=True, default="")
 
 
 def get_application(user, pk: int, action: str | None = None) -> CreditApplication:
@@ -70,10 +77,10 @@ class ApplicationListApi(APIView):
 
     class ApplicationCreateInputSerializer(serializers.Serializer):
         customer = serializers.IntegerField()
-        requested_limit = serializers.DecimalField(max_digits=18, decimal_places=2)
-        requested_term_days = serializers.IntegerField(min_value=1)
-        reason = serializers.CharField()
-        expected_monthly_sales = serializers.DecimalField(max_digits=18, decimal_places=2)
+        requested_limit = MoneyField()
+        requested_term_days = DaysField()
+        reason = TextField()
+        expected_monthly_sales = MoneyField()
 
     @extend_schema(responses=ApplicationOutputSerializer(many=True))
     def get(self, request):
@@ -128,18 +135,16 @@ def _step_api(name: str, rule: str, run, input_serializer=CommentInputSerializer
 
 class DecisionInputSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=CreditApplication.Decision.choices)
-    limit = serializers.DecimalField(
-        max_digits=18, decimal_places=2, required=False, allow_null=True
-    )
-    term_days = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    limit = MoneyField(required=False, allow_null=True)
+    term_days = DaysField(required=False, allow_null=True)
+    comment = TextField(required=False, allow_blank=True, default="")
 
 
 class FormalReviewInputSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(
         choices=[("pass", "pass"), ("return", "return"), ("fail", "fail")]
     )
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = TextField(required=False, allow_blank=True, default="")
 
 
 ApplicationSubmitApi = _step_api(
@@ -306,7 +311,7 @@ class AspectInputSerializer(serializers.Serializer):
     rating = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, allow_null=True
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = TextField(required=False, allow_blank=True, default="")
 
 
 class EvaluationDetailApi(APIView):
@@ -315,16 +320,16 @@ class EvaluationDetailApi(APIView):
 
     class EvaluationScoreInputSerializer(serializers.Serializer):
         inputs = serializers.DictField(child=AspectInputSerializer())
-        verification_notes = serializers.CharField(required=False, allow_blank=True)
-        professional_report = serializers.CharField(required=False, allow_blank=True)
+        verification_notes = TextField(required=False, allow_blank=True)
+        professional_report = TextField(required=False, allow_blank=True)
         premises_match_registration = serializers.BooleanField(required=False)
         passed_registry_inspection = serializers.BooleanField(required=False)
         penalty_in_three_years = serializers.BooleanField(required=False)
         major_project = serializers.BooleanField(required=False)
         assets_moving = serializers.BooleanField(required=False)
         major_dispute = serializers.BooleanField(required=False)
-        information_dated_on = serializers.DateField(required=False, allow_null=True)
-        recommendation = serializers.CharField(required=False, allow_blank=True)
+        information_dated_on = BusinessDateField(required=False, allow_null=True)
+        recommendation = TextField(required=False, allow_blank=True)
 
     @extend_schema(responses=EvaluationOutputSerializer)
     def get(self, request, pk: int):
@@ -353,7 +358,7 @@ class EvaluationCompleteApi(APIView):
 
     class EvaluationCompleteInputSerializer(serializers.Serializer):
         result = serializers.ChoiceField(choices=Evaluation.Result.choices)
-        comment = serializers.CharField(required=False, allow_blank=True, default="")
+        comment = TextField(required=False, allow_blank=True, default="")
 
     @extend_schema(request=EvaluationCompleteInputSerializer, responses=EvaluationOutputSerializer)
     def post(self, request, pk: int):
@@ -474,12 +479,10 @@ class AdjustmentListApi(APIView):
     class AdjustmentRequestInputSerializer(serializers.Serializer):
         customer = serializers.IntegerField()
         change = serializers.ChoiceField(choices=Adjustment.Kind.choices)
-        reason = serializers.CharField()
-        comment = serializers.CharField(required=False, allow_blank=True, default="")
-        new_limit = serializers.DecimalField(
-            max_digits=18, decimal_places=2, required=False, allow_null=True
-        )
-        new_term_days = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+        reason = TextField()
+        comment = TextField(required=False, allow_blank=True, default="")
+        new_limit = MoneyField(required=False, allow_null=True)
+        new_term_days = DaysField(required=False, allow_null=True)
 
     @extend_schema(responses=AdjustmentOutputSerializer(many=True))
     def get(self, request):
@@ -512,11 +515,9 @@ class AdjustmentStepApi(APIView):
                 for a in ("director_approve", "director_reject", "propose", "approve", "reject")
             ]
         )
-        comment = serializers.CharField(required=False, allow_blank=True, default="")
-        new_limit = serializers.DecimalField(
-            max_digits=18, decimal_places=2, required=False, allow_null=True
-        )
-        new_term_days = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+        comment = TextField(required=False, allow_blank=True, default="")
+        new_limit = MoneyField(required=False, allow_null=True)
+        new_term_days = DaysField(required=False, allow_null=True)
         evaluation = serializers.IntegerField(required=False, allow_null=True)
         special_approval = serializers.BooleanField(required=False, default=False)
 
@@ -616,15 +617,13 @@ class SecurityCreateApi(APIView):
         customer = serializers.IntegerField()
         application = serializers.IntegerField(required=False, allow_null=True)
         security_kind = serializers.ChoiceField(choices=Security.Kind.choices)
-        asset = serializers.CharField(required=False, allow_blank=True, default="")
-        value = serializers.DecimalField(
-            max_digits=18, decimal_places=2, required=False, allow_null=True
-        )
-        registration_number = serializers.CharField(required=False, allow_blank=True, default="")
-        registered_on = serializers.DateField(required=False, allow_null=True)
-        guarantor = serializers.CharField(required=False, allow_blank=True, default="")
+        asset = TextField(required=False, allow_blank=True, default="")
+        value = MoneyField(required=False, allow_null=True)
+        registration_number = ReferenceField(required=False, allow_blank=True, default="")
+        registered_on = BusinessDateField(required=False, allow_null=True)
+        guarantor = ReferenceField(required=False, allow_blank=True, default="")
         joint_and_several = serializers.BooleanField(required=False, default=False)
-        period_until = serializers.DateField(required=False, allow_null=True)
+        period_until = BusinessDateField(required=False, allow_null=True)
 
     @extend_schema(request=SecurityRecordInputSerializer, responses={201: SecurityOutputSerializer})
     def post(self, request):

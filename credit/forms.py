@@ -1,12 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from creditdesk.inputs import InputLimits
 from creditdesk.models import SCORECARD_ASPECTS
 
 from .models import Adjustment, ContractCheck, CreditApplication, Evaluation, Security
 
 
-class ApplicationForm(forms.Form):
+class ApplicationForm(InputLimits, forms.Form):
     requested_limit = forms.DecimalField(
         label=_("Requested limit (CNY)"), max_digits=18, decimal_places=2, min_value=0.01
     )
@@ -19,13 +20,13 @@ class ApplicationForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class CommentForm(forms.Form):
+class CommentForm(InputLimits, forms.Form):
     comment = forms.CharField(
         label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(InputLimits, forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=CreditApplication.Decision.choices)
     limit = forms.DecimalField(
         label=_("Limit (CNY)"), max_digits=18, decimal_places=2, required=False
@@ -36,7 +37,7 @@ class DecisionForm(forms.Form):
     )
 
 
-class ScoreForm(forms.Form):
+class ScoreForm(InputLimits, forms.Form):
     verification_notes = forms.CharField(
         label=_("Verification notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -92,7 +93,7 @@ class ScoreForm(forms.Form):
         }
 
 
-class SecurityForm(forms.Form):
+class SecurityForm(InputLimits, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Security.Kind.choices)
     asset = forms.CharField(label=_("Asset"), required=False)
     value = forms.DecimalField(
@@ -105,7 +106,7 @@ class SecurityForm(forms.Form):
     period_until = forms.DateField(label=_("Guarantee period until"), required=False)
 
 
-class AdjustmentForm(forms.Form):
+class AdjustmentForm(InputLimits, forms.Form):
     kind = forms.ChoiceField(label=_("Change"), choices=Adjustment.Kind.choices)
     reason = forms.ChoiceField(
         label=_("Reason"),
@@ -120,11 +121,11 @@ class AdjustmentForm(forms.Form):
     )
 
 
-class EvaluationOpenForm(forms.Form):
+class EvaluationOpenForm(InputLimits, forms.Form):
     trigger = forms.ChoiceField(label=_("Trigger"), choices=Evaluation.Trigger.choices)
 
 
-class ContractCheckForm(forms.Form):
+class ContractCheckForm(InputLimits, forms.Form):
     contract_number = forms.CharField(label=_("Contract number"), max_length=60)
     payment_method = forms.ChoiceField(
         label=_("Payment method"), choices=ContractCheck.PaymentMethod.choices

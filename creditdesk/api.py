@@ -5,6 +5,7 @@ import datetime as dt
 from functools import cached_property
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -15,11 +16,36 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .authority import may
 from .errors import DomainError, ValidationFailed
+from .inputs import parse_business_date
+from .middleware import body_too_large_message
 
 
 class Pagination(PageNumberPagination):
+    """`page` and `page_size` (1 to 500) as the schema says: whole numbers in range, or a 400
+    naming the parameter (DRF would quietly read a bad page size as the default). A page past the
+    end stays a 404."""
+
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request):
+        size = query_int(request, self.page_size_query_param, minimum=1, maximum=self.max_page_size)
+        return self.page_size if size is None else size
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if request.query_params.get(self.page_query_param) not in self.last_page_strings:
+            query_int(request, self.page_query_param, minimum=1, maximum=10**9)
+        return super().paginate_queryset(queryset, request, view=view)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        limits = {
+            self.page_query_param: {"minimum": 1, "maximum": 10**9},
+            self.page_size_query_param: {"minimum": 1, "maximum": self.max_page_size},
+        }
+        for parameter in parameters:
+            parameter["schema"].update(limits.get(parameter["name"], {}))
+        return parameters
 
 
 def paginated(view, request, rows, serializer_class) -> Response:
@@ -40,7 +66,18 @@ def _as_field_errors(detail) -> dict:
 
 
 def exception_handler(exc, context):
-    """Every error is `{"code", "detail", "errors"}` with the fitting status (400/401/403/404/409)."""
+    """Every error is `{"code", "detail", "errors"}` with the fitting status
+    (400/401/403/404/405/409/413/415)."""
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"code": "too_large", "detail": body_too_large_message(), "errors": {}}, status=413
+        )
+    if isinstance(exc, SuspiciousOperation | RecursionError):
+        # Too many fields or files, a form nested beyond reading: the input, not the server.
+        return Response(
+            {"code": "invalid", "detail": _("The request could not be read."), "errors": {}},
+            status=400,
+        )
     if isinstance(exc, DomainError):
         return Response(
             {"code": exc.code, "detail": str(exc.message), "errors": exc.field_errors},
@@ -79,15 +116,49 @@ def exception_handler(exc, context):
 
 
 def query_date(request, name: str) -> dt.date | None:
-    """The query parameter `name` as a date (YYYY-MM-DD); None when it is absent or empty, a 400
-    with the field's error when it is not a date."""
+    """The query parameter `name` as a business date (YYYY-MM-DD, 2000–2099); None when it is
+    absent, a 400 with the field's error when it is anything else (empty included)."""
     raw = request.query_params.get(name)
-    if not raw:
+    if raw is None:
         return None
     try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed(field_errors={name: [_("Enter a date as YYYY-MM-DD.")]}) from None
+        return parse_business_date(raw)
+    except DjangoValidationError as error:
+        raise ValidationFailed(field_errors={name: error.messages}) from None
+
+
+def _present(request, name: str) -> str | None:
+    """The parameter's (last) value; None when it is absent. Present but empty is a value."""
+    return request.query_params.get(name)
+
+
+def query_int(request, name: str, *, minimum: int, maximum: int) -> int | None:
+    """The query parameter `name` as a whole number in [minimum, maximum]; None when absent, a 400
+    with the field's error when it is anything else (empty, a word, out of range)."""
+    raw = _present(request, name)
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.lstrip("-").isdigit() and len(raw) <= 12):
+        raise ValidationFailed(field_errors={name: [_("Enter a whole number.")]})
+    value = int(raw)
+    if not minimum <= value <= maximum:
+        message = _("Enter a whole number between %(minimum)d and %(maximum)d.") % {
+            "minimum": minimum,
+            "maximum": maximum,
+        }
+        raise ValidationFailed(field_errors={name: [message]})
+    return value
+
+
+def query_choice(request, name: str, choices) -> str | None:
+    """The query parameter `name` as one of `choices`; None when absent, a 400 otherwise."""
+    raw = _present(request, name)
+    if raw is None:
+        return None
+    if raw not in choices:
+        message = _("Choose one of: %(choices)s.") % {"choices": ", ".join(map(str, choices))}
+        raise ValidationFailed(field_errors={name: [message]})
+    return raw
 
 
 class Authority(permissions.BasePermission):

@@ -1,11 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .inputs import InputLimits
 from .models import CreditPolicy
 from .policy import parameter_fields
 
 
-class PolicyForm(forms.ModelForm):
+class PolicyForm(InputLimits, forms.ModelForm):
     class Meta:
         model = CreditPolicy
         fields = ["version", "effective_from", "notes", *parameter_fields()]

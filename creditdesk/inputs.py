@@ -14,11 +14,13 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import (
+    DecimalValidator,
     MaxValueValidator,
     ProhibitNullCharactersValidator,
     RegexValidator,
 )
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 # Money: CNY with two places, below one trillion (10¹²). Twelve whole digits keep every total the
@@ -37,6 +39,13 @@ MAX_TERM_DAYS = 365
 MIN_BUSINESS_DATE = dt.date(2000, 1, 1)
 MAX_BUSINESS_DATE = dt.date(2099, 12, 31)
 MIN_HISTORIC_DATE = dt.date(1900, 1, 1)
+# The same ranges as the API schema states them (ECMA regex): every real date of 2000–2099
+# (1900–2099), leap days included (2000 was a leap year, 1900 was not).
+_MONTH_DAY = r"((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))"
+BUSINESS_DATE_PATTERN = rf"^(20[0-9]{{2}}-{_MONTH_DAY}|20([02468][048]|[13579][26])-02-29)$"
+HISTORIC_DATE_PATTERN = (
+    rf"^((19|20)[0-9]{{2}}-{_MONTH_DAY}|((19|20)([02468][48]|[13579][26]|[2468]0)|2000)-02-29)$"
+)
 
 # C0 and C1 control characters (NUL, tab, line breaks, escape …), the Unicode line and paragraph
 # separators and the bidirectional overrides, which make a reference print differently from what
@@ -84,6 +93,10 @@ def validate_business_date(value: dt.date) -> None:
             code="date_range",
             params={"first": MIN_BUSINESS_DATE.isoformat(), "last": MAX_BUSINESS_DATE.isoformat()},
         )
+
+
+def validate_business_datetime(value: dt.datetime) -> None:
+    validate_business_date(value.date())
 
 
 def validate_historic_date(value: dt.date) -> None:
@@ -192,6 +205,14 @@ class BusinessDateField(serializers.DateField):
         self.validators.append(validate_business_date)
 
 
+class BusinessDateTimeField(serializers.DateTimeField):
+    """A moment of business (in 2000-01-01 to 2099-12-31)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(validate_business_datetime)
+
+
 class HistoricDateField(serializers.DateField):
     """A date that may lie long ago (1900-01-01 to 2099-12-31), e.g. when a company was founded."""
 
@@ -248,3 +269,91 @@ class DaysFormField(forms.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_TERM_DAYS)
         super().__init__(**kwargs)
+
+
+# The API schema -----------------------------------------------------------------------------
+
+
+def money_pattern(min_value) -> str:
+    """The pattern of an amount's decimal string as the API documents it: whole digits up to the
+    limit, at most two places, no sign where the field takes no negative amounts and no zero where
+    it takes only positive ones."""
+    whole, places = AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES, AMOUNT_DECIMAL_PLACES
+    if min_value is None or min_value < 0:
+        return rf"^-?[0-9]{{1,{whole}}}(\.[0-9]{{1,{places}}})?$"
+    if min_value == 0:
+        return rf"^[0-9]{{1,{whole}}}(\.[0-9]{{1,{places}}})?$"
+    return rf"^([1-9][0-9]{{0,{whole - 1}}}(\.[0-9]{{1,{places}}})?|0\.(0[1-9]|[1-9][0-9]?))$"
+
+
+class MoneyFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = MoneyField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = {"type": "string", "format": "decimal", "example": "1234.56"}
+        if direction == "request":
+            schema["pattern"] = money_pattern(self.target.min_value)
+        return schema
+
+
+class _DateFieldSchema(OpenApiSerializerFieldExtension):
+    match_subclasses = True
+    pattern = BUSINESS_DATE_PATTERN
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = {"type": "string", "format": "date"}
+        if direction == "request":
+            schema["pattern"] = self.pattern
+        return schema
+
+
+class BusinessDateFieldSchema(_DateFieldSchema):
+    target_class = BusinessDateField
+
+
+class HistoricDateFieldSchema(_DateFieldSchema):
+    target_class = HistoricDateField
+    pattern = HISTORIC_DATE_PATTERN
+
+
+# Forms ---------------------------------------------------------------------------------------
+
+
+def limit_form_field(name: str, field: forms.Field, *, historic: bool = False) -> None:
+    """Adds the shared limit that fits the field's kind: dates in range, amounts below the limit,
+    terms within a year, text without control characters."""
+    if isinstance(field, forms.JSONField):
+        return
+    if isinstance(field, forms.DateTimeField):
+        field.validators.append(validate_business_datetime)
+    elif isinstance(field, forms.DateField):
+        field.validators.append(validate_historic_date if historic else validate_business_date)
+    elif isinstance(field, forms.DecimalField) and field.decimal_places == AMOUNT_DECIMAL_PLACES:
+        # The digits check would say the same as the amount limit, in digits instead of CNY.
+        field.validators = [
+            DecimalValidator(None, field.decimal_places) if isinstance(v, DecimalValidator) else v
+            for v in field.validators
+        ]
+        field.validators.append(validate_amount)
+    elif isinstance(field, forms.IntegerField) and name.endswith("term_days"):
+        if field.max_value is None or field.max_value > MAX_TERM_DAYS:
+            field.max_value = MAX_TERM_DAYS
+            field.validators.append(MaxValueValidator(MAX_TERM_DAYS))
+            field.widget.attrs["max"] = MAX_TERM_DAYS
+    elif type(field) in (forms.CharField, ReferenceFormField, TextFormField):
+        check = validate_text if isinstance(field.widget, forms.Textarea) else validate_reference
+        if check not in field.validators:
+            field.validators = [*_without_nul_check(field.validators), check]
+
+
+class InputLimits:
+    """Form mixin: every field gets the shared limit of its kind (`limit_form_field`); dates that
+    may lie long ago are named in `historic_date_fields`."""
+
+    historic_date_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            limit_form_field(name, field, historic=name in self.historic_date_fields)

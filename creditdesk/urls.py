@@ -36,3 +36,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 urlpatterns += [path("", include(f"{app}.urls")) for app in APPS[1:]]
+
+# Under /api/ these answer with the API's error body, elsewhere with the pages.
+handler400 = "creditdesk.error_pages.bad_request"
+handler403 = "creditdesk.error_pages.permission_denied"
+handler404 = "creditdesk.error_pages.page_not_found"
+handler500 = "creditdesk.error_pages.server_error"

@@ -12,6 +12,12 @@ from rest_framework.views import APIView
 
 from creditdesk.api import Authority, Pagination, paginated
 from creditdesk.authority import require
+from creditdesk.inputs import (
+    BusinessDateField,
+    HistoricDateField,
+    MoneyField,
+    ReferenceField,
+)
 from creditdesk.roles import Role
 
 from . import selectors, services
@@ -56,28 +62,27 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
             "preferred_language",
             "first_trade_on",
             "salesperson",
+            "group",
             "dossier_updated_on",
             "created_at",
         ]
 
 
 class CustomerInputSerializer(serializers.Serializer):
-    erp_code = serializers.CharField(max_length=40)
-    name = serializers.CharField(max_length=200)
+    erp_code = ReferenceField(max_length=40)
+    name = ReferenceField(max_length=200)
     credit_code = CreditCodeSerializerField(max_length=30)
-    registered_address = serializers.CharField(max_length=300)
-    operating_address = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    established_on = serializers.DateField()
-    registered_capital = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0)
-    total_assets = serializers.DecimalField(
-        max_digits=18, decimal_places=2, min_value=0, required=False, allow_null=True
-    )
-    legal_representative = serializers.CharField(max_length=100)
-    industry = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    registered_address = ReferenceField(max_length=300)
+    operating_address = ReferenceField(max_length=300, required=False, allow_blank=True)
+    established_on = HistoricDateField()
+    registered_capital = MoneyField(min_value=0)
+    total_assets = MoneyField(min_value=0, required=False, allow_null=True)
+    legal_representative = ReferenceField(max_length=100)
+    industry = ReferenceField(max_length=100, required=False, allow_blank=True)
     preferred_language = serializers.ChoiceField(
         choices=Language.choices, required=False, default=Language.ZH_HANS
     )
-    first_trade_on = serializers.DateField(required=False, allow_null=True)
+    first_trade_on = BusinessDateField(required=False, allow_null=True)
     salesperson = serializers.SlugRelatedField(
         slug_field="username",
         queryset=get_user_model().objects.filter(groups__name=Role.SALES),
@@ -174,10 +179,10 @@ class DocumentOutputSerializer(serializers.ModelSerializer):
 
 class DocumentInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=QualificationDocument.Kind.choices)
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    title = ReferenceField(max_length=200, required=False, allow_blank=True)
     file = serializers.FileField()
-    issued_on = serializers.DateField(required=False, allow_null=True)
-    expires_on = serializers.DateField(required=False, allow_null=True)
+    issued_on = HistoricDateField(required=False, allow_null=True)
+    expires_on = BusinessDateField(required=False, allow_null=True)
 
 
 class CustomerDocumentsApi(APIView):

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from creditdesk.inputs import InputLimits
 from creditdesk.roles import Role
 
 from .models import Contact, Customer, DossierNote, InfoForm, QualificationDocument
@@ -23,7 +24,8 @@ class CreditCodeField(forms.CharField):
         return value.replace(" ", "").upper() if value else value
 
 
-class CustomerForm(forms.ModelForm):
+class CustomerForm(InputLimits, forms.ModelForm):
+    historic_date_fields = ("established_on",)
     credit_code = CreditCodeField(label=_("unified social credit code"), max_length=30)
 
     class Meta:
@@ -56,13 +58,15 @@ class CustomerForm(forms.ModelForm):
             del self.fields["salesperson"]
 
 
-class ContactForm(forms.ModelForm):
+class ContactForm(InputLimits, forms.ModelForm):
     class Meta:
         model = Contact
         fields = ["name", "title", "email", "phone", "receives_reminders"]
 
 
-class DocumentForm(forms.ModelForm):
+class DocumentForm(InputLimits, forms.ModelForm):
+    historic_date_fields = ("issued_on",)
+
     class Meta:
         model = QualificationDocument
         fields = ["kind", "title", "file", "issued_on", "expires_on"]
@@ -82,7 +86,7 @@ class DocumentForm(forms.ModelForm):
         return data
 
 
-class NoteForm(forms.ModelForm):
+class NoteForm(InputLimits, forms.ModelForm):
     class Meta:
         model = DossierNote
         fields = ["kind", "noted_on", "title", "text", "source", "attachment"]
@@ -92,7 +96,7 @@ class NoteForm(forms.ModelForm):
         }
 
 
-class InfoFormForm(forms.ModelForm):
+class InfoFormForm(InputLimits, forms.ModelForm):
     class Meta:
         model = InfoForm
         fields = [
@@ -117,7 +121,7 @@ class InfoFormForm(forms.ModelForm):
         }
 
 
-class CustomerFilterForm(forms.Form):
+class CustomerFilterForm(InputLimits, forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     salesperson = forms.ModelChoiceField(
         label=_("salesperson"), queryset=get_user_model().objects.none(), required=False

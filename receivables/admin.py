@@ -97,7 +97,14 @@ class InvoiceRecoveryAdmin(ReadOnlyAdmin):
 
 @admin.register(CustomerExposure)
 class CustomerExposureAdmin(ReadOnlyAdmin):
-    list_display = ["customer", "open_receivables", "reserved_orders", "updated_at"]
+    list_display = [
+        "customer",
+        "open_receivables",
+        "cash_on_account",
+        "reserved_orders",
+        "reserved_prepaid",
+        "updated_at",
+    ]
     search_fields = ["customer__name", "customer__erp_code"]
 
 

@@ -15,6 +15,7 @@ from creditdesk.authority import has_role, is_credit
 from creditdesk.roles import Role
 from creditdesk.templatetags.authority import money
 from receivables.collection import ageing, kpis
+from receivables.ledger.exposure import exposure_expression, net_open_expression
 from receivables.models import ZERO, CustomerExposure, GateCheck, Invoice
 
 MONEY_OUT = DecimalField(max_digits=18, decimal_places=2)
@@ -35,9 +36,7 @@ def chart_number(value) -> float:
 
 
 def _used_expression():
-    return Coalesce(
-        F("customer__exposure__open_receivables"), Value(ZERO), output_field=MONEY_OUT
-    ) + Coalesce(F("customer__exposure__reserved_orders"), Value(ZERO), output_field=MONEY_OUT)
+    return exposure_expression("customer__exposure__")
 
 
 def _lines():
@@ -49,9 +48,10 @@ def _lines():
 
 
 def exposure_totals() -> dict:
-    """Σ CustomerExposure (open receivables + released orders) and Σ limits of the lines in force."""
+    """Σ CustomerExposure (open receivables net of cash on account + released orders) and Σ limits
+    of the lines in force."""
     exposure = CustomerExposure.objects.aggregate(
-        open=Coalesce(Sum("open_receivables"), Value(ZERO), output_field=MONEY_OUT),
+        open=Coalesce(Sum(net_open_expression()), Value(ZERO), output_field=MONEY_OUT),
         reserved=Coalesce(Sum("reserved_orders"), Value(ZERO), output_field=MONEY_OUT),
     )
     limits = _lines().aggregate(total=Coalesce(Sum("limit"), Value(ZERO), output_field=MONEY_OUT))[

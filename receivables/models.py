@@ -2,8 +2,8 @@
 
 Data from the ERP (orders, invoices, payments, credit notes) carries the ERP's unique external number,
 so every import is an idempotent upsert. `CustomerExposure` keeps each customer's exposure (open
-receivables + released orders not yet invoiced) up to date in the same transaction as every change,
-so the gate never sums all rows; `reconcile_exposure` verifies it against the rows.
+receivables net of cash on account + released orders not yet invoiced) and advance up to date in the
+same transaction as every change, so the gate never sums all rows; `reconcile_exposure` verifies it.
 """
 
 from decimal import Decimal
@@ -174,6 +174,8 @@ class SalesOrder(models.Model):
     )
     amount = models.DecimalField(_("amount (CNY)"), **MONEY)
     reserved_amount = models.DecimalField(_("reserved (CNY)"), **MONEY, default=ZERO)
+    # A prepaid order reserves the customer's advance (cash received), not credit (HANDBOOK §9).
+    prepaid = models.BooleanField(_("prepaid"), default=False, db_default=False)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.RELEASED, db_index=True
     )
@@ -418,8 +420,9 @@ class InvoiceRecovery(models.Model):
 class CustomerExposure(models.Model):
     """The customer's exposure totals, kept in the same transaction as every change (HANDBOOK §9).
 
-    open_receivables = Σ open invoices' open amount − unallocated payments − credit notes on account;
-    reserved_orders = Σ reservations of released orders not yet invoiced. The gate locks this row.
+    open_receivables = Σ open invoices' open amount; cash_on_account = Σ unallocated payments +
+    credit notes on account; reserved_orders = Σ credit reservations of released orders not yet
+    invoiced; reserved_prepaid = Σ prepaid orders' reservations of the advance. The gate locks this row.
     """
 
     customer = models.OneToOneField(
@@ -430,7 +433,13 @@ class CustomerExposure(models.Model):
         verbose_name=_("customer"),
     )
     open_receivables = models.DecimalField(_("open receivables (CNY)"), **MONEY, default=ZERO)
+    cash_on_account = models.DecimalField(
+        _("cash on account (CNY)"), **MONEY, default=ZERO, db_default=ZERO
+    )
     reserved_orders = models.DecimalField(_("released orders (CNY)"), **MONEY, default=ZERO)
+    reserved_prepaid = models.DecimalField(
+        _("prepaid orders (CNY)"), **MONEY, default=ZERO, db_default=ZERO
+    )
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     class Meta:
@@ -438,11 +447,25 @@ class CustomerExposure(models.Model):
         verbose_name_plural = _("customer exposures")
 
     def __str__(self) -> str:
-        return f"{self.customer_id}: {self.total}"
+        return f"{self.customer_id}: {self.exposure}"
 
     @property
-    def total(self) -> Decimal:
-        return self.open_receivables + self.reserved_orders
+    def net_open(self) -> Decimal:
+        """What the customer owes after the cash it has on account, never below zero."""
+        return max(self.open_receivables - self.cash_on_account, ZERO)
+
+    @property
+    def exposure(self) -> Decimal:
+        # HANDBOOK §9: cash on account is not credit; it lowers what is owed, never below zero.
+        return self.net_open + self.reserved_orders
+
+    # The name the pages and statements have used for the exposure.
+    total = exposure
+
+    @property
+    def advance(self) -> Decimal:
+        """Cash beyond what the customer owes, less what prepaid orders have reserved of it."""
+        return max(self.cash_on_account - self.open_receivables, ZERO) - self.reserved_prepaid
 
 
 class ReminderLog(models.Model):

@@ -7,12 +7,20 @@ never collide with other apps' `kind`/`status` fields.
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from creditdesk.api import Authority, Pagination, paginated
+from creditdesk.api import Authority, Pagination, paginated, query_int
 from creditdesk.authority import require
+from creditdesk.inputs import (
+    BusinessDateField,
+    BusinessDateTimeField,
+    MoneyField,
+    ReferenceField,
+    TextField,
+)
+from creditdesk.parsers import JSONParser
 from customers.models import Customer
 from customers.selectors import visible_customers
 
@@ -158,10 +166,10 @@ class RecallOrderOutputSerializer(serializers.Serializer):
 
 
 class ReferralSerializer(serializers.Serializer):
-    firm = serializers.CharField(max_length=200)
-    referred_on = serializers.DateField()
-    scope = serializers.CharField()
-    fee = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0)
+    firm = ReferenceField(max_length=200)
+    referred_on = BusinessDateField()
+    scope = TextField()
+    fee = MoneyField(min_value=0)
 
 
 class ReferralOutputSerializer(ReferralSerializer):
@@ -190,8 +198,9 @@ class WarningListApi(APIView):
     )
     def get(self, request):
         qs = selectors.board(visible_customers(request.user))
-        if request.query_params.get("level", "").isdigit():
-            qs = qs.filter(level=int(request.query_params["level"]))
+        level = query_int(request, "level", minimum=1, maximum=5)
+        if level is not None:
+            qs = qs.filter(level=level)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
         rows = [warning_data(w.customer, w) for w in page]
@@ -220,7 +229,7 @@ class WarningLevelChangeApi(APIView):
 
     class WarningLevelChangeInputSerializer(serializers.Serializer):
         level = LevelField(allow_null=True)
-        reason = serializers.CharField()
+        reason = TextField()
         referral = ReferralSerializer(
             required=False, allow_null=True, help_text="Required at level 2 and 1 unless on record."
         )
@@ -271,9 +280,9 @@ class ReferralRecordApi(APIView):
 
 class SignalInputSerializer(serializers.Serializer):
     signal_kind = serializers.ChoiceField(choices=SignalKind.choices)
-    other_kind = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    description = serializers.CharField()
-    known_at = serializers.DateTimeField()
+    other_kind = ReferenceField(max_length=200, required=False, allow_blank=True)
+    description = TextField()
+    known_at = BusinessDateTimeField()
     attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
 
 
@@ -343,7 +352,7 @@ class EvaluationAssessApi(APIView):
     authority_action = "riskwarnings.evaluation.record"
 
     class EvaluationAssessInputSerializer(serializers.Serializer):
-        assessment = serializers.CharField()
+        assessment = TextField()
         recommended_level = LevelField(allow_null=True)
 
     @extend_schema(
@@ -369,7 +378,7 @@ class EvaluationConcludeApi(APIView):
 
     class EvaluationConcludeInputSerializer(serializers.Serializer):
         level = LevelField(allow_null=True)
-        reason = serializers.CharField()
+        reason = TextField()
         referral = ReferralSerializer(required=False, allow_null=True)
 
     @extend_schema(
@@ -412,7 +421,7 @@ class ProposalDecideApi(APIView):
 
     class ProposalDecisionInputSerializer(serializers.Serializer):
         confirm = serializers.BooleanField()
-        reason = serializers.CharField(required=False, allow_blank=True, default="")
+        reason = TextField(required=False, allow_blank=True, default="")
 
     @extend_schema(
         operation_id="warning_proposal_decide",

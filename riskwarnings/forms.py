@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from creditdesk.inputs import InputLimits
 from creditdesk.uploads import validate_upload
 
 from .models import EvidenceItem, EvidenceRemedy, Level, SignalKind
@@ -28,7 +29,7 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class SignalForm(forms.Form):
+class SignalForm(InputLimits, forms.Form):
     kind = forms.ChoiceField(label=_("signal"), choices=SignalKind.choices)
     other_kind = forms.CharField(label=_("other signal"), max_length=200, required=False)
     description = forms.CharField(label=_("what happened"), widget=forms.Textarea)
@@ -46,7 +47,7 @@ class SignalForm(forms.Form):
         return files
 
 
-class AssessmentForm(forms.Form):
+class AssessmentForm(InputLimits, forms.Form):
     assessment = forms.CharField(label=_("assessment"), widget=forms.Textarea)
     recommended_level = forms.TypedChoiceField(
         label=_("recommended level"),
@@ -57,7 +58,7 @@ class AssessmentForm(forms.Form):
     )
 
 
-class ReferralFields(forms.Form):
+class ReferralFields(InputLimits, forms.Form):
     firm = forms.CharField(label=_("agency or law firm"), max_length=200, required=False)
     referred_on = forms.DateField(
         label=_("referred on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -94,7 +95,7 @@ class LevelChangeForm(ConclusionForm):
     )
 
 
-class ReferralForm(forms.Form):
+class ReferralForm(InputLimits, forms.Form):
     firm = forms.CharField(label=_("agency or law firm"), max_length=200)
     referred_on = forms.DateField(
         label=_("referred on"), widget=forms.DateInput(attrs={"type": "date"})
@@ -103,7 +104,7 @@ class ReferralForm(forms.Form):
     fee = forms.DecimalField(label=_("fee (CNY)"), max_digits=18, decimal_places=2, min_value=0)
 
 
-class ProposalDecisionForm(forms.Form):
+class ProposalDecisionForm(InputLimits, forms.Form):
     confirm = forms.TypedChoiceField(
         label=_("decision"),
         choices=[("1", _("Confirm")), ("0", _("Reject"))],
@@ -112,13 +113,13 @@ class ProposalDecisionForm(forms.Form):
     reason = forms.CharField(label=_("reason"), required=False)
 
 
-class RecallMarkForm(forms.Form):
+class RecallMarkForm(InputLimits, forms.Form):
     status = forms.ChoiceField(
         label=_("mark"), choices=[("recalled", _("Recalled")), ("delivered", _("Delivered"))]
     )
 
 
-class ItemCheckForm(forms.Form):
+class ItemCheckForm(InputLimits, forms.Form):
     status = forms.ChoiceField(
         label=_("result"),
         choices=[
@@ -129,12 +130,12 @@ class ItemCheckForm(forms.Form):
     defect = forms.CharField(label=_("defect found"), required=False)
 
 
-class ItemAddForm(forms.Form):
+class ItemAddForm(InputLimits, forms.Form):
     category = forms.ChoiceField(label=_("category"), choices=EvidenceItem.Category.choices)
     title = forms.CharField(label=_("title"), max_length=200)
 
 
-class RemedyForm(forms.Form):
+class RemedyForm(InputLimits, forms.Form):
     kind = forms.ChoiceField(label=_("remedy"), choices=EvidenceRemedy.Kind.choices)
     due_on = forms.DateField(label=_("due on"), widget=forms.DateInput(attrs={"type": "date"}))
     item = forms.TypedChoiceField(
@@ -148,9 +149,9 @@ class RemedyForm(forms.Form):
         self.fields["item"].choices = [("", "—"), *[(i.pk, i.title) for i in items]]
 
 
-class RemedyObtainForm(forms.Form):
+class RemedyObtainForm(InputLimits, forms.Form):
     file = forms.FileField(label=_("signed document"), validators=[validate_upload])
 
 
-class ReviewCompleteForm(forms.Form):
+class ReviewCompleteForm(InputLimits, forms.Form):
     summary = forms.CharField(label=_("summary"), widget=forms.Textarea, required=False)

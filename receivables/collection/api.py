@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from creditdesk.api import Authority, Pagination, paginated, query_date
 from creditdesk.authority import require
 from creditdesk.errors import ValidationFailed
+from creditdesk.inputs import BusinessDateField, MoneyField, ReferenceField, TextField
 from customers.models import Customer
 from receivables.collection import ageing, kpis, services
 from receivables.models import CollectionLogEntry
@@ -48,6 +49,18 @@ class AgeingRowSerializer(BucketsSerializer):
         source="customer__salesperson_id", required=False, allow_null=True
     )
     salesperson_name = serializers.CharField(required=False, allow_null=True)
+    group_id = serializers.IntegerField(
+        source="customer__group_id",
+        required=False,
+        allow_null=True,
+        help_text="by group: the customer group; null for the customers outside any group",
+    )
+    group_name = serializers.CharField(
+        source="customer__group__name", required=False, allow_null=True
+    )
+    group_limit = serializers.DecimalField(
+        **MONEY, required=False, allow_null=True, help_text="by group: null without a group limit"
+    )
 
 
 class BucketLabelSerializer(serializers.Serializer):
@@ -59,14 +72,14 @@ class BucketLabelSerializer(serializers.Serializer):
 
 class AgeingOutputSerializer(serializers.Serializer):
     as_of = serializers.DateField()
-    group = serializers.CharField(help_text="customer | salesperson | total")
+    group = serializers.CharField(help_text="customer | salesperson | group | total")
     buckets = BucketLabelSerializer(many=True)
     rows = AgeingRowSerializer(many=True)
     total = BucketsSerializer()
 
 
 class AgeingApi(APIView):
-    """The ageing at a day, by customer, by salesperson or in total (for charts and exports)."""
+    """The ageing at a day, by customer, by salesperson, by customer group or in total."""
 
     permission_classes = [Authority]
     authority_action = "receivables.ageing.view"
@@ -75,7 +88,7 @@ class AgeingApi(APIView):
         responses=AgeingOutputSerializer,
         parameters=[
             OpenApiParameter("as_of", dt.date, description="default: today"),
-            OpenApiParameter("group", str, enum=["customer", "salesperson", "total"]),
+            OpenApiParameter("group", str, enum=["customer", "salesperson", "group", "total"]),
         ],
     )
     def get(self, request):
@@ -84,13 +97,15 @@ class AgeingApi(APIView):
         customers = ageing.customers_for(request.user)
         if group == "salesperson":
             rows = ageing.ageing_by_salesperson(as_of, customers=customers)
+        elif group == "group":
+            rows = ageing.ageing_by_group(as_of, customers=customers)
         elif group == "total":
             rows = []
         elif group == "customer":
             rows = ageing.ageing_by_customer(as_of, customers=customers)
         else:
             raise ValidationFailed(
-                field_errors={"group": [_("Choose customer, salesperson or total.")]}
+                field_errors={"group": [_("Choose customer, salesperson, group or total.")]}
             )
         buckets = [
             {"key": b.key, "label": str(b.label), "low": b.low, "high": b.high}
@@ -206,12 +221,10 @@ class OverdueAccountListApi(APIView):
         responses=OverdueAccountSerializer(many=True),
         parameters=[
             OpenApiParameter("stage", str, enum=["sales", "credit_team", "agency"]),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
         ],
     )
     def get(self, request):
-        stage = request.query_params.get("stage") or None
+        stage = request.query_params.get("stage")
         if stage is not None and stage not in services.Stage.ALL:
             raise ValidationFailed(
                 field_errors={"stage": [_("Choose sales, credit_team or agency.")]}
@@ -248,11 +261,11 @@ class CollectionEntryInputSerializer(serializers.Serializer):
     kind = serializers.CharField(
         help_text="call | email | visit | promise_to_pay | agency_referral"
     )
-    happened_on = serializers.DateField()
-    note = serializers.CharField(required=False, allow_blank=True, default="")
-    promised_amount = serializers.DecimalField(**MONEY, required=False, allow_null=True)
-    promised_date = serializers.DateField(required=False, allow_null=True)
-    agency_name = serializers.CharField(required=False, allow_blank=True, default="")
+    happened_on = BusinessDateField()
+    note = TextField(required=False, allow_blank=True, default="")
+    promised_amount = MoneyField(min_value=0, required=False, allow_null=True)
+    promised_date = BusinessDateField(required=False, allow_null=True)
+    agency_name = ReferenceField(max_length=200, required=False, allow_blank=True, default="")
 
 
 def _customer(user, pk: int, action: str) -> Customer:

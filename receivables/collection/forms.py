@@ -2,12 +2,17 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from creditdesk.inputs import InputLimits
 from receivables.collection.ageing import BUCKET_KEYS
 from receivables.models import CollectionLogEntry
 
 
-class AgeingFilterForm(forms.Form):
-    GROUPS = [("customer", _("Customer")), ("salesperson", _("Salesperson"))]
+class AgeingFilterForm(InputLimits, forms.Form):
+    GROUPS = [
+        ("customer", _("Customer")),
+        ("salesperson", _("Salesperson")),
+        ("group", _("Customer group")),
+    ]
 
     as_of = forms.DateField(
         label=_("As of"), required=False, widget=forms.DateInput({"type": "date"})
@@ -23,14 +28,15 @@ class AgeingFilterForm(forms.Form):
         return (self.is_valid() and self.cleaned_data.get("group")) or "customer"
 
 
-class DrillDownForm(forms.Form):
+class DrillDownForm(InputLimits, forms.Form):
     as_of = forms.DateField(required=False)
     customer = forms.IntegerField(required=False)
     salesperson = forms.IntegerField(required=False)
+    group = forms.IntegerField(required=False, min_value=0)  # 0: outside any customer group
     bucket = forms.ChoiceField(choices=[("", "")] + [(k, k) for k in BUCKET_KEYS], required=False)
 
 
-class CollectionEntryForm(forms.Form):
+class CollectionEntryForm(InputLimits, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=CollectionLogEntry.Kind.choices)
     happened_on = forms.DateField(
         label=_("Date"), initial=timezone.localdate, widget=forms.DateInput({"type": "date"})

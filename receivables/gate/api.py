@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from creditdesk.api import Authority, PreboundSerializer
 from creditdesk.errors import ValidationFailed
+from creditdesk.inputs import MoneyField, ReferenceField
 from customers.models import Customer
 from receivables.gate import services
 from receivables.models import GateCheck
@@ -86,11 +87,9 @@ class GateCheckCreateApi(APIView):
     authority_action = "gate.check"
 
     class InputSerializer(PreboundSerializer):
-        customer = serializers.CharField(max_length=40, help_text="The customer's ERP code.")
-        order_ref = serializers.CharField(max_length=64)
-        amount = serializers.DecimalField(
-            max_digits=18, decimal_places=2, min_value=Decimal("0.01")
-        )
+        customer = ReferenceField(max_length=40, help_text="The customer's ERP code.")
+        order_ref = ReferenceField(max_length=64)
+        amount = MoneyField(min_value=Decimal("0.01"))
         currency = serializers.CharField(max_length=3, default="CNY", validators=[_currency])
         prepaid = serializers.BooleanField(default=False)
 

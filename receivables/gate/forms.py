@@ -3,10 +3,11 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from creditdesk.inputs import InputLimits
 from customers.models import Customer
 
 
-class GateCheckForm(forms.Form):
+class GateCheckForm(InputLimits, forms.Form):
     customer = forms.CharField(label=_("Customer (ERP code)"), max_length=40)
     order_ref = forms.CharField(label=_("Order reference"), max_length=64)
     amount = forms.DecimalField(
@@ -22,13 +23,13 @@ class GateCheckForm(forms.Form):
         return customer
 
 
-class ReleaseForm(forms.Form):
+class ReleaseForm(InputLimits, forms.Form):
     reason = forms.CharField(
         label=_("Reason for the release"), widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(InputLimits, forms.Form):
     decision = forms.ChoiceField(
         label=_("Decision"), choices=[("approve", _("Approve")), ("decline", _("Decline"))]
     )
@@ -37,7 +38,7 @@ class ApproveForm(forms.Form):
     )
 
 
-class OrderMarkForm(forms.Form):
+class OrderMarkForm(InputLimits, forms.Form):
     status = forms.ChoiceField(
         label=_("Mark as"), choices=[("delivered", _("Delivered")), ("recalled", _("Recalled"))]
     )

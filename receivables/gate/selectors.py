@@ -33,7 +33,7 @@ class GateRead:
     customer_id: int
     line: GateLine | None  # None: the customer has no credit line
     has_totals: bool  # False: no exposure row yet, so nothing was locked (the caller creates it)
-    open_receivables: Decimal
+    open_receivables: Decimal  # net of cash on account, never below zero
     reserved_orders: Decimal
     overdue: bool  # any open invoice past its due date (HANDBOOK §9)
     order_pk: int | None  # the sales order of this order_ref, if any
@@ -110,7 +110,8 @@ def _gate_read_sql(by: str, vendor: str) -> str:
     )
     return (
         'SELECT c.id, l.status, l."limit", l.credit_level, '  # noqa: S608 (model tables)
-        f"e.customer_id IS NOT NULL{locked}, e.open_receivables, e.reserved_orders, "
+        f"e.customer_id IS NOT NULL{locked}, e.open_receivables - e.cash_on_account, "
+        "e.reserved_orders, "
         f"EXISTS(SELECT 1 FROM {invoice} i WHERE i.customer_id = c.id AND i.status = %s "
         "AND i.due_date < %s), "
         f"(SELECT id FROM {order} WHERE order_ref = %s), "
@@ -206,7 +207,10 @@ def gate_read(
         customer_id=customer_id,
         line=None if status is None else GateLine(status, _money(limit), credit_level),
         has_totals=bool(has_totals),
-        open_receivables=_money(open_receivables) if has_totals else Decimal("0.00"),
+        # HANDBOOK §9: cash on account lowers what is owed, never below zero.
+        open_receivables=max(_money(open_receivables), Decimal("0.00"))
+        if has_totals
+        else Decimal("0.00"),
         reserved_orders=_money(reserved_orders) if has_totals else Decimal("0.00"),
         overdue=bool(overdue),
         order_pk=order_pk,

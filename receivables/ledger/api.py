@@ -105,8 +105,14 @@ def run_bulk(request, serializer_class, batch, to_record=dict) -> Response:
                 "non_field_errors": [_("At most %(n)s records per call.") % {"n": MAX_BATCH}]
             }
         )
+    # Only text can be a customer code, and a code with a NUL character names no customer
+    # (PostgreSQL could not even compare it); the record's own validation says what is wrong.
     codes = {
-        r["customer"] for r in records if isinstance(r, dict) and isinstance(r.get("customer"), str)
+        r["customer"]
+        for r in records
+        if isinstance(r, dict)
+        and isinstance(r.get("customer"), str)
+        and "\x00" not in r["customer"]
     }
     customers = (
         {c.erp_code: c for c in Customer.objects.filter(erp_code__in=codes)} if codes else {}

@@ -1,10 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from creditdesk.inputs import InputLimits
 from receivables.ledger.imports import KINDS
 
 
-class ImportForm(forms.Form):
+class ImportForm(InputLimits, forms.Form):
     kind = forms.ChoiceField(
         label=_("Data"),
         choices=[

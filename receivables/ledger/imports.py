@@ -108,7 +108,7 @@ def import_rows(*, kind: str, rows: list[dict[str, str]], acting_user) -> Import
     if len(rows) > MAX_ROWS:
         report.errors.append((0, {"file": [_("At most %(n)s rows.") % {"n": MAX_ROWS}]}))
         return report
-    codes = {r.get("customer", "") for r in rows}
+    codes = [c for c in {r.get("customer", "") for r in rows} if "\x00" not in c]
     customers = {c.erp_code: c for c in Customer.objects.filter(erp_code__in=codes)}
     valid = []
     for number, row in enumerate(rows, start=2):  # row 1 holds the headers

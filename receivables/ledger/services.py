@@ -20,7 +20,12 @@ from creditdesk.audit import event, record_event, record_events
 from creditdesk.errors import InvalidTransition, ValidationFailed
 from creditdesk.inputs import validate_amount, validate_business_date, validate_reference
 from receivables.gate.services import blocked_checks_reevaluate
-from receivables.ledger.exposure import exposure_locked, exposure_move
+from receivables.ledger.exposure import (
+    ExposureTotals,
+    exposure_locked,
+    exposure_move,
+    exposure_move_many,
+)
 from receivables.models import (
     ZERO,
     CreditNote,
@@ -189,22 +194,24 @@ class _Moves:
 
     def __init__(self):
         self.open: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        self.cash: dict[int, Decimal] = defaultdict(lambda: ZERO)
         self.reserved: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        self.prepaid: dict[int, Decimal] = defaultdict(lambda: ZERO)
 
-    def write(self, rows: dict[int, CustomerExposure], now) -> None:
-        changed = []
-        for cid, row in rows.items():
-            open_delta, reserved_delta = self.open.get(cid, ZERO), self.reserved.get(cid, ZERO)
-            if not open_delta and not reserved_delta:
-                continue
-            row.open_receivables += open_delta
-            row.reserved_orders += reserved_delta
-            row.updated_at = now
-            changed.append(row)
-        if changed:
-            CustomerExposure.objects.bulk_update(
-                changed, ["open_receivables", "reserved_orders", "updated_at"]
-            )
+    def write(self, rows: dict[int, CustomerExposure]) -> None:
+        ids = set(self.open) | set(self.cash) | set(self.reserved) | set(self.prepaid)
+        exposure_move_many(
+            rows,
+            {
+                cid: ExposureTotals(
+                    open_receivables=self.open.get(cid, ZERO),
+                    cash_on_account=self.cash.get(cid, ZERO),
+                    reserved_orders=self.reserved.get(cid, ZERO),
+                    reserved_prepaid=self.prepaid.get(cid, ZERO),
+                )
+                for cid in ids
+            },
+        )
 
 
 def _write_events(events: list[tuple], acting_user, now) -> None:
@@ -347,7 +354,10 @@ def _invoices_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
             invoiced_orders.append(order)
             del orders[order_ref]  # one invoice turns the reservation into the receivable
         moves.open[customer.pk] += _open_part(invoice) - before
-        moves.reserved[customer.pk] -= freed
+        # The invoice turns the reservation (of credit, or of the advance) into the receivable.
+        (moves.prepaid if order is not None and order.prepaid else moves.reserved)[customer.pk] -= (
+            freed
+        )
         outcomes[i] = Outcome(result, subject=invoice)
         events.append(
             (
@@ -382,7 +392,7 @@ def _invoices_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
             order_ref__in=[o.order_ref for o in invoiced_orders],
             status__in=GateCheck.OPEN_BLOCKED,
         ).update(status=GateCheck.Status.SUPERSEDED)
-    moves.write(rows, now)
+    moves.write(rows)
     _write_events(events, acting_user, now)
     return outcomes, set()
 
@@ -649,8 +659,9 @@ def _payments_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
         if wanted:
             left = amount - sum((part for _inv, part, _r in plan), ZERO)
         payment.unallocated_amount = left
-        # Unallocated money lowers the open balance; recovered money does not (HANDBOOK §11).
-        moves.open[customer.pk] -= payment.unallocated_amount - old_unallocated
+        # What is not allocated is cash on account (HANDBOOK §9); recovered money is neither
+        # (HANDBOOK §11: a recovery does not reopen exposure).
+        moves.cash[customer.pk] += payment.unallocated_amount - old_unallocated
         if amount - recovered > old_amount:
             grew.add(customer.pk)
         outcomes[i] = Outcome(result, subject=payment)
@@ -683,7 +694,7 @@ def _payments_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
             ["paid_amount", "open_amount", "status", "recovered_amount", "updated_at"],
             batch_size=1000,
         )
-    moves.write(rows, now)
+    moves.write(rows)
     _write_events(events, acting_user, now)
     return outcomes, grew
 
@@ -769,7 +780,7 @@ def credit_note_upsert(
             raise ValidationFailed(
                 field_errors={"invoice": [_("Unknown invoice for this customer.")]}
             )
-    open_delta = ZERO
+    open_delta = cash_delta = ZERO
     if note is not None:
         if note.customer_id != customer.pk:
             raise ValidationFailed(
@@ -794,7 +805,7 @@ def credit_note_upsert(
             if invoice is not None and invoice.pk == old_inv.pk:
                 invoice = old_inv
         else:
-            open_delta += note.amount
+            cash_delta -= note.amount
         outcome = "updated"
     else:
         note = CreditNote(number=number, customer=customer)
@@ -813,9 +824,9 @@ def credit_note_upsert(
         invoice.save()
         open_delta += _open_part(invoice) - before
     else:
-        open_delta -= amount
+        cash_delta += amount
     note.save()
-    exposure_move(row, open_delta=open_delta)
+    exposure_move(row, open_delta=open_delta, cash_delta=cash_delta)
     record_event(
         kind=f"creditnote.{outcome}",
         actor=acting_user,

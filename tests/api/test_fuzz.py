@@ -1,6 +1,7 @@
 """Schemathesis against the OpenAPI schema (/api/schema/): every operation, as every role and
-anonymously, with generated input. No input may cause a server error, and every response must
-match the schema. New apps' endpoints are fuzzed as soon as they appear in the schema.
+anonymously, with generated input, under every check schemathesis has: no input may cause a
+server error, every response (errors included) must match the schema, schema-valid input is
+accepted and schema-violating input refused. New apps' endpoints are fuzzed as soon as they appear in the schema.
 
 Run alone: `make test-fuzz` (or `pytest -m fuzz`). FUZZ_EXAMPLES sets examples per operation.
 """
@@ -18,11 +19,7 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-)
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from tests.conftest import ROLES
 from tests.factories import CustomerFactory, DocumentFactory
@@ -31,19 +28,53 @@ pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 10))
 CALLERS = [*ROLES, None]  # None: anonymous
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+# Every check schemathesis has (status codes, content types, response schemas and headers, schema-
+# valid input accepted, schema-violating input rejected, auth, methods …), with two exceptions,
+# each for the operations whose contract the check cannot know:
+EXCLUDED = {
+    # A rule no schema can state: the password, the credit code's check character, an ERP
+    # customer code the gate must know. Schema-valid input may break it and is told 400 with
+    # field errors (which the response schema check still checks).
+    "POST /api/v1/auth/token/": [positive_data_acceptance],
+    "POST /api/v1/customers/": [positive_data_acceptance],
+    "PATCH /api/v1/customers/{id}/": [positive_data_acceptance],
+    "POST /api/v1/gate/checks/": [positive_data_acceptance],
+    # The ERP feeds answer each record (README: created, updated, unchanged or rejected with
+    # reasons): a malformed record is rejected in the 200's record list, not as a 400 for all.
+    "POST /api/v1/invoices/bulk/": [negative_data_rejection],
+    "POST /api/v1/payments/bulk/": [negative_data_rejection],
+    "POST /api/v1/credit-notes/bulk/": [negative_data_rejection],
+    "POST /api/v1/orders/bulk/": [negative_data_rejection],
+}
 
 
 def load_schema():
     """The document /api/schema/ serves (the same generator), without needing a login."""
     raw = SchemaGenerator().get_schema(request=None, public=True)
     document = json.loads(OpenApiJsonRenderer().render(raw, renderer_context={}))
+    _json_bodies_first(document)
     schema = schemathesis.openapi.from_dict(document)
     schema.app = get_wsgi_application()  # called in-process, on the test database
     # Examples from the schema, then generated input; the coverage phase (every boundary case
     # of every field) would multiply the run time several times over.
     schema.config.phases.update(phases=["examples", "fuzzing"])
     return schema
+
+
+def _json_bodies_first(document: dict) -> None:
+    """Where an operation reads JSON, fuzz its JSON body only: form encodings cannot say null
+    (schemathesis sends the text "null"), and form parsing is Django's, not ours."""
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            content = (
+                operation.get("requestBody", {}).get("content", {})
+                if isinstance(operation, dict)
+                else {}
+            )
+            if "application/json" in content:
+                for media_type in list(content):
+                    if media_type != "application/json":
+                        del content[media_type]
 
 
 schema = load_schema()
@@ -91,4 +122,5 @@ def test_no_server_error_and_every_response_matches_the_schema(case, tokens, dat
     # role and the anonymous caller meet every operation, at a tenth of the requests.
     role = CALLERS[next(_turn) % len(CALLERS)]
     headers = {"Authorization": f"Token {tokens[role]}"} if role else {}
-    case.call_and_validate(headers=headers, checks=CHECKS)
+    excluded = EXCLUDED.get(f"{case.method.upper()} {case.path}", [])
+    case.call_and_validate(headers=headers, excluded_checks=excluded)

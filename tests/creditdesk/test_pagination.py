@@ -56,9 +56,33 @@ def test_a_long_collection_log_is_read_whole(api_as, users):
     assert dates == sorted(dates, reverse=True)  # newest first
 
 
-@pytest.mark.parametrize("query", ["page=9", "page=first"])
-def test_a_page_past_the_end_is_404(api_as, query):
+def test_a_page_past_the_end_is_404(api_as):
     line_for(CustomerFactory())
-    response = api_as("credit_manager").get(f"{reverse('api-credit-lines')}?{query}")
+    response = api_as("credit_manager").get(f"{reverse('api-credit-lines')}?page=9")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("page=first", "page"),
+        ("page=", "page"),
+        ("page=0", "page"),
+        ("page_size=true", "page_size"),
+        ("page_size=501", "page_size"),
+        ("page_size=10000000000000", "page_size"),
+    ],
+)
+def test_a_page_or_page_size_that_is_not_a_whole_number_in_range_is_400(api_as, query, field):
+    line_for(CustomerFactory())
+    response = api_as("credit_manager").get(f"{reverse('api-credit-lines')}?{query}")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
+
+
+def test_the_last_page_by_name(api_as):
+    line_for(CustomerFactory())
+    response = api_as("credit_manager").get(f"{reverse('api-credit-lines')}?page=last")
+    assert response.status_code == 200
+    assert response.json()["count"] == 1

@@ -11,6 +11,7 @@ from creditdesk.models import AuditEvent
 from receivables.gate import selectors, services
 from receivables.ledger import selectors as ledger_selectors
 from receivables.ledger import services as ledger_services
+from receivables.ledger.exposure import exposure_drifts
 from receivables.models import CustomerExposure, Invoice, InvoiceRecovery, SalesOrder
 
 from .factories import credit_customer, make_invoice, make_payment
@@ -134,3 +135,63 @@ def test_payment_on_written_off_invoice_cannot_change(finance_director):
         )
     invoice.refresh_from_db()
     assert invoice.paid_amount == Decimal("100.00") and invoice.open_amount == 0
+
+
+def _totals(customer):
+    row = CustomerExposure.objects.get(customer=customer)
+    return row.open_receivables, row.cash_on_account, row.exposure, row.advance
+
+
+def test_cash_on_account_lowers_exposure_to_zero_and_the_rest_is_the_advance():
+    customer = credit_customer("1000.00")
+    make_payment(customer, "100.00", number="P-1")  # before any invoice: nothing to allocate to
+    make_invoice(customer, "300.00", number="A")
+    assert _totals(customer) == (Decimal("300.00"), Decimal("100.00"), Decimal("200.00"), 0)
+    # An overpayment (or an ERP typo): it never counts as credit, only as the advance.
+    make_payment(customer, "5000.00", number="P-2", allocations=[("A", Decimal("300.00"))])
+    assert _totals(customer) == (0, Decimal("4800.00"), 0, Decimal("4800.00"))
+    # Corrected by the ERP: the advance goes with it.
+    make_payment(customer, "50.00", number="P-2", allocations=[("A", Decimal("50.00"))])
+    assert _totals(customer) == (Decimal("250.00"), Decimal("100.00"), Decimal("150.00"), 0)
+    # A credit note on account is cash on account too; one on an invoice lowers the invoice.
+    ledger_services.credit_note_upsert(
+        customer=customer,
+        number="CN-1",
+        issued_on=dt.date(2026, 5, 1),
+        amount=Decimal("200.00"),
+        acting_user=None,
+    )
+    assert _totals(customer) == (Decimal("250.00"), Decimal("300.00"), 0, Decimal("50.00"))
+    ledger_services.credit_note_upsert(
+        customer=customer,
+        number="CN-1",
+        issued_on=dt.date(2026, 5, 1),
+        amount=Decimal("200.00"),
+        invoice_number="A",
+        acting_user=None,
+    )
+    assert _totals(customer) == (Decimal("50.00"), Decimal("100.00"), 0, Decimal("50.00"))
+    assert not exposure_drifts()
+
+
+def test_payment_allocated_later_moves_cash_to_the_invoices():
+    customer = credit_customer("1000.00")
+    make_payment(customer, "500.00", number="P-1")
+    make_invoice(customer, "300.00", number="A")
+    assert _totals(customer) == (Decimal("300.00"), Decimal("500.00"), 0, Decimal("200.00"))
+    make_payment(customer, "500.00", number="P-1", allocations=[("A", Decimal("300.00"))])
+    assert _totals(customer) == (0, Decimal("200.00"), 0, Decimal("200.00"))
+    assert not exposure_drifts()
+
+
+def test_reconcile_checks_the_advance_too():
+    customer = credit_customer("1000.00")
+    make_payment(customer, "500.00")
+    CustomerExposure.objects.update(cash_on_account=Decimal("900.00"))
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("reconcile_exposure", stdout=out)
+    assert "cash on account stored 900.00 actual 500.00" in out.getvalue()
+    call_command("reconcile_exposure", "--fix", stdout=io.StringIO())
+    assert _totals(customer) == (0, Decimal("500.00"), 0, Decimal("500.00"))
+    assert not exposure_drifts()

@@ -307,7 +307,10 @@ def test_payment_bulk_explicit_allocation_and_unallocated_rest(api_as):
     payment = Payment.objects.get()
     assert payment.unallocated_amount == Decimal("400.00")
     assert Invoice.objects.get(number="A").open_amount == Decimal("300.00")
-    assert CustomerExposure.objects.get(customer=customer).open_receivables == Decimal("-100.00")
+    row = CustomerExposure.objects.get(customer=customer)
+    assert (row.open_receivables, row.cash_on_account) == (Decimal("300.00"), Decimal("400.00"))
+    # Cash beyond what is owed is the advance, not credit: the exposure stops at zero.
+    assert (row.exposure, row.advance) == (Decimal("0.00"), Decimal("100.00"))
     bad = dict(record, number="PAY-10", allocations=[{"invoice": "A", "amount": "301.00"}])
     body = api.post("/api/v1/payments/bulk/", [bad], format="json").json()
     assert body["rejected"] == 1 and "allocations" in body["records"][0]["errors"]
@@ -360,7 +363,9 @@ def test_credit_note_bulk(api_as):
     body = api.post("/api/v1/credit-notes/bulk/", records, format="json").json()
     assert (body["created"], body["rejected"]) == (2, 1)
     assert Invoice.objects.get(number="A").open_amount == Decimal("200.00")
-    assert CustomerExposure.objects.get(customer=customer).open_receivables == Decimal("150.00")
+    row = CustomerExposure.objects.get(customer=customer)
+    assert (row.open_receivables, row.cash_on_account) == (Decimal("200.00"), Decimal("50.00"))
+    assert row.exposure == Decimal("150.00")
     assert (
         api.post("/api/v1/credit-notes/bulk/", records[:2], format="json").json()["unchanged"] == 2
     )

@@ -1,10 +1,17 @@
 """Verifies every customer's exposure totals against the rows (invoices, payments, credit notes,
-released orders); reports any drift, and with --fix corrects it."""
+released orders: the exposure and the advance alike); reports any drift, and with --fix corrects it."""
 
 from django.core.management.base import BaseCommand
 
 from creditdesk.audit import record_event
 from receivables.ledger.exposure import exposure_drifts
+
+LABELS = {
+    "open_receivables": "open receivables",
+    "cash_on_account": "cash on account",
+    "reserved_orders": "released orders",
+    "reserved_prepaid": "prepaid orders (advance reserved)",
+}
 
 
 class Command(BaseCommand):
@@ -16,11 +23,11 @@ class Command(BaseCommand):
     def handle(self, *args, fix: bool = False, **options):
         drifts = exposure_drifts(fix=fix)
         for d in drifts:
-            self.stdout.write(
-                f"customer {d.customer_id}: open receivables stored {d.stored_open} "
-                f"actual {d.actual_open}; released orders stored {d.stored_reserved} "
-                f"actual {d.actual_reserved}"
+            totals = "; ".join(
+                f"{LABELS[name]} stored {stored} actual {actual}"
+                for name, (stored, actual) in d.totals.items()
             )
+            self.stdout.write(f"customer {d.customer_id}: {totals}")
         if fix and drifts:
             record_event(
                 kind="exposure.reconciled",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("receivables", "0005_invoice_ageing_indexes"),
+        ("receivables", "0006_exposure_cash_on_account_advance"),
     ]
 
     operations = [
