@@ -119,16 +119,20 @@ def run_bulk(request, serializer_class, batch, to_record=dict) -> Response:
     )
     answers: list[tuple[str, dict]] = [("rejected", {})] * len(records)
     valid, positions = [], []
+    # One serializer validates every record (as a ListSerializer does with its child): its fields
+    # are bound once per batch, not once per record.
+    ser = serializer_class(context={"customers": customers})
     for index, record in enumerate(records):
         if not isinstance(record, dict):
             answers[index] = ("rejected", {"non_field_errors": [_("A record must be an object.")]})
             continue
-        ser = serializer_class(data=record, context={"customers": customers})
-        if ser.is_valid():
-            valid.append(to_record(ser.validated_data))
-            positions.append(index)
-        else:
-            answers[index] = ("rejected", _flatten(ser.errors))
+        try:
+            data = ser.run_validation(record)
+        except serializers.ValidationError as exc:
+            answers[index] = ("rejected", _flatten(exc.detail))
+            continue
+        valid.append(to_record(data))
+        positions.append(index)
     result = batch(valid, acting_user=request.user) if valid else services.BatchResult([])
     for index, outcome in zip(positions, result.outcomes, strict=True):
         answers[index] = (outcome.result, outcome.errors)
