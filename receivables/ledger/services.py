@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -214,6 +214,32 @@ class _Moves:
         )
 
 
+def _bulk_update(model, objs: list, field_names: list[str]) -> None:
+    """`bulk_update` in one `UPDATE … FROM unnest(…)`: each row's new values travel as arrays, so the
+    statement stays the same size per row however large the batch (Django's CASE WHEN form grows
+    with the batch and builds an expression per row and field)."""
+    if not objs:
+        return
+    meta = model._meta
+    fields_ = [meta.get_field(n) for n in field_names]
+    pk = meta.pk
+    arrays = [[pk.get_db_prep_value(o.pk, connection) for o in objs]]
+    casts = [f"%s::{pk.db_type(connection)}[]"]
+    for f in fields_:
+        arrays.append([f.get_db_prep_save(getattr(o, f.attname), connection) for o in objs])
+        casts.append(f"%s::{f.db_type(connection)}[]")
+    names = ["pk", *(f"v{n}" for n in range(len(fields_)))]
+    sets = ", ".join(f"{f.column} = d.v{n}" for n, f in enumerate(fields_))
+    # The names come from the model; every value is a parameter.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {meta.db_table} AS t SET {sets} "  # noqa: S608
+            f"FROM unnest({', '.join(casts)}) AS d({', '.join(names)}) "
+            f"WHERE t.{pk.column} = d.pk",
+            arrays,
+        )
+
+
 def _write_events(events: list[tuple], acting_user, now) -> None:
     """One audit event per record's subject, written in one INSERT (HANDBOOK §8)."""
     rows = []
@@ -368,7 +394,8 @@ def _invoices_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
         )
     Invoice.objects.bulk_create(created, batch_size=1000)
     if updated:
-        Invoice.objects.bulk_update(
+        _bulk_update(
+            Invoice,
             updated,
             [
                 "order_ref",
@@ -381,11 +408,10 @@ def _invoices_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
                 "status",
                 "updated_at",
             ],
-            batch_size=1000,
         )
     if invoiced_orders:
-        SalesOrder.objects.bulk_update(
-            invoiced_orders, ["status", "reserved_amount", "closed_at", "updated_at"]
+        _bulk_update(
+            SalesOrder, invoiced_orders, ["status", "reserved_amount", "closed_at", "updated_at"]
         )
         # Blocked repeats of an invoiced order leave the release queue.
         GateCheck.objects.filter(
@@ -676,10 +702,8 @@ def _payments_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
         moves.open[invoice.customer_id] += _open_part(invoice) - open_before[invoice.pk]
     Payment.objects.bulk_create(created, batch_size=1000)
     if updated:
-        Payment.objects.bulk_update(
-            updated,
-            ["paid_on", "amount", "currency", "updated_at", "unallocated_amount"],
-            batch_size=1000,
+        _bulk_update(
+            Payment, updated, ["paid_on", "amount", "currency", "updated_at", "unallocated_amount"]
         )
         PaymentAllocation.objects.filter(payment__in=updated).delete()
     for alloc in allocations:
@@ -689,10 +713,10 @@ def _payments_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
     PaymentAllocation.objects.bulk_create(allocations, batch_size=1000)
     InvoiceRecovery.objects.bulk_create(recoveries, batch_size=1000)
     if changed:
-        Invoice.objects.bulk_update(
+        _bulk_update(
+            Invoice,
             list(changed.values()),
             ["paid_amount", "open_amount", "status", "recovered_amount", "updated_at"],
-            batch_size=1000,
         )
     moves.write(rows)
     _write_events(events, acting_user, now)
