@@ -115,7 +115,9 @@ def run_bulk(request, serializer_class, batch, to_record=dict) -> Response:
         and "\x00" not in r["customer"]
     }
     customers = (
-        {c.erp_code: c for c in Customer.objects.filter(erp_code__in=codes)} if codes else {}
+        {c.erp_code: c for c in Customer.objects.filter(erp_code__in=codes).only("pk", "erp_code")}
+        if codes
+        else {}
     )
     answers: list[tuple[str, dict]] = [("rejected", {})] * len(records)
     valid, positions = [], []

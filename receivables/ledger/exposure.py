@@ -64,10 +64,11 @@ def exposure_move(
 
 
 def exposure_move_many(
-    rows: dict[int, CustomerExposure], deltas: dict[int, "ExposureTotals"]
+    deltas: dict[int, "ExposureTotals"], rows: dict[int, CustomerExposure] | None = None
 ) -> None:
-    """`exposure_move` for many rows at once, in one UPDATE: a batch from the ERP moves each of its
-    customers' totals once. The caller holds the rows' locks; `rows` are moved in memory too."""
+    """`exposure_move` for many customers at once, in one UPDATE: a batch from the ERP moves each of
+    its customers' totals once, by `deltas` ({customer: the totals' changes}). The caller holds the
+    rows' locks; `rows` given are moved in memory too."""
     names = [f.name for f in fields(ExposureTotals)]
     ids = sorted(cid for cid, d in deltas.items() if any(getattr(d, n) for n in names))
     if not ids:
@@ -87,7 +88,7 @@ def exposure_move_many(
             [now, ids, *([getattr(deltas[cid], n) for cid in ids] for n in names)],
         )
     for cid in ids:
-        row = rows.get(cid)
+        row = (rows or {}).get(cid)
         if row is not None:
             for n in names:
                 setattr(row, n, getattr(row, n) + getattr(deltas[cid], n))

@@ -167,26 +167,26 @@ def _reevaluate_blocked(customer_ids: set[int]) -> list[GateCheck]:
     return released
 
 
-def _rows_locked(customer_ids) -> dict[int, CustomerExposure]:
-    """The customers' exposure rows, created where missing, locked in customer order."""
+def _lock_exposure(customer_ids) -> None:
+    """Locks the customers' exposure rows (created where missing) in customer order: the rows are
+    moved by deltas at the end of the batch, so their values are not read here."""
     ids = sorted(set(customer_ids))
 
-    def locked(wanted):
-        return {
-            r.customer_id: r
-            for r in CustomerExposure.objects.select_for_update()
+    def locked(wanted) -> set[int]:
+        return set(
+            CustomerExposure.objects.select_for_update()
             .filter(customer_id__in=wanted)
             .order_by("customer_id")
-        }
+            .values_list("customer_id", flat=True)
+        )
 
-    rows = locked(ids)
-    missing = [cid for cid in ids if cid not in rows]
+    present = locked(ids)
+    missing = [cid for cid in ids if cid not in present]
     if missing:
         CustomerExposure.objects.bulk_create(
             [CustomerExposure(customer_id=cid) for cid in missing], ignore_conflicts=True
         )
-        rows |= locked(missing)
-    return rows
+        locked(missing)
 
 
 class _Moves:
@@ -198,10 +198,9 @@ class _Moves:
         self.reserved: dict[int, Decimal] = defaultdict(lambda: ZERO)
         self.prepaid: dict[int, Decimal] = defaultdict(lambda: ZERO)
 
-    def write(self, rows: dict[int, CustomerExposure]) -> None:
+    def write(self) -> None:
         ids = set(self.open) | set(self.cash) | set(self.reserved) | set(self.prepaid)
         exposure_move_many(
-            rows,
             {
                 cid: ExposureTotals(
                     open_receivables=self.open.get(cid, ZERO),
@@ -300,7 +299,7 @@ def _invoices_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
     if not todo:
         return outcomes, set()
     customer_ids = {records[i]["customer"].pk for i in todo}
-    rows = _rows_locked(customer_ids)
+    _lock_exposure(customer_ids)
     existing = {
         inv.number: inv
         for inv in Invoice.objects.select_for_update()
@@ -418,7 +417,7 @@ def _invoices_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
             order_ref__in=[o.order_ref for o in invoiced_orders],
             status__in=GateCheck.OPEN_BLOCKED,
         ).update(status=GateCheck.Status.SUPERSEDED)
-    moves.write(rows)
+    moves.write()
     _write_events(events, acting_user, now)
     return outcomes, set()
 
@@ -523,7 +522,7 @@ def _payments_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
     if not todo:
         return outcomes, set()
     customer_ids = {records[i]["customer"].pk for i in todo}
-    rows = _rows_locked(customer_ids)
+    _lock_exposure(customer_ids)
     existing = {
         p.number: p
         for p in Payment.objects.select_for_update()
@@ -718,7 +717,7 @@ def _payments_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
             list(changed.values()),
             ["paid_amount", "open_amount", "status", "recovered_amount", "updated_at"],
         )
-    moves.write(rows)
+    moves.write()
     _write_events(events, acting_user, now)
     return outcomes, grew
 
