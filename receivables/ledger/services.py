@@ -219,6 +219,9 @@ def _bulk_update(model, objs: list, field_names: list[str]) -> None:
     with the batch and builds an expression per row and field)."""
     if not objs:
         return
+    if connection.vendor != "postgresql":  # the embedded database (SQLite) has no arrays
+        model.objects.bulk_update(objs, field_names, batch_size=500)
+        return
     meta = model._meta
     fields_ = [meta.get_field(n) for n in field_names]
     pk = meta.pk
