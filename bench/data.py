@@ -78,7 +78,7 @@ def copy_rows(model, given: list[str], rows) -> int:
     return count
 
 
-def present() -> bool:
+def present(invoice_count: int = INVOICES) -> bool:
     from customers.models import Customer
     from receivables.models import Invoice
 
@@ -88,7 +88,7 @@ def present() -> bool:
             return False
     customers = Customer.objects.filter(erp_code__startswith=ERP_PREFIX).count()
     invoices = Invoice.objects.filter(number__startswith=NUMBER_PREFIX).count()
-    return customers == CUSTOMERS and invoices == INVOICES
+    return customers == CUSTOMERS and invoices == invoice_count
 
 
 def clean_erp_codes() -> list[str]:
@@ -139,7 +139,7 @@ def _users():
     return people
 
 
-def generate(seed: int = 20261125) -> dict:
+def generate(seed: int = 20261125, invoice_count: int = INVOICES) -> dict:
     from credit.models import CreditLine
     from customers.models import Contact, Customer
     from receivables.models import CustomerExposure, Invoice
@@ -205,7 +205,7 @@ def generate(seed: int = 20261125) -> dict:
     )
 
     def invoices():
-        for n in range(INVOICES):
+        for n in range(invoice_count):
             issue = today - dt.timedelta(days=rng.randint(0, 1095))
             due = issue + dt.timedelta(days=rng.choice((30, 60, 90)))
             cents = rng.randint(100_00, 500_000_00)
@@ -282,4 +282,4 @@ def generate(seed: int = 20261125) -> dict:
         )
         cursor.execute("ANALYZE")
         cursor.execute(f"COMMENT ON TABLE {Invoice._meta.db_table} IS %s", [DATA_VERSION])
-    return {"customers": CUSTOMERS, "invoices": INVOICES}
+    return {"customers": CUSTOMERS, "invoices": invoice_count}

@@ -26,7 +26,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def record_event(
+def event(
     *,
     kind: str,
     actor=None,
@@ -36,9 +36,11 @@ def record_event(
     new: Any = None,
     facts: dict | None = None,
     comment: str = "",
+    at=None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
-        at=timezone.now(),
+    """The event row, not yet written: `record_events` writes many in one statement."""
+    return AuditEvent(
+        at=at or timezone.now(),
         kind=kind,
         actor=actor if actor is not None and actor.is_authenticated else None,
         customer=customer,
@@ -49,6 +51,18 @@ def record_event(
         facts=_jsonable(facts or {}),
         comment=comment or "",
     )
+
+
+def record_event(**kwargs) -> AuditEvent:
+    """Writes one event (keyword arguments as `event`)."""
+    row = event(**kwargs)
+    row.save(force_insert=True)
+    return row
+
+
+def record_events(rows: list[AuditEvent]) -> None:
+    """Writes the events of a batch in one INSERT (each subject still gets its own row)."""
+    AuditEvent.objects.bulk_create(rows, batch_size=1000)
 
 
 def events_for(subject: models.Model):

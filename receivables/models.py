@@ -388,6 +388,15 @@ class InvoiceRecovery(models.Model):
     )
     amount = models.DecimalField(_("amount (CNY)"), **MONEY)
     reference = models.CharField(_("reference"), max_length=200, blank=True)
+    # Set when the money came through the ERP's payment feed, allocated to the written-off invoice.
+    payment = models.ForeignKey(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="recoveries",
+        verbose_name=_("payment"),
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -2,12 +2,13 @@
 
 `POST /api/v1/gate/checks/` is a published contract the ERP and logistics integrate against: keep its
 input and output exactly. Bulk feeds answer per record (created / updated / unchanged / rejected with
-reasons), each record in its own savepoint, so one bad record never fails the batch.
+reasons); the batch is validated record by record and written by the ledger's batch services, so
+one bad record never fails the batch.
 """
 
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -16,6 +17,7 @@ from rest_framework.views import APIView
 
 from creditdesk.api import Authority
 from creditdesk.errors import DomainError, ValidationFailed
+from creditdesk.inputs import BusinessDateField, MoneyField, ReferenceField
 from customers.models import Customer
 from receivables.gate import services as gate_services
 from receivables.ledger import services
@@ -71,7 +73,7 @@ def _flatten(errors) -> dict[str, list[str]]:
     return out
 
 
-class CustomerCodeField(serializers.CharField):
+class CustomerCodeField(ReferenceField):
     """An ERP customer code, resolved from the batch's prefetched customers."""
 
     def run_validation(self, data=serializers.empty):
@@ -82,8 +84,18 @@ class CustomerCodeField(serializers.CharField):
         return customer
 
 
-def run_bulk(request, serializer_class, apply) -> Response:
-    """Validates and applies each record on its own; never a 500 for one bad record."""
+def _record_number(record) -> str:
+    if not isinstance(record, dict):
+        return ""
+    value = record.get("number", record.get("order_ref"))
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+
+
+def run_bulk(request, serializer_class, batch, to_record=dict) -> Response:
+    """Validates every record, then hands the valid ones to the batch service `batch`, which
+    answers each of them; the answer lists every record in order. Never a 500 for one bad record:
+    a record the serializer or the service refuses is `rejected` with field errors in the caller's
+    language, and the others proceed."""
     records = request.data
     if not isinstance(records, list):
         raise ValidationFailed(field_errors={"non_field_errors": [_("Send a list of records.")]})
@@ -102,46 +114,56 @@ def run_bulk(request, serializer_class, apply) -> Response:
         and isinstance(r.get("customer"), str)
         and "\x00" not in r["customer"]
     }
-    customers = {c.erp_code: c for c in Customer.objects.filter(erp_code__in=codes)}
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
-    results, released = [], []
+    customers = (
+        {c.erp_code: c for c in Customer.objects.filter(erp_code__in=codes).only("pk", "erp_code")}
+        if codes
+        else {}
+    )
+    answers: list[tuple[str, dict]] = [("rejected", {})] * len(records)
+    valid, positions = [], []
+    # One serializer validates every record (as a ListSerializer does with its child): its fields
+    # are bound once per batch, not once per record.
+    ser = serializer_class(context={"customers": customers})
     for index, record in enumerate(records):
-        number = (
-            str(record.get("number") or record.get("order_ref") or "")
-            if isinstance(record, dict)
-            else ""
-        )
-        ser = serializer_class(data=record, context={"customers": customers})
-        outcome, errors = "rejected", {}
         if not isinstance(record, dict):
-            errors = {"non_field_errors": [_("A record must be an object.")]}
-        elif not ser.is_valid():
-            errors = _flatten(ser.errors)
-        else:
-            try:
-                with transaction.atomic():
-                    outcome, freed = apply(ser.validated_data, request.user)
-                    released.extend(freed)
-            except DomainError as exc:
-                errors = _flatten(exc.field_errors) or {"non_field_errors": [str(exc.message)]}
-            except IntegrityError:
-                errors = {"non_field_errors": [_("The record conflicts with stored data.")]}
+            answers[index] = ("rejected", {"non_field_errors": [_("A record must be an object.")]})
+            continue
+        try:
+            data = ser.run_validation(record)
+        except serializers.ValidationError as exc:
+            answers[index] = ("rejected", _flatten(exc.detail))
+            continue
+        valid.append(to_record(data))
+        positions.append(index)
+    result = batch(valid, acting_user=request.user) if valid else services.BatchResult([])
+    for index, outcome in zip(positions, result.outcomes, strict=True):
+        answers[index] = (outcome.result, outcome.errors)
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
+    rows = []
+    for index, (outcome, errors) in enumerate(answers):
         counts[outcome] += 1
-        results.append({"index": index, "number": number, "result": outcome, "errors": errors})
-    body = {**counts, "records": results}
-    if released:
-        body["released_checks"] = released
+        rows.append(
+            {
+                "index": index,
+                "number": _record_number(records[index]),
+                "result": outcome,
+                "errors": errors,
+            }
+        )
+    body = {**counts, "records": rows}
+    if result.released:
+        body["released_checks"] = [c.pk for c in result.released]
     return Response(body)
 
 
 class InvoiceRecordSerializer(serializers.Serializer):
-    number = serializers.CharField(max_length=64)
+    number = ReferenceField(max_length=64)
     customer = CustomerCodeField(max_length=40)
-    order_ref = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    issue_date = serializers.DateField()
-    delivery_date = serializers.DateField(required=False, allow_null=True, default=None)
-    due_date = serializers.DateField(required=False, allow_null=True, default=None)
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0"))
+    order_ref = ReferenceField(max_length=64, required=False, allow_blank=True, default="")
+    issue_date = BusinessDateField()
+    delivery_date = BusinessDateField(required=False, allow_null=True, default=None)
+    due_date = BusinessDateField(required=False, allow_null=True, default=None)
+    amount = MoneyField(min_value=Decimal("0"))
     currency = serializers.CharField(max_length=3, default="CNY", validators=[_currency])
 
 
@@ -162,32 +184,40 @@ class InvoiceBulkApi(APIView):
         responses={200: BulkOutputSerializer},
     )
     def post(self, request):
-        return run_bulk(request, InvoiceRecordSerializer, apply_invoice)
+        return run_bulk(request, InvoiceRecordSerializer, services.invoices_upsert_batch)
 
 
 class AllocationSerializer(serializers.Serializer):
-    invoice = serializers.CharField(max_length=64)
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
+    invoice = ReferenceField(max_length=64)
+    amount = MoneyField(min_value=Decimal("0.01"))
 
 
 class PaymentRecordSerializer(serializers.Serializer):
-    number = serializers.CharField(max_length=64)
+    number = ReferenceField(max_length=64)
     customer = CustomerCodeField(max_length=40)
-    paid_on = serializers.DateField()
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
+    paid_on = BusinessDateField()
+    amount = MoneyField(min_value=Decimal("0.01"))
     currency = serializers.CharField(max_length=3, default="CNY", validators=[_currency])
-    allocations = AllocationSerializer(many=True, required=False)
+    allocations = AllocationSerializer(
+        many=True,
+        required=False,
+        help_text="As given, or oldest due first when absent. Money allocated to a written-off "
+        "invoice is recorded as a recovery of the write-off.",
+    )
+
+
+def payment_record(data: dict) -> dict:
+    """The validated payment as the batch service takes it (allocations as (invoice, amount))."""
+    record = dict(data)
+    allocations = record.pop("allocations", None)
+    record["allocations"] = (
+        [(a["invoice"], a["amount"]) for a in allocations] if allocations is not None else None
+    )
+    return record
 
 
 def apply_payment(data: dict, user) -> tuple[str, list]:
-    allocations = data.pop("allocations", None)
-    _payment, outcome, released = services.payment_upsert(
-        acting_user=user,
-        allocations=[(a["invoice"], a["amount"]) for a in allocations]
-        if allocations is not None
-        else None,
-        **data,
-    )
+    _payment, outcome, released = services.payment_upsert(acting_user=user, **payment_record(data))
     return outcome, [c.pk for c in released]
 
 
@@ -203,22 +233,27 @@ class PaymentBulkApi(APIView):
         responses={200: BulkOutputSerializer},
     )
     def post(self, request):
-        return run_bulk(request, PaymentRecordSerializer, apply_payment)
+        return run_bulk(
+            request, PaymentRecordSerializer, services.payments_upsert_batch, payment_record
+        )
 
 
 class CreditNoteRecordSerializer(serializers.Serializer):
-    number = serializers.CharField(max_length=64)
+    number = ReferenceField(max_length=64)
     customer = CustomerCodeField(max_length=40)
-    issued_on = serializers.DateField()
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
-    invoice = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    issued_on = BusinessDateField()
+    amount = MoneyField(min_value=Decimal("0.01"))
+    invoice = ReferenceField(max_length=64, required=False, allow_blank=True, default="")
+
+
+def credit_note_record(data: dict) -> dict:
+    record = dict(data)
+    record["invoice_number"] = record.pop("invoice", "")
+    return record
 
 
 def apply_credit_note(data: dict, user) -> tuple[str, list]:
-    invoice_number = data.pop("invoice", "")
-    _note, outcome = services.credit_note_upsert(
-        acting_user=user, invoice_number=invoice_number, **data
-    )
+    _note, outcome = services.credit_note_upsert(acting_user=user, **credit_note_record(data))
     return outcome, []
 
 
@@ -232,11 +267,16 @@ class CreditNoteBulkApi(APIView):
         responses={200: BulkOutputSerializer},
     )
     def post(self, request):
-        return run_bulk(request, CreditNoteRecordSerializer, apply_credit_note)
+        return run_bulk(
+            request,
+            CreditNoteRecordSerializer,
+            services.credit_notes_upsert_batch,
+            credit_note_record,
+        )
 
 
 class OrderRecordSerializer(serializers.Serializer):
-    order_ref = serializers.CharField(max_length=64)
+    order_ref = ReferenceField(max_length=64)
     status = serializers.CharField(
         max_length=12, help_text="shipped | delivered | recalled | cancelled"
     )
@@ -263,6 +303,26 @@ def apply_order(data: dict, user) -> tuple[str, list]:
     return "updated", []
 
 
+def orders_mark_batch(records: list[dict], *, acting_user) -> services.BatchResult:
+    """Shipment news, each record in its own savepoint (a few per night; the gate owns the rule)."""
+    outcomes = []
+    for record in records:
+        try:
+            with transaction.atomic():
+                outcome, _released = apply_order(record, acting_user)
+            outcomes.append(services.Outcome(outcome))
+        except DomainError as exc:
+            errors = _flatten(exc.field_errors) or {"non_field_errors": [str(exc.message)]}
+            outcomes.append(services.Outcome("rejected", errors))
+        except DatabaseError:
+            outcomes.append(
+                services.Outcome(
+                    "rejected", {"non_field_errors": [_("The record conflicts with stored data.")]}
+                )
+            )
+    return services.BatchResult(outcomes)
+
+
 class OrderBulkApi(APIView):
     """Shipment news from the ERP for orders the gate released (shipped, delivered, recalled, cancelled)."""
 
@@ -275,4 +335,4 @@ class OrderBulkApi(APIView):
         responses={200: BulkOutputSerializer},
     )
     def post(self, request):
-        return run_bulk(request, OrderRecordSerializer, apply_order)
+        return run_bulk(request, OrderRecordSerializer, orders_mark_batch)

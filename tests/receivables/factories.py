@@ -43,7 +43,8 @@ def make_invoice(
     invoice, _outcome = services.invoice_upsert(
         customer=customer,
         number=number or f"INV-{make_invoice.seq:06d}",
-        issue_date=issue_date or timezone.localdate(),
+        # An invoice is issued on or before its due date.
+        issue_date=issue_date or min(timezone.localdate(), due_date or dt.date.max),
         due_date=due_date,
         amount=Decimal(amount),
         order_ref=order_ref,
