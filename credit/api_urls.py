@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import api
+from .groups import api as group_api
 
 urlpatterns = [
     path("credit/applications/", api.ApplicationListApi.as_view(), name="api-credit-applications"),
@@ -67,3 +68,12 @@ for _name, _view in [
             name=f"api-credit-application-{_name}",
         )
     )
+
+urlpatterns += [
+    path("customer-groups/", group_api.CustomerGroupListApi.as_view(), name="api-customer-groups"),
+    path(
+        "customer-groups/<int:pk>/",
+        group_api.CustomerGroupDetailApi.as_view(),
+        name="api-customer-group",
+    ),
+]

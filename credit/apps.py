@@ -25,7 +25,16 @@ class CreditConfig(AppConfig):
 
         credit_models = ["evaluation", "creditapplication", "security", "adjustment", "creditline"]
         extend_everyone_views(
-            "credit", ["creditline", "creditlinechange", "creditapplication", "adjustment"]
+            "credit",
+            [
+                "creditline",
+                "creditlinechange",
+                "creditapplication",
+                "adjustment",
+                "groupcreditline",
+                "groupcreditlinechange",
+                "grouplimitrequest",
+            ],
         )
         extend_role_permissions(
             {
@@ -37,15 +46,25 @@ class CreditConfig(AppConfig):
         register_nav(NavItem(_("Credit"), "credit-applications", "credit.list", order=30))
         register_nav(NavItem(_("Credit lines"), "credit-lines", "credit.list", order=31))
         register_dossier_tab(DossierTab("credit", _("Credit"), "credit-line", "credit.view", 40))
+        register_dossier_tab(
+            DossierTab("group", _("Group"), "credit-customer-group", "customer.view", 45)
+        )
+        register_nav(
+            NavItem(_("Customer groups"), "credit-groups", "customer.group.view", order=32)
+        )
         register_dossier_badge(dossier_badge)
         register_work_queue(work_queues)
         from creditdesk.registry import register_dashboard_panel
 
         from .dashboards import credit_queue_panel, finance_approvals, my_applications
+        from .groups.dashboards import groups_panel
 
-        for panel in (credit_queue_panel, finance_approvals, my_applications):
+        for panel in (credit_queue_panel, finance_approvals, my_applications, groups_panel):
             register_dashboard_panel(panel)
         register_demo_seeder(20, seed_credit)
+        from .groups.demo import seed_groups
+
+        register_demo_seeder(25, seed_groups)
         register_event_labels(
             {
                 "credit.evaluation.opened": _("Evaluation opened"),
@@ -82,5 +101,15 @@ class CreditConfig(AppConfig):
                 "credit.line.suspend": _("Credit suspended"),
                 "credit.line.activate": _("Credit activated"),
                 "credit.line.review": _("Annual review passed"),
+                "credit.group_limit.requested": _("Group limit requested"),
+                "credit.group_limit.director_approved": _("Approved by the sales director"),
+                "credit.group_limit.director_rejected": _("Rejected by the sales director"),
+                "credit.group_limit.proposed": _("Group limit proposed by the credit team"),
+                "credit.group_limit.approved": _("Group limit approved"),
+                "credit.group_limit.sent_back": _("Sent back to the credit team"),
+                "credit.group_limit.rejected": _("Group limit request rejected"),
+                "credit.group_line.grant": _("Group limit granted"),
+                "credit.group_line.increase": _("Group limit increased"),
+                "credit.group_line.decrease": _("Group limit decreased"),
             }
         )

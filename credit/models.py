@@ -702,3 +702,210 @@ class ContractCheck(models.Model):
     @property
     def ok(self) -> bool:
         return not self.flags
+
+
+class GroupLimitRequest(models.Model):
+    """A request to grant or change a customer group's credit limit (HANDBOOK §5, §6).
+
+    It follows the change path of HANDBOOK §6 (sales or the credit team asks → sales director →
+    credit team proposes → approval by the same tiers as a customer's line): the tiers, the approve
+    rule and four-eyes are the customer line's own (`scoring.required_authority`,
+    `credit.application.approve`, `ensure_four_eyes`). A group has no scorecard of its own (its
+    members are each evaluated), so it does not go through the customer application's evaluation.
+    """
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Waiting for the sales director")
+        CREDIT_REVIEW = "credit_review", _("Credit review")
+        AWAITING_APPROVAL = "awaiting_approval", _("Waiting for approval")
+        APPLIED = "applied", _("Applied")
+        REJECTED = "rejected", _("Rejected")
+
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.SUBMITTED: {Status.CREDIT_REVIEW, Status.REJECTED},
+        Status.CREDIT_REVIEW: {Status.AWAITING_APPROVAL, Status.REJECTED},
+        Status.AWAITING_APPROVAL: {Status.APPLIED, Status.CREDIT_REVIEW, Status.REJECTED},
+        Status.APPLIED: set(),
+        Status.REJECTED: set(),
+    }
+    OPEN_STATUSES = (Status.SUBMITTED, Status.CREDIT_REVIEW, Status.AWAITING_APPROVAL)
+
+    group = models.ForeignKey(
+        "customers.CustomerGroup",
+        on_delete=models.PROTECT,
+        related_name="limit_requests",
+        verbose_name=_("customer group"),
+    )
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices, db_index=True)
+    requested_limit = models.DecimalField(_("requested group limit (CNY)"), **MONEY)
+    reason = models.TextField(_("reason"))
+    proposed_limit = models.DecimalField(
+        _("proposed group limit (CNY)"), **MONEY, null=True, blank=True
+    )
+    required_authority = models.CharField(
+        _("approval by"), max_length=24, choices=Authority.choices, blank=True
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    director_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sales director"),
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    policy = models.ForeignKey(
+        "creditdesk.CreditPolicy",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("policy version"),
+    )
+
+    class Meta:
+        verbose_name = _("group limit request")
+        verbose_name_plural = _("group limit requests")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(requested_limit__gt=0), name="group_request_limit_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(proposed_limit__isnull=True) | models.Q(proposed_limit__gt=0),
+                name="group_request_proposed_limit_positive",
+            ),
+            # One open request per group at a time.
+            models.UniqueConstraint(
+                fields=["group"],
+                condition=models.Q(status__in=["submitted", "credit_review", "awaiting_approval"]),
+                name="one_open_group_limit_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("Group limit request %(pk)s · %(group)s") % {"pk": self.pk, "group": self.group}
+
+    @property
+    def decided_limit(self):
+        return self.proposed_limit if self.proposed_limit is not None else self.requested_limit
+
+
+class GroupCreditLine(models.Model):
+    """A customer group's credit limit: caps the members' combined exposure (HANDBOOK §5, §9).
+
+    At most one per group; a group without one has no group cap. Only credit services change it,
+    each change with a `GroupCreditLineChange` row and an audit event.
+    """
+
+    group = models.OneToOneField(
+        "customers.CustomerGroup",
+        on_delete=models.PROTECT,
+        related_name="credit_line",
+        verbose_name=_("customer group"),
+    )
+    limit = models.DecimalField(_("group credit limit (CNY)"), **MONEY)
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    request = models.ForeignKey(
+        GroupLimitRequest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decision (request)"),
+    )
+    policy = models.ForeignKey(
+        "creditdesk.CreditPolicy",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("policy version"),
+    )
+
+    class Meta:
+        verbose_name = _("group credit line")
+        verbose_name_plural = _("group credit lines")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(limit__gt=0), name="group_limit_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} {self.limit}"
+
+
+class GroupCreditLineChange(models.Model):
+    """One change of a group's credit limit: its full history."""
+
+    class Kind(models.TextChoices):
+        GRANT = "grant", _("Grant")
+        INCREASE = "increase", _("Increase")
+        DECREASE = "decrease", _("Decrease")
+
+    line = models.ForeignKey(
+        GroupCreditLine,
+        on_delete=models.PROTECT,
+        related_name="changes",
+        verbose_name=_("group credit line"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    old_limit = models.DecimalField(_("old limit"), **MONEY, null=True, blank=True)
+    new_limit = models.DecimalField(_("new limit"), **MONEY)
+    reason = models.TextField(_("reason"), blank=True)
+    request = models.ForeignKey(
+        GroupLimitRequest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("request"),
+    )
+    policy = models.ForeignKey(
+        "creditdesk.CreditPolicy",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("policy version"),
+    )
+
+    class Meta:
+        verbose_name = _("group credit line change")
+        verbose_name_plural = _("group credit line changes")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.line_id} {self.kind} {self.at:%Y-%m-%d}"

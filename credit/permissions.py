@@ -2,7 +2,7 @@
 
 from creditdesk.authority import has_role, is_credit, roles_of, rule
 from creditdesk.roles import BUSINESS_ROLES, Role
-from customers.permissions import customer_view, owns
+from customers.permissions import customer_view, group_view, owns, owns_a_member
 
 CREDIT = (Role.CREDIT_TEAM, Role.CREDIT_MANAGER)
 
@@ -111,3 +111,37 @@ def contract_check(user, customer) -> bool:
 @rule("credit.annual_review.run")
 def annual_review_run(user, obj) -> bool:
     return is_credit(user)
+
+
+# Group credit limits (HANDBOOK §5, §6): the same path and tiers as a customer's line.
+def _group_of(obj):
+    return getattr(obj, "group", obj)
+
+
+@rule("credit.group_limit.view")
+def group_limit_view(user, obj) -> bool:
+    return group_view(user, _group_of(obj) if obj is not None else None)
+
+
+@rule("credit.group_limit.request")
+def group_limit_request(user, group) -> bool:
+    # Sales applies for a group one of its customers belongs to; the credit team may too.
+    if has_role(user, Role.SALES_DIRECTOR, *CREDIT):
+        return True
+    return has_role(user, Role.SALES) and (group is None or owns_a_member(user, group))
+
+
+@rule("credit.group_limit.director")
+def group_limit_director(user, request) -> bool:
+    return has_role(user, Role.SALES_DIRECTOR)
+
+
+@rule("credit.group_limit.propose")
+def group_limit_propose(user, request) -> bool:
+    return is_credit(user)
+
+
+@rule("credit.group_limit.approve")
+def group_limit_approve(user, request) -> bool:
+    """The customer line's tiers: credit manager within the team's authority, finance above."""
+    return application_approve(user, request)

@@ -1,12 +1,28 @@
 """Reads of the credit app shared by views, API, PDFs and other apps."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from decimal import Decimal
 
-from creditdesk.authority import has_role, is_credit
+from django.db.models import Count, F, QuerySet
+
+from creditdesk.authority import has_role, is_credit, may
 from creditdesk.roles import Role
+from customers.models import Customer, CustomerGroup
+from customers.permissions import sees_all_customers
 from customers.selectors import visible_customers
 
-from .models import Adjustment, CreditApplication, CreditLine, CreditLineChange, Evaluation
+from .models import (
+    Adjustment,
+    CreditApplication,
+    CreditLine,
+    CreditLineChange,
+    Evaluation,
+    GroupCreditLine,
+    GroupCreditLineChange,
+    GroupLimitRequest,
+)
+
+ZERO = Decimal("0.00")
 
 
 def credit_line_of(customer_id: int) -> CreditLine | None:
@@ -65,3 +81,159 @@ def applications_to_approve(user) -> QuerySet[CreditApplication]:
     elif has_role(user, Role.CREDIT_MANAGER):
         result = result | qs.filter(status=S.AWAITING_APPROVAL, required_authority="credit_manager")
     return result.exclude(submitted_by=user).order_by("created_at")
+
+
+# --- Customer groups (related companies, 关联企业) -------------------------------------------------
+
+
+def group_limit_of(group_id: int) -> Decimal | None:
+    """The group's credit limit, or None when the group has no group line (no group cap)."""
+    return GroupCreditLine.objects.filter(group_id=group_id).values_list("limit", flat=True).first()
+
+
+def group_line_of(group_id: int) -> GroupCreditLine | None:
+    return (
+        GroupCreditLine.objects.select_related("policy", "request")
+        .filter(group_id=group_id)
+        .first()
+    )
+
+
+def group_line_history(group_id: int) -> QuerySet[GroupCreditLineChange]:
+    return (
+        GroupCreditLineChange.objects.filter(line__group_id=group_id)
+        .select_related("by", "policy", "request")
+        .order_by("-at", "-id")
+    )
+
+
+def group_limit_requests(group_id: int) -> QuerySet[GroupLimitRequest]:
+    return (
+        GroupLimitRequest.objects.filter(group_id=group_id)
+        .select_related("requested_by", "approved_by")
+        .order_by("-requested_at", "-id")
+    )
+
+
+def group_exposure(group_id: int) -> Decimal:
+    """The members' combined exposure: the sum of their kept totals (open receivables + released
+    orders, `receivables.CustomerExposure`).
+
+    HANDBOOK §9: a member's credit balance (payments received in advance) does not pay another
+    member's debts, so each member counts at least zero.
+    """
+    from receivables.ledger.exposure import group_exposure_totals
+
+    return group_exposure_totals([group_id]).get(group_id, ZERO)
+
+
+def visible_groups(user) -> QuerySet[CustomerGroup]:
+    """The groups this user may see, with their member count, group limit and exposure."""
+    from receivables.ledger.exposure import group_exposure_subquery
+
+    qs = CustomerGroup.objects.annotate(
+        member_count=Count("members"),
+        group_limit=F("credit_line__limit"),
+        exposure=group_exposure_subquery(),
+    )
+    if not may(user, "customer.group.view"):
+        return qs.none()
+    if sees_all_customers(user):
+        return qs
+    return qs.filter(pk__in=Customer.objects.filter(salesperson=user).values("group_id"))
+
+
+@dataclass(frozen=True)
+class MemberShare:
+    customer_id: int
+    name: str
+    erp_code: str
+    exposure: Decimal
+    share_pct: Decimal  # of the group's exposure, one decimal; 0 when the group owes nothing
+    credit_limit: Decimal | None  # the member's own line, None without one
+
+
+def group_member_shares(group_id: int) -> list[MemberShare]:
+    """Each member's exposure and its share of the group's, largest first."""
+    from receivables.ledger.exposure import member_exposure_totals
+
+    members = list(
+        Customer.objects.filter(group_id=group_id)
+        .order_by("name", "pk")
+        .values("pk", "name", "erp_code", "credit_line__limit")
+    )
+    totals = member_exposure_totals(group_id)
+    group_total = sum(totals.values(), ZERO)
+    shares = []
+    for member in members:
+        exposure = totals.get(member["pk"], ZERO)
+        share = (exposure * 100 / group_total).quantize(Decimal("0.1")) if group_total > 0 else ZERO
+        shares.append(
+            MemberShare(
+                customer_id=member["pk"],
+                name=member["name"],
+                erp_code=member["erp_code"],
+                exposure=exposure,
+                share_pct=share,
+                credit_limit=member["credit_line__limit"],
+            )
+        )
+    shares.sort(key=lambda m: m.exposure, reverse=True)
+    return shares
+
+
+def visible_member_shares(user, group_id: int) -> list[MemberShare]:
+    """`group_member_shares` as this user may see them: a salesperson, their own customers only."""
+    shares = group_member_shares(group_id)
+    if sees_all_customers(user):
+        return shares
+    own = set(
+        Customer.objects.filter(group_id=group_id, salesperson=user).values_list("pk", flat=True)
+    )
+    return [s for s in shares if s.customer_id in own]
+
+
+@dataclass(frozen=True)
+class LockedGroup:
+    group_id: int
+    name: str
+    code: str
+    limit: Decimal | None  # None: the group has no group line, so no group cap
+
+
+def lock_customer_group(customer_id: int) -> LockedGroup | None:
+    """Lock the customer's group row (FOR UPDATE) until the transaction ends; None without a group.
+
+    Lock order: the group row first, then the customer's own `CustomerExposure` row
+    (`receivables.ledger.exposure.exposure_locked`) — so a gate check calls this before it locks the
+    exposure row, then reads `group_exposure(group_id)` after. Every check and every membership
+    change of the group takes the group row first, so two members' checks never reserve against the
+    group limit at once and the members read under the lock stay the members until commit; the
+    other members' exposure rows are read, not locked.
+
+    Must run inside a transaction (`transaction.atomic`).
+    """
+    while True:
+        group_id = (
+            Customer.objects.filter(pk=customer_id).values_list("group_id", flat=True).first()
+        )
+        if group_id is None:
+            return None
+        group = (
+            CustomerGroup.objects.select_for_update()
+            .filter(pk=group_id)
+            .values("pk", "name", "code")
+            .first()
+        )
+        # The customer may have left (or changed) its group between the two reads: the membership
+        # change held the group lock, so reading the membership again now gives the settled answer.
+        if (
+            group is not None
+            and Customer.objects.filter(pk=customer_id, group_id=group_id).exists()
+        ):
+            return LockedGroup(
+                group_id=group["pk"],
+                name=group["name"],
+                code=group["code"],
+                limit=group_limit_of(group_id),
+            )

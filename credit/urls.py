@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .groups import views as group_views
 
 urlpatterns = [
     path("credit/applications/", views.application_list, name="credit-applications"),
@@ -59,5 +60,39 @@ urlpatterns = [
     ),
     path(
         "credit/securities/<int:pk>/verify/", views.security_verify, name="credit-security-verify"
+    ),
+    path("credit/groups/", group_views.group_list, name="credit-groups"),
+    path("credit/groups/new/", group_views.group_create, name="credit-group-new"),
+    path("credit/groups/<int:pk>/", group_views.group_detail, name="credit-group"),
+    path("credit/groups/<int:pk>/edit/", group_views.group_edit, name="credit-group-edit"),
+    path(
+        "credit/groups/<int:pk>/members/",
+        group_views.group_member_add,
+        name="credit-group-member-add",
+    ),
+    path(
+        "credit/groups/<int:pk>/members/<int:customer_pk>/remove/",
+        group_views.group_member_remove,
+        name="credit-group-member-remove",
+    ),
+    path(
+        "credit/groups/<int:pk>/limit/",
+        group_views.group_limit_request_new,
+        name="credit-group-limit-request-new",
+    ),
+    path(
+        "credit/group-limit-requests/<int:pk>/",
+        group_views.group_limit_request_detail,
+        name="credit-group-limit-request",
+    ),
+    path(
+        "credit/group-limit-requests/<int:pk>/<slug:action>/",
+        group_views.group_limit_request_action,
+        name="credit-group-limit-request-action",
+    ),
+    path(
+        "credit/customers/<int:customer_pk>/group/",
+        group_views.customer_group_tab,
+        name="credit-customer-group",
     ),
 ]

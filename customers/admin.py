@@ -14,7 +14,8 @@ class CustomerAdmin(SimpleHistoryAdmin):
     list_display = ["dossier_number", "erp_code", "name", "credit_code", "salesperson", "industry"]
     search_fields = ["name", "erp_code", "credit_code", "dossier_number"]
     list_filter = ["industry", "preferred_language"]
-    readonly_fields = ["dossier_number", "created_at", "created_by"]
+    # Membership changes go through the group pages, which record them.
+    readonly_fields = ["dossier_number", "created_at", "created_by", "group"]
     inlines = [ContactInline]
 
 

@@ -56,6 +56,7 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
             "preferred_language",
             "first_trade_on",
             "salesperson",
+            "group",
             "dossier_updated_on",
             "created_at",
         ]

@@ -16,11 +16,19 @@ class CustomersConfig(AppConfig):
             register_nav,
             register_work_queue,
         )
+        from creditdesk.roles import Role, extend_everyone_views, extend_role_permissions
 
         from . import permissions  # noqa: F401  (declares the customer rules)
         from .demo import seed_customers
         from .queues import work_queues
 
+        extend_everyone_views("customers", ["customergroup"])
+        extend_role_permissions(
+            {
+                role: {"customers": {"add": ["customergroup"], "change": ["customergroup"]}}
+                for role in (Role.CREDIT_TEAM, Role.CREDIT_MANAGER)
+            }
+        )
         register_nav(NavItem(_("Customers"), "customer-list", "customer.list", order=20))
         register_dossier_tab(
             DossierTab("profile", _("Profile"), "customer-detail", "customer.view", 10)
@@ -41,6 +49,10 @@ class CustomersConfig(AppConfig):
                 "customer.document_uploaded": _("Document uploaded"),
                 "customer.note_added": _("Note added"),
                 "customer.info_form_filed": _("Quarterly information form filed"),
+                "customer.group.created": _("Customer group created"),
+                "customer.group.updated": _("Customer group changed"),
+                "customer.group.member_added": _("Joined a customer group"),
+                "customer.group.member_removed": _("Left a customer group"),
                 "policy.drafted": _("Policy version drafted"),
                 "policy.updated": _("Policy draft changed"),
                 "policy.approved": _("Policy version approved"),

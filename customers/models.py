@@ -17,6 +17,42 @@ class Language(models.TextChoices):
     EN = "en", "English"
 
 
+class CustomerGroup(models.Model):
+    """Related companies (关联企业) whose combined exposure a group credit limit caps.
+
+    Members are customers pointing at it (`Customer.group`, one group per customer). The credit
+    team creates and edits groups; each membership change writes an audit event on the customer.
+    """
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    code = models.CharField(_("group code"), max_length=40, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("customer group")
+        verbose_name_plural = _("customer groups")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"], condition=~models.Q(code=""), name="customer_group_code_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})" if self.code else self.name
+
+
 class Customer(models.Model):
     """The customer and its credit dossier (HANDBOOK §3)."""
 
@@ -60,6 +96,14 @@ class Customer(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("created by"),
+    )
+    group = models.ForeignKey(
+        CustomerGroup,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("customer group"),
     )
 
     history = HistoricalRecords(excluded_fields=["dossier_updated_on"])

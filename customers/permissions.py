@@ -53,3 +53,25 @@ def infoform_file(user, customer) -> bool:
     if has_role(user, Role.SALES_DIRECTOR):
         return True
     return has_role(user, Role.SALES) and owns(user, customer)
+
+
+def sees_all_customers(user) -> bool:
+    return user.is_staff or has_role(user, *_SEE_ALL)
+
+
+def owns_a_member(user, group) -> bool:
+    return group is not None and group.members.filter(salesperson_id=user.pk).exists()
+
+
+# Customer groups (related companies): the credit team keeps them; every role that sees all
+# customers sees them, and a salesperson the groups one of their customers belongs to.
+@rule("customer.group.view")
+def group_view(user, group) -> bool:
+    if sees_all_customers(user):
+        return True
+    return has_role(user, Role.SALES) and (group is None or owns_a_member(user, group))
+
+
+@rule("customer.group.edit")
+def group_edit(user, group) -> bool:
+    return has_role(user, Role.CREDIT_TEAM, Role.CREDIT_MANAGER)

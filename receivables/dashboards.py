@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db.models import Case, CharField, Count, DecimalField, F, Q, Sum, Value, When
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from creditdesk.authority import has_role, is_credit
 from creditdesk.roles import Role
 from creditdesk.templatetags.authority import money
 from receivables.collection import ageing, kpis
+from receivables.ledger.exposure import exposure_expression, net_open_expression
 from receivables.models import ZERO, CustomerExposure, GateCheck, Invoice
 
 MONEY_OUT = DecimalField(max_digits=18, decimal_places=2)
@@ -34,20 +35,8 @@ def chart_number(value) -> float:
     return float(value or 0)
 
 
-def _net_open(prefix: str = ""):
-    """HANDBOOK §9: open receivables net of cash on account, never below zero."""
-    return Greatest(
-        Coalesce(F(f"{prefix}open_receivables"), Value(ZERO), output_field=MONEY_OUT)
-        - Coalesce(F(f"{prefix}cash_on_account"), Value(ZERO), output_field=MONEY_OUT),
-        Value(ZERO),
-        output_field=MONEY_OUT,
-    )
-
-
 def _used_expression():
-    return _net_open("customer__exposure__") + Coalesce(
-        F("customer__exposure__reserved_orders"), Value(ZERO), output_field=MONEY_OUT
-    )
+    return exposure_expression("customer__exposure__")
 
 
 def _lines():
@@ -62,7 +51,7 @@ def exposure_totals() -> dict:
     """Σ CustomerExposure (open receivables net of cash on account + released orders) and Σ limits
     of the lines in force."""
     exposure = CustomerExposure.objects.aggregate(
-        open=Coalesce(Sum(_net_open()), Value(ZERO), output_field=MONEY_OUT),
+        open=Coalesce(Sum(net_open_expression()), Value(ZERO), output_field=MONEY_OUT),
         reserved=Coalesce(Sum("reserved_orders"), Value(ZERO), output_field=MONEY_OUT),
     )
     limits = _lines().aggregate(total=Coalesce(Sum("limit"), Value(ZERO), output_field=MONEY_OUT))[

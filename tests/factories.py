@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from creditdesk.roles import Role
-from customers.models import Contact, Customer, QualificationDocument
+from customers.models import Contact, Customer, CustomerGroup, QualificationDocument
 from customers.validators import CODE_CHARSET, credit_code_check_character
 
 PDF_BYTES = b"%PDF-1.4\n%test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -61,6 +61,14 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     salesperson = factory.SubFactory(UserFactory, role=Role.SALES)
     dossier_number = factory.Sequence(lambda n: f"CD-2026-T{n:05d}")
     first_trade_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=400))
+
+
+class CustomerGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerGroup
+
+    name = factory.Sequence(lambda n: f"测试集团{n}")
+    code = factory.Sequence(lambda n: f"G{n:04d}")
 
 
 class ContactFactory(factory.django.DjangoModelFactory):

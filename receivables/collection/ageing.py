@@ -1,7 +1,7 @@
 """Ageing of receivables at any as-of date (HANDBOOK §8), computed in the database.
 
 One GROUP BY with conditional sums (`Sum(Case(When(...)))`) gives every bucket per customer,
-per salesperson or in total; nothing loops over invoice rows in Python.
+per salesperson, per customer group or in total; nothing loops over invoice rows in Python.
 
 The open balance of an invoice as of a day:
 - on or after today it is the stored `open_amount` (kept by the receivables services: amount − paid −
@@ -352,6 +352,24 @@ def ageing_by_salesperson(as_of: dt.date, *, customers: QuerySet | None = None) 
     return [_finish(row, unallocated.get(row["customer__salesperson_id"], ZERO)) for row in rows]
 
 
+def _group_limit(prefix: str) -> dict:
+    return {"group_limit": F(f"{prefix}customer__group__credit_line__limit")}
+
+
+def ageing_by_group(as_of: dt.date, *, customers: QuerySet | None = None) -> list[dict]:
+    """One row per customer group (related companies) with a balance or a written-off amount on
+    the day, with its group limit; the customers outside any group make one row (no group id)."""
+    rows = _grouped(
+        as_of,
+        customers,
+        ["customer__group_id", "customer__group__name"],
+        extra=_group_limit,
+        order=("-open_total", "customer__group__name"),
+    )
+    unallocated = _unallocated_by(as_of, "customer__group_id", customers)
+    return [_finish(row, unallocated.get(row["customer__group_id"], ZERO)) for row in rows]
+
+
 def ageing_total(
     as_of: dt.date, *, customers: QuerySet | None = None, buckets: tuple[Bucket, ...] = BUCKETS
 ) -> dict:
@@ -377,14 +395,23 @@ def ageing_invoices(
     customers: QuerySet | None = None,
     customer_id: int | None = None,
     salesperson_id: int | None = None,
+    group_id: int | None = None,
     bucket: str | None = None,
 ) -> QuerySet[Invoice]:
-    """The drill-down: the open invoices behind a row or a cell, with `open_on_day`."""
+    """The drill-down: the open invoices behind a row or a cell, with `open_on_day`.
+
+    `group_id` 0 means the customers outside any customer group."""
     qs = invoices_as_of(as_of, customers, touched_since=True).filter(_open_q(as_of))
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
     if salesperson_id is not None:
         qs = qs.filter(customer__salesperson_id=salesperson_id)
+    if group_id is not None:
+        qs = (
+            qs.filter(customer__group__isnull=True)
+            if group_id == 0
+            else qs.filter(customer__group_id=group_id)
+        )
     if bucket:
         qs = qs.filter(bucket_q(next(b for b in BUCKETS if b.key == bucket), as_of))
     return (

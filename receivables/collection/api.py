@@ -48,6 +48,18 @@ class AgeingRowSerializer(BucketsSerializer):
         source="customer__salesperson_id", required=False, allow_null=True
     )
     salesperson_name = serializers.CharField(required=False, allow_null=True)
+    group_id = serializers.IntegerField(
+        source="customer__group_id",
+        required=False,
+        allow_null=True,
+        help_text="by group: the customer group; null for the customers outside any group",
+    )
+    group_name = serializers.CharField(
+        source="customer__group__name", required=False, allow_null=True
+    )
+    group_limit = serializers.DecimalField(
+        **MONEY, required=False, allow_null=True, help_text="by group: null without a group limit"
+    )
 
 
 class BucketLabelSerializer(serializers.Serializer):
@@ -59,14 +71,14 @@ class BucketLabelSerializer(serializers.Serializer):
 
 class AgeingOutputSerializer(serializers.Serializer):
     as_of = serializers.DateField()
-    group = serializers.CharField(help_text="customer | salesperson | total")
+    group = serializers.CharField(help_text="customer | salesperson | group | total")
     buckets = BucketLabelSerializer(many=True)
     rows = AgeingRowSerializer(many=True)
     total = BucketsSerializer()
 
 
 class AgeingApi(APIView):
-    """The ageing at a day, by customer, by salesperson or in total (for charts and exports)."""
+    """The ageing at a day, by customer, by salesperson, by customer group or in total."""
 
     permission_classes = [Authority]
     authority_action = "receivables.ageing.view"
@@ -75,7 +87,7 @@ class AgeingApi(APIView):
         responses=AgeingOutputSerializer,
         parameters=[
             OpenApiParameter("as_of", dt.date, description="default: today"),
-            OpenApiParameter("group", str, enum=["customer", "salesperson", "total"]),
+            OpenApiParameter("group", str, enum=["customer", "salesperson", "group", "total"]),
         ],
     )
     def get(self, request):
@@ -84,13 +96,15 @@ class AgeingApi(APIView):
         customers = ageing.customers_for(request.user)
         if group == "salesperson":
             rows = ageing.ageing_by_salesperson(as_of, customers=customers)
+        elif group == "group":
+            rows = ageing.ageing_by_group(as_of, customers=customers)
         elif group == "total":
             rows = []
         elif group == "customer":
             rows = ageing.ageing_by_customer(as_of, customers=customers)
         else:
             raise ValidationFailed(
-                field_errors={"group": [_("Choose customer, salesperson or total.")]}
+                field_errors={"group": [_("Choose customer, salesperson, group or total.")]}
             )
         buckets = [
             {"key": b.key, "label": str(b.label), "low": b.low, "high": b.high}

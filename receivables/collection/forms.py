@@ -7,7 +7,11 @@ from receivables.models import CollectionLogEntry
 
 
 class AgeingFilterForm(forms.Form):
-    GROUPS = [("customer", _("Customer")), ("salesperson", _("Salesperson"))]
+    GROUPS = [
+        ("customer", _("Customer")),
+        ("salesperson", _("Salesperson")),
+        ("group", _("Customer group")),
+    ]
 
     as_of = forms.DateField(
         label=_("As of"), required=False, widget=forms.DateInput({"type": "date"})
@@ -27,6 +31,7 @@ class DrillDownForm(forms.Form):
     as_of = forms.DateField(required=False)
     customer = forms.IntegerField(required=False)
     salesperson = forms.IntegerField(required=False)
+    group = forms.IntegerField(required=False, min_value=0)  # 0: outside any customer group
     bucket = forms.ChoiceField(choices=[("", "")] + [(k, k) for k in BUCKET_KEYS], required=False)
 
 

@@ -26,6 +26,11 @@ def _rows(request, as_of, group):
         for row in rows:
             row["label"] = row["salesperson_name"] or row["salesperson_username"] or "—"
             row["drill"] = f"salesperson={row['customer__salesperson_id'] or ''}"
+    elif group == "group":
+        rows = ageing.ageing_by_group(as_of, customers=customers)
+        for row in rows:
+            row["label"] = row["customer__group__name"] or _("Outside any customer group")
+            row["drill"] = f"group={row['customer__group_id'] or 0}"
     else:
         rows = ageing.ageing_by_customer(as_of, customers=customers)
         for row in rows:
@@ -64,7 +69,9 @@ def ageing_page(request):
 
 
 def _export_table(rows, total, group):
-    head = [_("Salesperson") if group == "salesperson" else _("Customer")]
+    head = [
+        {"salesperson": _("Salesperson"), "group": _("Customer group")}.get(group, _("Customer"))
+    ]
     head += [str(b.label) for b in ageing.BUCKETS]
     head += [_("Open total"), _("Overdue"), _("Written off"), _("Unallocated"), _("Net balance")]
     keys = [*ageing.BUCKET_KEYS, "open_total", "overdue_total", "written_off", "unallocated"]
@@ -124,6 +131,7 @@ def ageing_invoices(request):
         customers=ageing.customers_for(request.user),
         customer_id=filters.get("customer"),
         salesperson_id=filters.get("salesperson"),
+        group_id=filters.get("group"),
         bucket=filters.get("bucket") or None,
     )
     page = Paginator(invoices, 50).get_page(request.GET.get("page"))

@@ -1,6 +1,8 @@
 """The customer's exposure totals row: locked and moved in the same transaction as every change.
 
-Lock order, everywhere: the CustomerExposure row first, then the sales order / invoices it covers.
+Lock order, everywhere: the customer's group row when the change reserves against a group limit
+(`credit.selectors.lock_customer_group`), then the CustomerExposure row, then the sales order /
+invoices it covers.
 
 HANDBOOK §9: exposure = what the customer owes net of the cash it has on account (never below zero)
 + credit reservations of released orders; cash beyond what it owes is its advance, which only prepaid
@@ -11,10 +13,11 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from creditdesk.models import MONEY
 from receivables.models import ZERO, CreditNote, CustomerExposure, Invoice, Payment, SalesOrder
 
 
@@ -78,6 +81,62 @@ class ExposureTotals:
             for f in fields(self)
             if getattr(self, f.name) != getattr(actual, f.name)
         }
+
+
+def net_open_expression(prefix: str = "") -> Greatest:
+    """HANDBOOK §9: open receivables net of cash on account, never below zero, as SQL (`prefix`:
+    the path to the exposure row, e.g. "customer__exposure__")."""
+    money = DecimalField(**MONEY)
+    return Greatest(
+        Coalesce(F(f"{prefix}open_receivables"), Value(ZERO), output_field=money)
+        - Coalesce(F(f"{prefix}cash_on_account"), Value(ZERO), output_field=money),
+        Value(ZERO),
+        output_field=money,
+    )
+
+
+def exposure_expression(prefix: str = ""):
+    """`CustomerExposure.exposure` as SQL: net open receivables + credit reservations."""
+    return net_open_expression(prefix) + Coalesce(
+        F(f"{prefix}reserved_orders"), Value(ZERO), output_field=DecimalField(**MONEY)
+    )
+
+
+def _member_total():
+    """A member's exposure (never below zero: in a customer group, a member's cash on account
+    does not pay another member's debts)."""
+    return exposure_expression()
+
+
+def member_exposure_totals(group_id: int) -> dict[int, Decimal]:
+    """{member: its kept total, at least zero} for the members of a customer group that have one."""
+    return dict(
+        CustomerExposure.objects.filter(customer__group_id=group_id)
+        .annotate(total=_member_total())
+        .values_list("customer_id", "total")
+    )
+
+
+def group_exposure_totals(group_ids: list[int]) -> dict[int, Decimal]:
+    """{group: the sum of its members' kept totals (each at least zero)}, in one query; a group
+    whose members have no exposure row is absent."""
+    return dict(
+        CustomerExposure.objects.filter(customer__group_id__in=group_ids)
+        .values("customer__group_id")
+        .annotate(total=Sum(_member_total()))
+        .values_list("customer__group_id", "total")
+    )
+
+
+def group_exposure_subquery(group_ref: str = "pk") -> Coalesce:
+    """`group_exposure_totals` as an annotation of a customer-group queryset (0 when nothing)."""
+    totals = (
+        CustomerExposure.objects.filter(customer__group_id=OuterRef(group_ref))
+        .values("customer__group_id")
+        .annotate(total=Sum(_member_total()))
+        .values("total")[:1]
+    )
+    return Coalesce(Subquery(totals), Value(ZERO), output_field=DecimalField(**MONEY))
 
 
 @dataclass

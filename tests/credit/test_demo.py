@@ -89,3 +89,28 @@ def test_every_demo_page_renders(client):
         client.force_login(users[username])
         for url in urls:
             assert client.get(url).status_code == 200, (username, url)
+
+
+def test_demo_has_a_customer_group_with_a_granted_limit():
+    from credit.groups.demo import DEMO_GROUP, seed_groups
+    from credit.models import GroupCreditLine
+    from customers.models import CustomerGroup
+
+    for username, role in [
+        ("sales1", "sales"),
+        ("sales2", "sales"),
+        ("salesdir", "sales_director"),
+        ("credit1", "credit_team"),
+        ("credit2", "credit_team"),
+        ("creditmgr", "credit_manager"),
+        ("finance", "finance_director"),
+    ]:
+        UserFactory(username=username, role=role)
+    seed_customers()
+    seed_credit()
+    seed_groups()
+    group = CustomerGroup.objects.get(name=DEMO_GROUP)
+    assert group.members.count() == 3
+    assert GroupCreditLine.objects.get(group=group).limit == 4000000
+    seed_groups()  # a second run adds nothing
+    assert CustomerGroup.objects.count() == 1

@@ -8,7 +8,13 @@ pytestmark = pytest.mark.django_db
 
 CASES = [
     ("api-ageing", "as_of=2026-13-01", "as_of", "Enter a date as YYYY-MM-DD.", "YYYY-MM-DD"),
-    ("api-ageing", "group=region", "group", "Choose customer, salesperson or total.", "请选择"),
+    (
+        "api-ageing",
+        "group=region",
+        "group",
+        "Choose customer, salesperson, group or total.",
+        "请选择",
+    ),
     ("api-ageing-trend", "months=twelve", "months", "Enter a whole number of months.", "整数月数"),
     ("api-ageing-trend", "until=yesterday", "until", "Enter a date as YYYY-MM-DD.", "日期"),
     (

@@ -124,6 +124,28 @@ CREDIT_RULES = {
         page(CREDIT, method="post", kwargs=with_action("adjustment", "propose")),
     ],
     "credit-security-verify": post_only(CREDIT, kwargs=pk("security")),
+    # Customer groups: the credit team keeps them; a salesperson sees a group of its customer.
+    "credit-groups": page(),
+    "credit-group-new": page(CREDIT),
+    "credit-group": own_and_others_of("group", ALL),
+    "credit-group-edit": own_and_others_of("group", CREDIT),
+    "credit-group-member-add": post_only(CREDIT, kwargs=pk("group")),
+    # Another group's customer: the removal is refused by the service, the page answers.
+    "credit-group-member-remove": post_only(
+        CREDIT, kwargs=lambda ctx: {"pk": ctx.group.pk, "customer_pk": ctx.other_customer.pk}
+    ),
+    "credit-group-limit-request-new": own_and_others_of("group", MAINTAIN),
+    "credit-group-limit-request": own_and_others_of("group_request", ALL),
+    "credit-group-limit-request-action": [
+        *post_only({"sales_director"}, kwargs=with_action("group_request", "director-approve")),
+        page(CREDIT, method="post", kwargs=with_action("group_request", "propose")),
+        page(
+            {"credit_manager", "finance_director"},
+            method="post",
+            kwargs=with_action("group_request", "approve"),
+        ),
+    ],
+    "credit-customer-group": by_customer(ALL),
     # API
     "api-credit-applications": [
         api(),
@@ -136,6 +158,11 @@ CREDIT_RULES = {
     "api-credit-evaluation-complete": api_post_only(CREDIT, kwargs=pk("evaluation"), passes=ALL),
     "api-credit-evaluation-report": own_and_others_of("evaluation", ALL, make=api),
     "api-credit-lines": api(),
+    "api-customer-groups": api(),
+    "api-customer-group": [
+        api(kwargs=pk("group")),
+        api(NOT_SALES, kwargs=pk("other_group"), refused=404),
+    ],
     "api-credit-line": [
         api(kwargs=customer_pk),
         api(NOT_SALES, kwargs=other_customer_pk),

@@ -205,13 +205,15 @@ def _business_objects(users, customer, other_customer) -> dict:
     """What the credit, receivables, warning and bad-debt routes open: for the `sales` user's
     customer, and where sales must be refused, for someone else's."""
     from credit import services as credit_services
+    from credit.groups import services as group_limit_services
     from credit.models import Adjustment, Security
+    from customers.models import Customer
     from receivables.gate import services as ar_services
     from riskwarnings import services as rw_services
     from riskwarnings.models import EvidenceReview, LevelProposal
     from tests.baddebt.factories import ready_case
     from tests.credit.factories import line_for, ratings
-    from tests.factories import PDF_BYTES
+    from tests.factories import PDF_BYTES, CustomerGroupFactory
     from tests.riskwarnings.factories import SalesOrderFactory
 
     def pdf(name):
@@ -339,7 +341,28 @@ def _business_objects(users, customer, other_customer) -> dict:
         customer=other_customer, proposed_level=4, rules={"reason": "逾期超过30天"}
     )
     case = ready_case(opened_by=users["credit_team"], customer=customer)
+    # Customer groups: one holding the `sales` user's customer, one holding another's only.
+    group = CustomerGroupFactory(name="路由集团")
+    other_group = CustomerGroupFactory(name="其他集团")
+    Customer.objects.filter(pk=customer.pk).update(group=group)
+    Customer.objects.filter(pk=other_customer.pk).update(group=other_group)
+    group_request = group_limit_services.group_limit_request(
+        group=group,
+        requested_limit=Decimal("3000000.00"),
+        reason="集团采购",
+        acting_user=users["sales"],
+    )
+    other_group_request = group_limit_services.group_limit_request(
+        group=other_group,
+        requested_limit=Decimal("3000000.00"),
+        reason="集团采购",
+        acting_user=other_sales,
+    )
     return {
+        "group": group,
+        "other_group": other_group,
+        "group_request": group_request,
+        "other_group_request": other_group_request,
         "application": app,
         "decided_application": decided(users["sales"]),
         "other_decided_application": decided(other_sales),
