@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from creditdesk.audit import record_event
 from creditdesk.errors import InvalidTransition, ValidationFailed
-from receivables.gate.services import _credit_line, blocked_checks_reevaluate
+from receivables.gate.selectors import credit_line
+from receivables.gate.services import blocked_checks_reevaluate
 from receivables.ledger.exposure import exposure_locked, exposure_move
 from receivables.models import (
     ZERO,
@@ -36,7 +37,7 @@ CENT = Decimal("0.01")
 
 def _due_date(customer, issue_date: dt.date, delivery_date: dt.date | None) -> dt.date:
     """Due = delivery (or invoice) date + the granted term (HANDBOOK §0 credit term)."""
-    line = _credit_line(customer)
+    line = credit_line(customer)
     term = line.term_days if line is not None else 0
     return (delivery_date or issue_date) + dt.timedelta(days=term)
 
