@@ -508,6 +508,8 @@ class ReminderLog(models.Model):
         PRE_DUE = "pre_due", _("Reminder before due date")
         OVERDUE = "overdue", _("Overdue notice")
         MONTHLY_STATEMENT = "monthly_statement", _("Monthly statement")
+        # HANDBOOK §9: the customer is told of a day's orders the gate refused.
+        ORDERS_REFUSED = "orders_refused", _("Orders refused at the release gate")
 
     customer = models.ForeignKey(
         "customers.Customer",
@@ -517,6 +519,7 @@ class ReminderLog(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     for_date = models.DateField(_("for date"))  # the day (or the month's first day) it concerns
+    # The ids of the invoices it concerns (of the refused gate checks, for `orders_refused`).
     invoices = models.JSONField(_("invoices"), default=list, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     # The sender's lease: a row claimed but not sent (a crash mid-batch) is taken again once it lapses.

@@ -170,7 +170,7 @@ def _apply_level(
         from receivables.gate.services import gate_checks_reevaluate
 
         customer_id = warning.customer_id
-        transaction.on_commit(lambda: gate_checks_reevaluate(customer_id=customer_id))
+        transaction.on_commit(lambda: gate_checks_reevaluate(customer_id=customer_id), robust=True)
     return change
 
 

@@ -68,6 +68,36 @@ def reason_message(code: str) -> str:
     return str(REASON_MESSAGES[code])
 
 
+# What would release a refused order, as the customer is told (HANDBOOK §9).
+CUSTOMER_REMEDIES = {
+    "no_credit_line": gettext_lazy("Payment in advance of the order amount."),
+    "credit_locked": gettext_lazy("Please contact our credit department."),
+    "credit_revoked": gettext_lazy("Please contact our credit department."),
+    "credit_suspended": gettext_lazy(
+        "The annual credit review: please send the documents our credit department asked for."
+    ),
+    "warning_level": gettext_lazy("Please contact our credit department."),
+    "overdue_receivables": gettext_lazy("Payment of the overdue invoices."),
+    "limit_exceeded": gettext_lazy(
+        "A payment that brings the balance with this order within the credit limit."
+    ),
+    "group_limit_exceeded": gettext_lazy(
+        "A payment that brings your group's balance with this order within the group credit limit."
+    ),
+    "prepayment_not_received": gettext_lazy("Payment in advance of the order amount."),
+}
+
+
+def customer_remedies(codes: list[str]) -> list[str]:
+    """What would release an order refused for `codes`, each once, in the active language."""
+    remedies: list[str] = []
+    for code in codes:
+        text = str(CUSTOMER_REMEDIES.get(code, CUSTOMER_REMEDIES["credit_locked"]))
+        if text not in remedies:
+            remedies.append(text)
+    return remedies
+
+
 @dataclass
 class Verdict:
     reasons: list[dict] = field(default_factory=list)
@@ -673,7 +703,7 @@ def blocked_checks_reevaluate(*, customer, row: CustomerExposure) -> list[GateCh
     since the group row must be locked before the exposure row."""
     if customer.group_id is not None:
         customer_id = customer.pk
-        transaction.on_commit(lambda: gate_checks_reevaluate(customer_id=customer_id))
+        transaction.on_commit(lambda: gate_checks_reevaluate(customer_id=customer_id), robust=True)
         return []
     return _reevaluate(customer, group=None, row=row)
 
@@ -893,6 +923,7 @@ __all__ = [
     "REASON_CODES",
     "blocked_checks_reevaluate",
     "credit_line",
+    "customer_remedies",
     "evaluate",
     "gate_check_approve",
     "gate_check_cancel",

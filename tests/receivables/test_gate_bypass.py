@@ -448,3 +448,58 @@ def test_payment_feed_still_reports_released_checks(logistics):
         acting_user=None,
     )
     assert [c.order_ref for c in released] == ["SO-1"]
+
+
+# ------------------------------------------------------------- the group limit (HANDBOOK §9)
+
+
+def _group_of(*members, limit="1000.00"):
+    from credit.models import GroupCreditLine
+    from tests.factories import CustomerGroupFactory
+
+    group = CustomerGroupFactory()
+    GroupCreditLine.objects.create(group=group, limit=Decimal(limit))
+    for member in members:
+        member.group = group
+        member.save(update_fields=["group"])
+    return group
+
+
+def test_group_limit_blocks_and_the_answer_names_the_group(api_as):
+    first, second = credit_customer("100000.00"), credit_customer("100000.00")
+    group = _group_of(first, second)
+    make_invoice(first, "900.00")
+    api = api_as("logistics")
+    body = api.post(
+        "/api/v1/gate/checks/",
+        {"customer": second.erp_code, "order_ref": "SO-G", "amount": "100.01"},
+        format="json",
+    ).json()
+    assert [r["code"] for r in body["reasons"]] == ["group_limit_exceeded"]
+    assert body["group"] == {
+        "code": group.code,
+        "name": group.name,
+        "limit": "1000.00",
+        "exposure": "900.00",
+    }
+    body = api.post(
+        "/api/v1/gate/checks/",
+        {"customer": second.erp_code, "order_ref": "SO-H", "amount": "100.00"},
+        format="json",
+    ).json()
+    assert body["decision"] == "release" and body["group"]["exposure"] == "1000.00"
+
+
+def test_a_group_members_payment_releases_its_check_after_the_commit(
+    logistics, django_capture_on_commit_callbacks
+):
+    member = credit_customer("100000.00")
+    _group_of(member)
+    make_invoice(member, "900.00")
+    blocked = check(logistics, member, "300.00")
+    assert blocked.reason_codes == ["group_limit_exceeded"]
+    with django_capture_on_commit_callbacks(execute=True):
+        make_payment(member, "500.00")
+    blocked.refresh_from_db()
+    assert blocked.status == GateCheck.Status.RELEASED_ON_PAYMENT
+    assert not exposure_drifts()
