@@ -190,17 +190,17 @@ class GateReleaseAskApi(APIView):
     permission_classes = [Authority]
     authority_action = "gate.release.ask"
 
-    class InputSerializer(serializers.Serializer):
+    class ReleaseAskInputSerializer(serializers.Serializer):
         note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
     @extend_schema(
         operation_id="gate_check_release_ask",
-        request=InputSerializer,
+        request=ReleaseAskInputSerializer,
         responses={200: GateCheckOutputSerializer},
     )
     def post(self, request, pk: int):
         check = get_object_or_404(GateCheck.objects.select_related("customer"), pk=pk)
-        data = self.InputSerializer(data=request.data)
+        data = self.ReleaseAskInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         check = services.gate_release_ask(
             check=check, note=data.validated_data["note"], acting_user=request.user
