@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 
 from .errors import NotAllowed, SegregationOfDuties
 from .roles import CREDIT_ROLES, Role
-from .sql import execute_prepared
 
 RuleFunc = Callable[[Any, Any], bool]
 _RULES: dict[str, RuleFunc] = {}
@@ -39,7 +38,7 @@ def roles_of(user) -> frozenset[str]:
     cached = getattr(user, "_creditdesk_roles", None)
     if cached is None:
         with connection.cursor() as cursor:
-            execute_prepared(cursor, "user_roles", _roles_sql(), [user.pk])
+            cursor.execute(_roles_sql(), [user.pk])
             cached = frozenset(name for (name,) in cursor.fetchall())
         user._creditdesk_roles = cached
     return cached
@@ -62,7 +61,7 @@ def _roles_sql() -> str:
 
 def holds(user, permission: str) -> bool:
     """`user.has_perm(permission)` as Django's ModelBackend answers it (an active user's own or its
-    groups' model permission; a superuser holds every one), in one prepared query instead of
+    groups' model permission; a superuser holds every one), in one query instead of
     loading all of the user's permissions: the ERP account is asked this on every gate check."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
@@ -74,7 +73,7 @@ def holds(user, permission: str) -> bool:
     if permission not in held:
         app_label, codename = permission.split(".", 1)
         with connection.cursor() as cursor:
-            execute_prepared(cursor, "user_holds", _holds_sql(), [app_label, codename, user.pk] * 2)
+            cursor.execute(_holds_sql(), [app_label, codename, user.pk] * 2)
             held[permission] = bool(cursor.fetchone()[0])
     return held[permission]
 

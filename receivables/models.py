@@ -29,6 +29,7 @@ class GateCheck(models.Model):
     class Status(models.TextChoices):
         RELEASED = "released", _("Released")
         BLOCKED = "blocked", _("Blocked")
+        PENDING_FD = "pending_fd", _("Release proposed: awaiting the finance director")
         PENDING_GM = "pending_gm", _("Release awaiting the general manager")
         RELEASED_BY_CREDIT = "released_by_credit", _("Released by the credit team")
         RELEASED_ON_PAYMENT = "released_on_payment", _("Released after a payment")
@@ -36,12 +37,20 @@ class GateCheck(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         EXPIRED = "expired", _("Expired")
 
-    # The release queue's moves; anything else raises InvalidTransition.
+    # The release queue's moves; anything else raises InvalidTransition. A locked or revoked
+    # customer's release goes blocked → pending_fd (the credit team proposes) → pending_gm (the
+    # finance director requests) → released (the general manager approves), HANDBOOK §1, §5.
     TRANSITIONS: dict[str, set[str]] = {
         Status.BLOCKED: {
             Status.RELEASED_BY_CREDIT,
-            Status.PENDING_GM,
+            Status.PENDING_FD,
             Status.RELEASED_ON_PAYMENT,
+            Status.SUPERSEDED,
+            Status.CANCELLED,
+        },
+        Status.PENDING_FD: {
+            Status.PENDING_GM,
+            Status.BLOCKED,
             Status.SUPERSEDED,
             Status.CANCELLED,
         },
@@ -58,7 +67,7 @@ class GateCheck(models.Model):
         Status.CANCELLED: set(),
         Status.EXPIRED: set(),
     }
-    OPEN_BLOCKED = (Status.BLOCKED, Status.PENDING_GM)
+    OPEN_BLOCKED = (Status.BLOCKED, Status.PENDING_FD, Status.PENDING_GM)
 
     customer = models.ForeignKey(
         "customers.Customer",
@@ -117,6 +126,39 @@ class GateCheck(models.Model):
     )
     release_reason = models.TextField(_("release reason"), blank=True)
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    # A locked or revoked customer's release: the credit team proposes (HANDBOOK §5).
+    release_proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("release proposed by"),
+    )
+    # Logistics or sales asked the credit team for a release of this blocked check.
+    release_asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("release asked by"),
+    )
+    release_asked_at = models.DateTimeField(_("release asked at"), null=True, blank=True)
+    release_ask_note = models.TextField(_("note with the release request"), blank=True)
+    # Prepaid checks: the customer's advance (cash received beyond what it owes) after the check.
+    advance = models.DecimalField(_("advance (CNY)"), **MONEY, null=True, blank=True)
+    # The customer's group with a group limit, when it has one (HANDBOOK §9).
+    customer_group = models.ForeignKey(
+        "customers.CustomerGroup",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("customer group"),
+    )
+    group_limit = models.DecimalField(_("group limit (CNY)"), **MONEY, null=True, blank=True)
+    group_exposure = models.DecimalField(_("group exposure (CNY)"), **MONEY, null=True, blank=True)
 
     class Meta:
         verbose_name = _("release-gate check")
@@ -476,6 +518,8 @@ class ReminderLog(models.Model):
         PRE_DUE = "pre_due", _("Reminder before due date")
         OVERDUE = "overdue", _("Overdue notice")
         MONTHLY_STATEMENT = "monthly_statement", _("Monthly statement")
+        # HANDBOOK §9: the customer is told of a day's orders the gate refused.
+        ORDERS_REFUSED = "orders_refused", _("Orders refused at the release gate")
 
     customer = models.ForeignKey(
         "customers.Customer",
@@ -485,6 +529,7 @@ class ReminderLog(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     for_date = models.DateField(_("for date"))  # the day (or the month's first day) it concerns
+    # The ids of the invoices it concerns (of the refused gate checks, for `orders_refused`).
     invoices = models.JSONField(_("invoices"), default=list, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     # The sender's lease: a row claimed but not sent (a crash mid-batch) is taken again once it lapses.

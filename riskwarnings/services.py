@@ -176,6 +176,12 @@ def _apply_level(
         _notify_suspension(warning, suspended=True)
     elif suspends_trade(old) and not suspends_trade(level):
         _notify_suspension(warning, suspended=False)
+        # HANDBOOK §9, §10: the checks blocked by the warning are decided again once it falls
+        # below level 4 (after the commit, under the gate's own locks).
+        from receivables.gate.services import gate_checks_reevaluate
+
+        customer_id = warning.customer_id
+        transaction.on_commit(lambda: gate_checks_reevaluate(customer_id=customer_id), robust=True)
     return change
 
 

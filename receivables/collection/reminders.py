@@ -33,7 +33,14 @@ from creditdesk.pdf import render_pdf
 from creditdesk.policy import policy_on
 from customers.models import Contact, Customer
 from customers.services import mail_customer
-from receivables.models import CreditNote, CustomerExposure, Invoice, Payment, ReminderLog
+from receivables.models import (
+    CreditNote,
+    CustomerExposure,
+    GateCheck,
+    Invoice,
+    Payment,
+    ReminderLog,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +58,7 @@ MAIL_KIND = {
     Kind.PRE_DUE: "reminder_pre_due",
     Kind.OVERDUE: "reminder_overdue",
     Kind.MONTHLY_STATEMENT: "monthly_statement",
+    Kind.ORDERS_REFUSED: "orders_refused",
 }
 
 
@@ -145,6 +153,35 @@ def _claim_statements(month: dt.date, now: dt.datetime) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _claim_refusals(day: dt.date, now: dt.datetime) -> list[int]:
+    """HANDBOOK §9: one notice per customer whose orders the gate refused on `day` (Shanghai time);
+    the row lists the refused checks."""
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    end = start + dt.timedelta(days=1)
+    # Table names come from the models; every value is a query parameter.
+    sql = f"""
+        INSERT INTO {_table(ReminderLog)} (customer_id, kind, for_date, invoices, created_at, claimed_at)
+        SELECT g.customer_id, %s, %s, {_json_ids("g.id", "g.id")}, %s, %s
+        FROM {_table(GateCheck)} g
+        WHERE g.decision = %s AND g.checked_at >= %s AND g.checked_at < %s
+        GROUP BY g.customer_id
+        ON CONFLICT (customer_id, kind, for_date) DO NOTHING
+        RETURNING id
+    """  # noqa: S608
+    params = [
+        Kind.ORDERS_REFUSED,
+        _day(day),
+        _at(now),
+        _at(now),
+        GateCheck.Decision.BLOCK,
+        _at(start),
+        _at(end),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _reclaim_lapsed(on: dt.date, now: dt.datetime) -> list[int]:
     """Take back rows claimed but never sent whose lease lapsed (or whose sender gave them back)."""
     # Table names come from the models; every value is a query parameter.
@@ -189,6 +226,8 @@ def claim_due_reminders(on: dt.date, *, since: dt.date | None = None) -> list[in
         claimed += _claim_invoice_reminders(
             Kind.OVERDUE, day, day - dt.timedelta(days=policy.overdue_notice_days), now
         )
+        # HANDBOOK §9: the orders refused the day before, told once the day is over.
+        claimed += _claim_refusals(day - dt.timedelta(days=1), now)
         month = statement_month(day, policy.monthly_statement_days)
         if month is not None and month not in months:
             months.add(month)
@@ -305,10 +344,18 @@ def send_claimed(ids: list[int], *, on: dt.date) -> dict[str, int]:
         .values_list("customer_id", "email")
     ):
         recipients[customer_id].append(email)
-    invoice_ids = {pk for entry in logs for pk in entry.invoices}
+    refusals = [e for e in logs if e.kind == Kind.ORDERS_REFUSED]
+    invoice_ids = {
+        pk for entry in logs if entry.kind != Kind.ORDERS_REFUSED for pk in entry.invoices
+    }
     # Only what is still open now: a reminder never lists an invoice paid or written off since.
     invoices = Invoice.objects.filter(
         pk__in=invoice_ids, status=Invoice.Status.OPEN, open_amount__gt=0
+    ).in_bulk()
+    # Only the orders still refused now (not released, cancelled or superseded since).
+    refused = GateCheck.objects.filter(
+        pk__in={pk for entry in refusals for pk in entry.invoices},
+        status__in=GateCheck.OPEN_BLOCKED,
     ).in_bulk()
     statements = _statement_figures([e for e in logs if e.kind == Kind.MONTHLY_STATEMENT])
 
@@ -317,8 +364,11 @@ def send_claimed(ids: list[int], *, on: dt.date) -> dict[str, int]:
         if not lease.holds(entry):
             continue  # our lease lapsed and another run took the row: it sends it
         customer = entry.customer
-        listed = [invoices[pk] for pk in entry.invoices if pk in invoices]
-        listed.sort(key=lambda i: (i.due_date, i.number))
+        if entry.kind == Kind.ORDERS_REFUSED:
+            listed = [refused[pk] for pk in entry.invoices if pk in refused]
+        else:
+            listed = [invoices[pk] for pk in entry.invoices if pk in invoices]
+            listed.sort(key=lambda i: (i.due_date, i.number))
         done: dict = {"sent_at": timezone.now()}
         is_statement = entry.kind == Kind.MONTHLY_STATEMENT
         if not listed and not is_statement:
@@ -353,6 +403,8 @@ def message_id(entry: ReminderLog) -> str:
 
 def _send_one(entry, customer, listed, to, statements, on):
     language = customer.preferred_language or settings.LANGUAGE_CODE
+    if entry.kind == Kind.ORDERS_REFUSED:
+        return _send_refusals(entry, customer, listed, to, language)
     total = sum((i.open_amount for i in listed), ZERO)
     context = {
         "customer": customer,
@@ -397,6 +449,31 @@ def _send_one(entry, customer, listed, to, statements, on):
         html=html,
         cc=cc,
         attachments=attachments,
+        to=to,
+        message_id=message_id(entry),
+    )
+
+
+def _send_refusals(entry, customer, checks, to, language):
+    """HANDBOOK §9: the customer is told which orders were refused that day and what would release
+    each, in its language; copied to the salesperson."""
+    from receivables.gate.services import customer_remedies
+
+    with translation.override(language):
+        orders = [
+            {"check": c, "remedies": customer_remedies(c.reason_codes)}
+            for c in sorted(checks, key=lambda c: (c.checked_at, c.pk))
+        ]
+    context = {"customer": customer, "orders": orders, "for_date": entry.for_date}
+    subject, text, html = _render(entry.kind, language, context)
+    cc = [customer.salesperson.email] if customer.salesperson and customer.salesperson.email else []
+    return mail_customer(
+        customer=customer,
+        kind=MAIL_KIND[entry.kind],
+        subject=subject,
+        text=text,
+        html=html,
+        cc=cc,
         to=to,
         message_id=message_id(entry),
     )

@@ -32,8 +32,22 @@ def _currency(value: str) -> str:
 
 
 class ReasonSerializer(serializers.Serializer):
-    code = serializers.CharField()
+    code = serializers.ChoiceField(
+        choices=list(services.REASON_CODES),
+        help_text="no_credit_line | credit_locked | credit_revoked | credit_suspended | "
+        "warning_level | overdue_receivables | limit_exceeded | group_limit_exceeded | "
+        "prepayment_not_received",
+    )
     message = serializers.CharField()
+
+
+class GateGroupSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    limit = serializers.DecimalField(max_digits=18, decimal_places=2)
+    exposure = serializers.DecimalField(
+        max_digits=18, decimal_places=2, help_text="The group's exposure after this check."
+    )
 
 
 class GateCheckOutputSerializer(serializers.Serializer):
@@ -45,6 +59,19 @@ class GateCheckOutputSerializer(serializers.Serializer):
     available = serializers.DecimalField(max_digits=18, decimal_places=2)
     warning_level = serializers.IntegerField(allow_null=True)
     checked_at = serializers.DateTimeField()
+    advance = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        allow_null=True,
+        required=False,
+        help_text="Prepaid checks: the customer's advance (cash received beyond what it owes, "
+        "less what prepaid orders reserve) after this check; null otherwise.",
+    )
+    group = GateGroupSerializer(
+        allow_null=True,
+        required=False,
+        help_text="The customer's group with a group credit limit, if any; null otherwise.",
+    )
 
 
 _MONEY = serializers.DecimalField(max_digits=18, decimal_places=2)
@@ -65,6 +92,15 @@ def gate_answer(check: GateCheck) -> dict:
         "available": _MONEY.to_representation(check.available),
         "warning_level": check.warning_level,
         "checked_at": _MOMENT.to_representation(check.checked_at),
+        "advance": None if check.advance is None else _MONEY.to_representation(check.advance),
+        "group": None
+        if check.customer_group_id is None
+        else {
+            "code": check.customer_group.code,
+            "name": check.customer_group.name,
+            "limit": _MONEY.to_representation(check.group_limit),
+            "exposure": _MONEY.to_representation(check.group_exposure),
+        },
     }
 
 
@@ -127,7 +163,7 @@ class GateCheckDetailApi(APIView):
 
     @extend_schema(operation_id="gate_check_retrieve", responses={200: GateCheckOutputSerializer})
     def get(self, request, pk: int):
-        check = get_object_or_404(GateCheck, pk=pk)
+        check = get_object_or_404(GateCheck.objects.select_related("customer_group"), pk=pk)
         return Response(gate_answer(check))
 
 
@@ -143,4 +179,29 @@ class GateCheckCancelApi(APIView):
     def post(self, request, pk: int):
         check = get_object_or_404(GateCheck.objects.select_related("customer"), pk=pk)
         check = services.gate_check_cancel(check=check, acting_user=request.user)
+        return Response(gate_answer(check))
+
+
+class GateReleaseAskApi(APIView):
+    """From a blocked check, logistics (or the ERP) and sales ask the credit team for a release
+    (HANDBOOK §9); the requester is told the outcome."""
+
+    permission_classes = [Authority]
+    authority_action = "gate.release.ask"
+
+    class ReleaseAskInputSerializer(serializers.Serializer):
+        note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        operation_id="gate_check_release_ask",
+        request=ReleaseAskInputSerializer,
+        responses={200: GateCheckOutputSerializer},
+    )
+    def post(self, request, pk: int):
+        check = get_object_or_404(GateCheck.objects.select_related("customer"), pk=pk)
+        data = self.ReleaseAskInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        check = services.gate_release_ask(
+            check=check, note=data.validated_data["note"], acting_user=request.user
+        )
         return Response(gate_answer(check))

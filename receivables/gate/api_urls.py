@@ -10,4 +10,9 @@ urlpatterns = [
         api.GateCheckCancelApi.as_view(),
         name="api-gate-check-cancel",
     ),
+    path(
+        "gate/checks/<int:pk>/release-request/",
+        api.GateReleaseAskApi.as_view(),
+        name="api-gate-check-release-ask",
+    ),
 ]

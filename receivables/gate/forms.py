@@ -29,6 +29,15 @@ class ReleaseForm(InputLimits, forms.Form):
     )
 
 
+class AskReleaseForm(InputLimits, forms.Form):
+    note = forms.CharField(
+        label=_("Note for the credit team"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class ApproveForm(InputLimits, forms.Form):
     decision = forms.ChoiceField(
         label=_("Decision"), choices=[("approve", _("Approve")), ("decline", _("Decline"))]

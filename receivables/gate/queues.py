@@ -37,6 +37,16 @@ def work_queues(user) -> list[QueueSection]:
                 url=reverse("gate-release-queue"),
             )
         )
+    if has_role(user, Role.FINANCE_DIRECTOR):
+        proposed = release_queue().filter(status=GateCheck.Status.PENDING_FD)
+        sections.append(
+            QueueSection(
+                title=_("Releases for locked or revoked customers to request"),
+                items=_check_items(proposed),
+                total=proposed.count(),
+                url=reverse("gate-release-queue"),
+            )
+        )
     if has_role(user, Role.GENERAL_MANAGER):
         pending = release_queue().filter(status=GateCheck.Status.PENDING_GM)
         sections.append(

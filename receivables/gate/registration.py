@@ -31,8 +31,10 @@ def register() -> None:
     )
     register_event_labels(
         {
+            "gate.release_asked": _("Release asked of the credit team"),
+            "gate.release_proposed": _("Release proposed by the credit team"),
             "gate.release_requested": _("Release asked of the general manager"),
-            "gate.release_declined": _("Release declined by the general manager"),
+            "gate.release_declined": _("Release declined"),
             "gate.release_approved": _("Release approved by the general manager"),
             "gate.released_by_credit": _("Order released by the credit team"),
             "gate.released_on_payment": _("Order released after a payment"),

@@ -1,74 +1,62 @@
-"""Every write of receivables and the release gate (HANDBOOK §8, §9, §10, §11).
+"""Every write of the release gate (HANDBOOK §5, §9, §10, §12).
 
-Lock order: the customer's CustomerExposure row first (it serialises everything that moves the
-customer's exposure), then the sales order, then invoices / payments. Exposure is moved in the same
-transaction as the rows it sums, so the gate reads one row instead of summing invoices.
+A check is one transaction: lock the customer's group row (when it has a group), then its exposure
+row, read the facts through the selectors that own each rule (`gate_facts`), decide in one function
+(`evaluate`), and write with the ORM. Lock order, everywhere: the group row, the customer's
+CustomerExposure row, the sales order, the check.
+
+Credit and cash are kept apart (HANDBOOK §9): a credit order reserves credit (`reserved_orders`);
+a prepaid order reserves the customer's advance (`reserved_prepaid`), the cash it has on account
+beyond what it owes. A reservation ends only by invoice, cancellation, recall or expiry; a re-check
+may lower a released order's, never a shipped or delivered one's.
 """
 
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
 
-from django.core.exceptions import ObjectDoesNotExist
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import AutoField, F
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from creditdesk.audit import record_event
-from creditdesk.authority import ensure_four_eyes, require
-from creditdesk.errors import Conflict, InvalidTransition, ValidationFailed
+from creditdesk.authority import require
+from creditdesk.errors import Conflict, InvalidTransition, SegregationOfDuties, ValidationFailed
 from creditdesk.notifications import notify, users_with_role
-from creditdesk.policy import policy_on
 from creditdesk.roles import Role
-from creditdesk.sql import execute_prepared, transaction_in_statements
-from receivables.gate.selectors import SUPERSEDABLE, GateRead, gate_read
+from receivables.gate.permissions import NEEDS_GM, Step, release_step
+from receivables.gate.selectors import SUPERSEDABLE, GateFacts, credit_line, gate_facts
 from receivables.ledger.exposure import exposure_locked, exposure_move
-from receivables.ledger.selectors import has_overdue_invoices
-from receivables.models import (
-    ZERO,
-    CustomerExposure,
-    GateCheck,
-    SalesOrder,
-)
+from receivables.models import ZERO, CustomerExposure, GateCheck, SalesOrder
 
 CENT = Decimal("0.01")
 
 # --------------------------------------------------------------------------------------------
-# The release gate (HANDBOOK §9)
+# The decision (HANDBOOK §9, §10)
 # --------------------------------------------------------------------------------------------
 
-
-def _reason_message(code: str) -> str:
-    messages = {
-        "no_credit_line": _(
-            "The customer trades in cash only (no credit line) and the order is not prepaid."
-        ),
-        "credit_locked": _("The customer's credit line is locked."),
-        "credit_revoked": _("The customer's credit line is revoked."),
-        "credit_suspended": _("The customer's credit line is suspended (annual review)."),
-        "warning_level": _(
-            "The customer is at warning level 4 or above: all credit trade is suspended."
-        ),
-        "overdue_receivables": _("The customer has overdue receivables."),
-        "limit_exceeded": _("Exposure plus this order exceeds the credit limit."),
-    }
-    return str(messages[code])
-
-
-REASON_CODES = (
-    "no_credit_line",
-    "credit_locked",
-    "credit_revoked",
-    "credit_suspended",
-    "warning_level",
-    "overdue_receivables",
-    "limit_exceeded",
-)
-# A credit-team release of a check blocked for these needs the general manager (HANDBOOK §1, §5).
-NEEDS_GM = {"credit_locked", "credit_revoked"}
+REASON_MESSAGES = {
+    "no_credit_line": gettext_lazy(
+        "The customer trades in cash only (no credit line) and the order is not prepaid."
+    ),
+    "credit_locked": gettext_lazy("The customer's credit line is locked."),
+    "credit_revoked": gettext_lazy("The customer's credit line is revoked."),
+    "credit_suspended": gettext_lazy("The customer's credit line is suspended (annual review)."),
+    "warning_level": gettext_lazy(
+        "The customer is at warning level 4 or above: all credit trade is suspended."
+    ),
+    "overdue_receivables": gettext_lazy("The customer has overdue receivables."),
+    "limit_exceeded": gettext_lazy("Exposure plus this order exceeds the credit limit."),
+    "group_limit_exceeded": gettext_lazy(
+        "The customer group's exposure plus this order exceeds the group's credit limit."
+    ),
+    "prepayment_not_received": gettext_lazy(
+        "Prepayment not received: the customer's advance does not cover this order."
+    ),
+}
+REASON_CODES = tuple(REASON_MESSAGES)
 _STATUS_REASON = {
     "locked": "credit_locked",
     "revoked": "credit_revoked",
@@ -76,119 +64,131 @@ _STATUS_REASON = {
 }
 
 
+def reason_message(code: str) -> str:
+    return str(REASON_MESSAGES[code])
+
+
+# What would release a refused order, as the customer is told (HANDBOOK §9).
+CUSTOMER_REMEDIES = {
+    "no_credit_line": gettext_lazy("Payment in advance of the order amount."),
+    "credit_locked": gettext_lazy("Please contact our credit department."),
+    "credit_revoked": gettext_lazy("Please contact our credit department."),
+    "credit_suspended": gettext_lazy(
+        "The annual credit review: please send the documents our credit department asked for."
+    ),
+    "warning_level": gettext_lazy("Please contact our credit department."),
+    "overdue_receivables": gettext_lazy("Payment of the overdue invoices."),
+    "limit_exceeded": gettext_lazy(
+        "A payment that brings the balance with this order within the credit limit."
+    ),
+    "group_limit_exceeded": gettext_lazy(
+        "A payment that brings your group's balance with this order within the group credit limit."
+    ),
+    "prepayment_not_received": gettext_lazy("Payment in advance of the order amount."),
+}
+
+
+def customer_remedies(codes: list[str]) -> list[str]:
+    """What would release an order refused for `codes`, each once, in the active language."""
+    remedies: list[str] = []
+    for code in codes:
+        text = str(CUSTOMER_REMEDIES.get(code, CUSTOMER_REMEDIES["credit_locked"]))
+        if text not in remedies:
+            remedies.append(text)
+    return remedies
+
+
 @dataclass
-class _Verdict:
+class Verdict:
     reasons: list[dict] = field(default_factory=list)
     credit_limit: Decimal = ZERO
     warning_level: int | None = None
-    need: Decimal = ZERO  # what this check would add to the reservation (may be negative)
-    policy: object = None  # the policy version, when the check needed it
-    validity_days: int | None = None  # how long a release stays valid (set for a release)
+    credit_need: Decimal = ZERO  # what this check adds to the credit reservation (may be < 0)
+    advance_need: Decimal = ZERO  # what it adds to the reservation of the advance (may be < 0)
 
     @property
     def releases(self) -> bool:
         return not self.reasons
 
-
-def _credit_line(customer):
-    """The customer's line, from the select_related cache when the caller loaded it."""
-    from credit.models import CreditLine
-
-    relation = type(customer)._meta.get_field("credit_line")
-    if relation.is_cached(customer):
-        try:
-            return customer.credit_line
-        except ObjectDoesNotExist:
-            return None
-    return CreditLine.objects.filter(customer_id=customer.pk).first()
+    @property
+    def codes(self) -> list[str]:
+        return [r["code"] for r in self.reasons]
 
 
-def _warning_level(customer_id: int) -> int | None:
-    from riskwarnings.selectors import warning_level_of
+def _carried(order: SalesOrder | None) -> tuple[Decimal, Decimal]:
+    """What the order reserves now: (of credit, of the advance)."""
+    if order is None or order.status not in SalesOrder.RESERVING:
+        return ZERO, ZERO
+    return (ZERO, order.reserved_amount) if order.prepaid else (order.reserved_amount, ZERO)
 
-    return warning_level_of(customer_id)
 
-
-def _suspends_trade(level: int | None) -> bool:
+def evaluate(facts: GateFacts, *, amount: Decimal, prepaid: bool) -> Verdict:
+    """Every reason that applies to shipping `amount` now (HANDBOOK §9, §10): the one decision."""
     from riskwarnings.selectors import suspends_trade  # the warning ladder owns the rule
 
-    return suspends_trade(level)
-
-
-_ASK = object()  # "look it up": the caller did not read this fact
-
-
-def _evaluate(
-    *,
-    customer_id: int,
-    line,
-    row,
-    order: SalesOrder | None,
-    amount: Decimal,
-    prepaid: bool,
-    on: dt.date,
-    overdue=_ASK,
-    warning_level=_ASK,
-    level1_tolerance_pct=_ASK,
-) -> _Verdict:
-    """Every reason that applies (HANDBOOK §9, §10). `row` (anything with the exposure `total`) is
-    locked by the caller; `line` is the credit line (status, limit, credit_level) or None.
-
-    `overdue`, `warning_level` and `level1_tolerance_pct` may come from the caller's one read
-    (`gate_read`); those not given are looked up here."""
-    verdict = _Verdict()
-    carried = (
-        order.reserved_amount
-        if order is not None and order.status in SalesOrder.RESERVING
-        else ZERO
+    carried_credit, carried_prepaid = _carried(facts.order)
+    verdict = Verdict(
+        warning_level=facts.warning_level,
+        credit_need=(ZERO if prepaid else amount) - carried_credit,
+        advance_need=(amount if prepaid else ZERO) - carried_prepaid,
     )
-    verdict.need = (ZERO if prepaid else amount) - carried
-    codes: list[str] = []
-    level = _warning_level(customer_id) if warning_level is _ASK else warning_level
-    verdict.warning_level = level
+    line, row = facts.line, facts.row
     active_line = line is not None and line.status != "cash_only"
     verdict.credit_limit = line.limit if active_line else ZERO
+    codes: list[str] = []
     if not prepaid:
-        # HANDBOOK §9: ship on credit only if the line is sufficient and nothing is overdue.
+        # HANDBOOK §5, §12: no credit trade without a line in force.
         if not active_line:
             codes.append("no_credit_line")
         elif line.status in _STATUS_REASON:
             codes.append(_STATUS_REASON[line.status])
     # HANDBOOK §10: at level 4 or above nothing ships, prepaid or not.
-    if _suspends_trade(level):
+    if suspends_trade(facts.warning_level):
         codes.append("warning_level")
-    if not prepaid:
-        if has_overdue_invoices(customer_id, on) if overdue is _ASK else overdue:
+    if prepaid:
+        # HANDBOOK §9: "payment has arrived" is verified: the advance must cover the order.
+        if verdict.advance_need > 0 and verdict.advance_need > row.advance:
+            codes.append("prepayment_not_received")
+    else:
+        # HANDBOOK §9: ship on credit only if the line is sufficient and nothing is overdue.
+        if facts.overdue:
             codes.append("overdue_receivables")
-        if active_line and verdict.need > 0:
+        if active_line and verdict.credit_need > 0:
             ceiling = line.limit
             if line.credit_level == 1:
                 # HANDBOOK §9: a level-1 customer may exceed its limit by the policy's tolerance.
-                if level1_tolerance_pct is _ASK or level1_tolerance_pct is None:
-                    verdict.policy = policy_on(on)
-                    tolerance = verdict.policy.level1_tolerance_pct
-                else:
-                    tolerance = level1_tolerance_pct
+                tolerance = facts.policy.level1_tolerance_pct
                 ceiling = (line.limit * (100 + tolerance) / 100).quantize(CENT)
-            if row.total + verdict.need > ceiling:
+            if row.exposure + verdict.credit_need > ceiling:
                 codes.append("limit_exceeded")
-    verdict.reasons = [{"code": c, "message": _reason_message(c)} for c in codes]
+        group = facts.group
+        if (
+            group is not None
+            and group.limit is not None
+            and verdict.credit_need > 0
+            and group.exposure + verdict.credit_need > group.limit
+        ):
+            # HANDBOOK §9: related companies share the group's limit.
+            codes.append("group_limit_exceeded")
+    verdict.reasons = [{"code": c, "message": reason_message(c)} for c in codes]
     return verdict
 
 
-def _new_release(check: GateCheck, *, now: dt.datetime, validity_days: int) -> SalesOrder:
-    """The sales order a release of a new order reference creates (not saved)."""
-    return SalesOrder(
-        order_ref=check.order_ref,
-        customer_id=check.customer_id,
-        amount=check.amount,
-        reserved_amount=ZERO if check.prepaid else check.amount,
-        status=SalesOrder.Status.RELEASED,
-        released_at=now,
-        valid_until=now + dt.timedelta(days=validity_days),
-        created_at=now,
-        updated_at=now,
-    )
+def _refuse_lowering_what_left(order: SalesOrder | None, verdict: Verdict) -> None:
+    """HANDBOOK §9: goods that have left keep their reservation until the invoice, a cancellation
+    or a recall; a re-check (prepaid or not) may raise it, never lower or free it."""
+    if (
+        order is not None
+        and order.status in (SalesOrder.Status.SHIPPED, SalesOrder.Status.DELIVERED)
+        and (verdict.credit_need < 0 or verdict.advance_need < 0)
+    ):
+        raise Conflict(
+            _(
+                "The goods of this order have left: its reservation ends only with the invoice, "
+                "a cancellation or a recall."
+            ),
+            field_errors={"amount": [_("Not below what the shipped order reserves.")]},
+        )
 
 
 def _reserve(
@@ -196,27 +196,55 @@ def _reserve(
     check: GateCheck,
     order: SalesOrder | None,
     row: CustomerExposure,
-    need: Decimal,
+    verdict: Verdict,
     now: dt.datetime,
     validity_days: int,
 ) -> SalesOrder:
-    """Releases `check`'s order: the order carries the reservation, the exposure row moves by `need`."""
-    reserved = ZERO if check.prepaid else check.amount
+    """Releases `check`'s order: the order carries the reservation (of credit, or of the advance
+    for a prepaid order), the exposure row moves by what the check needs."""
     if order is None:
-        order = SalesOrder(order_ref=check.order_ref, customer=check.customer, created_at=now)
-    if order.status not in SalesOrder.RESERVING or order.pk is None:
+        order = SalesOrder(order_ref=check.order_ref, customer_id=check.customer_id, created_at=now)
+    if order.pk is None or order.status not in SalesOrder.RESERVING:
         order.status = SalesOrder.Status.RELEASED
         order.closed_at = None
     order.amount = check.amount
-    order.reserved_amount = reserved
+    order.reserved_amount = check.amount
+    order.prepaid = check.prepaid
     order.released_at = now
     order.valid_until = now + dt.timedelta(days=validity_days)
     order.gate_check = check
     order.updated_at = now
     order.save()
-    exposure_move(row, reserved_delta=need)
-    check.reserved_amount = need
+    exposure_move(row, reserved_delta=verdict.credit_need, prepaid_delta=verdict.advance_need)
+    check.reserved_amount = verdict.credit_need + verdict.advance_need
     return order
+
+
+def _free(order: SalesOrder, row: CustomerExposure) -> Decimal:
+    """The order's reservation ends (the caller sets its status); returns what was freed."""
+    freed = order.reserved_amount
+    if order.prepaid:
+        exposure_move(row, prepaid_delta=-freed)
+    else:
+        exposure_move(row, reserved_delta=-freed)
+    order.reserved_amount = ZERO
+    return freed
+
+
+def _figures(check: GateCheck, facts: GateFacts, verdict: Verdict) -> None:
+    """The answer's figures as they stand after the check (its reservation included)."""
+    row = facts.row
+    credit_limit = verdict.credit_limit
+    check.credit_limit = credit_limit
+    check.exposure = row.exposure
+    check.available = credit_limit - row.exposure
+    check.advance = row.advance if check.prepaid else None
+    group = facts.group
+    if group is not None and group.limit is not None:
+        check.customer_group_id = group.group_id
+        check.group_limit = group.limit
+        moved = verdict.credit_need if check.decision == GateCheck.Decision.RELEASE else ZERO
+        check.group_exposure = group.exposure + moved
 
 
 def _supersede(check: GateCheck) -> None:
@@ -226,116 +254,31 @@ def _supersede(check: GateCheck) -> None:
     ).update(status=GateCheck.Status.SUPERSEDED)
 
 
-def _figures(check: GateCheck, row: CustomerExposure, limit: Decimal) -> None:
-    check.credit_limit = limit
-    check.exposure = row.total
-    check.available = limit - row.total
+def _customer(customer, customer_code: str | None):
+    from customers.models import Customer
 
-
-@cache
-def _insert_shape(
-    model, skip: tuple[str, ...] = (), with_pk: bool = False
-) -> tuple[tuple, str, str]:
-    """The fields, column list and placeholders of an INSERT of `model` (its auto key only when
-    `with_pk`: the key was drawn beforehand)."""
-    fields = tuple(
-        f
-        for f in model._meta.concrete_fields
-        if (with_pk or not isinstance(f, AutoField)) and f.name not in skip
+    if customer is not None:
+        return customer
+    found = (
+        Customer.objects.select_related("credit_line").filter(erp_code=customer_code).first()
+        if customer_code
+        else None
     )
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    return fields, columns, ", ".join(["%s"] * len(fields))
-
-
-def _insert_params(instance, skip: tuple[str, ...] = (), with_pk: bool = False) -> list:
-    """The INSERT parameters of `instance`, prepared by its fields exactly as `save()` prepares them."""
-    fields, _columns, _holders = _insert_shape(type(instance), skip, with_pk)
-    db = connections[DEFAULT_DB_ALIAS]
-    return [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields]
-
-
-@cache
-def _insert_check_sql(with_pk: bool) -> str:
-    _fields, columns, holders = _insert_shape(GateCheck, with_pk=with_pk)
-    table = GateCheck._meta.db_table
-    returning = "" if with_pk else " RETURNING id"
-    return f"INSERT INTO {table} ({columns}) VALUES ({holders}){returning}"  # noqa: S608
-
-
-@cache
-def _insert_release_sql() -> str:
-    _fields, c_columns, c_holders = _insert_shape(GateCheck, with_pk=True)
-    _fields, o_columns, o_holders = _insert_shape(SalesOrder, with_pk=True)
-    return (
-        f"WITH chk AS (INSERT INTO {GateCheck._meta.db_table} ({c_columns}) "  # noqa: S608
-        f"VALUES ({c_holders})), "
-        f"ord AS (INSERT INTO {SalesOrder._meta.db_table} ({o_columns}) VALUES ({o_holders})) "
-        f"UPDATE {CustomerExposure._meta.db_table} "
-        "SET reserved_orders = reserved_orders + %s, updated_at = %s WHERE customer_id = %s"
-    )
-
-
-def _send_last(statement: tuple[str, str, list], trip) -> None:
-    """Runs a prepared statement; with a `trip`, as its last, with the COMMIT."""
-    with connection.cursor() as cursor:
-        if trip is None:
-            execute_prepared(cursor, *statement)
-        else:
-            trip.last(cursor, statement)
-
-
-def _insert_check(check: GateCheck, trip=None) -> None:
-    """INSERT the logged check in one statement: under the key the gate's read drew for it
-    (PostgreSQL), or the one the insert returns (the embedded database)."""
-    if check.pk is None:
-        with connection.cursor() as cursor:
-            sql = _insert_check_sql(with_pk=False)
-            execute_prepared(cursor, "gate_insert_check", sql, _insert_params(check))
-            check.pk = cursor.fetchone()[0]
-    else:
-        params = _insert_params(check, with_pk=True)
-        _send_last(("gate_insert_keyed_check", _insert_check_sql(with_pk=True), params), trip)
-    check._state.adding = False
-
-
-def _insert_release(
-    check: GateCheck, order: SalesOrder, need: Decimal, now: dt.datetime, trip=None
-) -> None:
-    """A release of a new order in one statement: the logged check, the sales order carrying the
-    reservation and the move of the locked exposure row (HANDBOOK §9), under the keys the gate's
-    read drew for them."""
-    order.gate_check = check
-    if connection.vendor != "postgresql":  # the embedded database: the same, in three statements
-        _insert_check(check)
-        order.save(force_insert=True)
-        CustomerExposure.objects.filter(customer_id=check.customer_id).update(
-            reserved_orders=F("reserved_orders") + need, updated_at=now
-        )
-        return
-    params = [
-        *_insert_params(check, with_pk=True),
-        *_insert_params(order, with_pk=True),
-        need,
-        now,
-        check.customer_id,
-    ]
-    _send_last(("gate_insert_release", _insert_release_sql(), params), trip)
-    check._state.adding = order._state.adding = False
-
-
-def _gate_read(
-    customer_id: int | None, erp_code: str | None, order_ref: str, on: dt.date
-) -> GateRead:
-    """`gate_read` under the customer's lock; the exposure row is created first when missing."""
-    read = gate_read(customer_id=customer_id, erp_code=erp_code, order_ref=order_ref, on=on)
-    if read is None:
+    if found is None:
         raise ValidationFailed(field_errors={"customer": [_("Unknown customer.")]})
-    if not read.has_totals:
-        exposure_locked(read.customer_id)
-        read = gate_read(customer_id=read.customer_id, order_ref=order_ref, on=on)
-    return read
+    return found
 
 
+def _lock(customer_id: int):
+    """The gate's locks, in order: the customer's group row (None without a group), then its
+    exposure row (created when missing)."""
+    from credit.selectors import lock_customer_group
+
+    group = lock_customer_group(customer_id)
+    return group, exposure_locked(customer_id)
+
+
+@transaction.atomic
 def gate_check_perform(
     *,
     customer=None,
@@ -350,179 +293,77 @@ def gate_check_perform(
     """HANDBOOK §9: check one order before it ships; a release reserves the amount atomically.
 
     The customer is given as a `Customer` or by its ERP code (`customer_code`, as the ERP sends it).
-    Prepaid orders skip the credit checks (the money has arrived) and reserve nothing, but still
-    stop at warning level 4+ (HANDBOOK §10: nothing ships).
-
-    A new order reference, the usual check, takes two round trips on PostgreSQL
-    (`_check_new_order`); a repeat of an order takes the general path (`_check_any_order`).
+    A prepaid order skips the credit checks and reserves the customer's advance instead: it ships
+    only against cash that has arrived. A repeat of an order reserves only the difference.
     """
     require(acting_user, "gate.check", customer)
     if currency != "CNY":
         raise ValidationFailed(field_errors={"currency": [_("Only CNY is accepted.")]})
     if amount <= 0:
         raise ValidationFailed(field_errors={"amount": [_("The amount must be positive.")]})
+    customer = _customer(customer, customer_code)
     now = timezone.now()
-    request = _GateRequest(
-        customer=customer,
-        customer_code=customer_code,
-        order_ref=order_ref,
-        amount=amount,
-        currency=currency,
-        prepaid=prepaid,
-        acting_user=acting_user,
-        channel=channel,
-        now=now,
-        today=timezone.localdate(now),
-    )
-    check = _check_new_order(request) if connection.vendor == "postgresql" else None
-    if check is None:
-        check = _check_any_order(request)
-    if check.decision == GateCheck.Decision.BLOCK:
-        # HANDBOOK §9: a refusal is told to credit (the release queue) and sales. (After the commit:
-        # at once at the top level, with the caller's transaction inside one.)
-        transaction.on_commit(lambda: _tell_blocked(check.pk))
-    return check
-
-
-@dataclass(frozen=True)
-class _GateRequest:
-    customer: object
-    customer_code: str | None
-    order_ref: str
-    amount: Decimal
-    currency: str
-    prepaid: bool
-    acting_user: object
-    channel: str
-    now: dt.datetime
-    today: dt.date
-
-    @property
-    def customer_id(self) -> int | None:
-        return None if self.customer is None else self.customer.pk
-
-
-def _check_new_order(request: _GateRequest) -> GateCheck | None:
-    """The usual check, an order reference seen for the first time, in two round trips: the
-    transaction opens with the lock and the read, and commits with the one write
-    (`transaction_in_statements`). None, with nothing written, when the order reference is known
-    (a repeat, or an earlier check of it still open to supersede) or the customer has no exposure
-    row yet: the general path decides those.
-    """
-    with transaction_in_statements(connection) as trip:
-        facts = gate_read(
-            customer_id=request.customer_id,
-            erp_code=request.customer_code,
-            order_ref=request.order_ref,
-            on=request.today,
-            trip=trip,
-        )
-        if facts is None:
-            raise ValidationFailed(field_errors={"customer": [_("Unknown customer.")]})
-        if facts.order_pk is not None or facts.earlier_open or not facts.has_totals:
-            return None  # rolled back on leaving the block
-        verdict, check = _decide(request, facts, order=None)
-        if verdict.releases:
-            order = _new_release(check, now=request.now, validity_days=verdict.validity_days)
-            order.pk = facts.order_id
-            _insert_release(check, order, verdict.need, request.now, trip)
-        else:
-            _insert_check(check, trip)
-    return check
-
-
-@transaction.atomic
-def _check_any_order(request: _GateRequest) -> GateCheck:
-    """Any check, in one transaction: the lock with the read of every fact (`gate_read`), then the
-    writes; a repeat of an order locks the order and reserves only the difference (HANDBOOK §9)."""
-    facts = _gate_read(request.customer_id, request.customer_code, request.order_ref, request.today)
-    if facts.order_pk is not None and facts.order_customer_id != facts.customer_id:
+    today = timezone.localdate(now)
+    group, row = _lock(customer.pk)
+    facts = gate_facts(customer=customer, row=row, order_ref=order_ref, on=today, group=group)
+    order = facts.order
+    if order is not None and order.customer_id != customer.pk:
         raise ValidationFailed(
             field_errors={"order_ref": [_("This order reference belongs to another customer.")]}
         )
-    order = None
-    if facts.order_pk is not None:
-        # A repeat of a known order: lock it (it is the customer's, so its exposure lock is held).
-        order = SalesOrder.objects.select_for_update().filter(pk=facts.order_pk).first()
     if order is not None and order.status == SalesOrder.Status.INVOICED:
         raise Conflict(
             _("This order is already invoiced."),
             field_errors={"order_ref": [_("Already invoiced.")]},
         )
-    verdict, check = _decide(request, facts, order=order)
-    if verdict.releases and order is None:
-        order = _new_release(check, now=request.now, validity_days=verdict.validity_days)
-        order.pk = facts.order_id
-        _insert_release(check, order, verdict.need, request.now)
-    elif verdict.releases:
-        _insert_check(check)
-        row = exposure_locked(facts.customer_id)  # the lock is held: this re-reads the row
-        _reserve(
-            check=check,
-            order=order,
-            row=row,
-            need=verdict.need,
-            now=request.now,
-            validity_days=verdict.validity_days,
-        )
-    else:
-        _insert_check(check)
-    if facts.earlier_open:
-        _supersede(check)
-    return check
-
-
-def _decide(
-    request: _GateRequest, facts: GateRead, *, order: SalesOrder | None
-) -> tuple[_Verdict, GateCheck]:
-    """The verdict on the facts read under the lock, and the check to log (not saved yet), with
-    its figures as they stand once a release is reserved."""
-    verdict = _evaluate(
-        customer_id=facts.customer_id,
-        line=facts.line,
-        row=facts,
-        order=order,
-        amount=request.amount,
-        prepaid=request.prepaid,
-        on=request.today,
-        overdue=facts.overdue,
-        warning_level=facts.warning_level,
-        level1_tolerance_pct=facts.level1_tolerance_pct,
-    )
-    user = request.acting_user
+    verdict = evaluate(facts, amount=amount, prepaid=prepaid)
+    if verdict.releases:
+        _refuse_lowering_what_left(order, verdict)
     check = GateCheck(
-        pk=facts.check_id,
-        customer_id=facts.customer_id,
-        order_ref=request.order_ref,
-        amount=request.amount,
-        currency=request.currency,
-        prepaid=request.prepaid,
+        customer=customer,
+        order_ref=order_ref,
+        amount=amount,
+        currency=currency,
+        prepaid=prepaid,
         decision=GateCheck.Decision.RELEASE if verdict.releases else GateCheck.Decision.BLOCK,
         status=GateCheck.Status.RELEASED if verdict.releases else GateCheck.Status.BLOCKED,
         reasons=verdict.reasons,
         warning_level=verdict.warning_level,
-        checked_at=request.now,
-        requested_by=user if user.is_authenticated else None,
-        channel=request.channel,
-        credit_limit=verdict.credit_limit,
+        checked_at=now,
+        requested_by=acting_user if acting_user.is_authenticated else None,
+        channel=channel,
     )
-    if request.customer is not None:
-        check.customer = request.customer
     if verdict.releases:
-        check.released_at = request.now
-        check.reserved_amount = verdict.need
-        check.exposure = facts.total + verdict.need
-        verdict.validity_days = (
-            verdict.policy.release_validity_days
-            if verdict.policy is not None
-            else facts.release_validity_days
-            if facts.release_validity_days is not None
-            else policy_on(request.today).release_validity_days
-        )
-    else:
-        check.exposure = facts.total
-    check.available = verdict.credit_limit - check.exposure
-    return verdict, check
+        check.released_at = now
+        exposure_move(row, reserved_delta=verdict.credit_need, prepaid_delta=verdict.advance_need)
+        check.reserved_amount = verdict.credit_need + verdict.advance_need
+    _figures(check, facts, verdict)
+    check.save(force_insert=True)
+    if verdict.releases:
+        _save_release(check, order, now=now, validity_days=facts.policy.release_validity_days)
+    _supersede(check)
+    if check.decision == GateCheck.Decision.BLOCK:
+        # HANDBOOK §9: a refusal is told to credit (the release queue) and sales (after the commit).
+        transaction.on_commit(lambda: _tell_blocked(check.pk))
+    return check
+
+
+def _save_release(
+    check: GateCheck, order: SalesOrder | None, *, now: dt.datetime, validity_days: int
+) -> None:
+    """The sales order of a check released at once (its exposure already moved)."""
+    if order is None:
+        order = SalesOrder(order_ref=check.order_ref, customer_id=check.customer_id, created_at=now)
+    if order.pk is None or order.status not in SalesOrder.RESERVING:
+        order.status = SalesOrder.Status.RELEASED
+        order.closed_at = None
+    order.amount = order.reserved_amount = check.amount
+    order.prepaid = check.prepaid
+    order.released_at = now
+    order.valid_until = now + dt.timedelta(days=validity_days)
+    order.gate_check = check
+    order.updated_at = now
+    order.save(force_insert=order.pk is None)
 
 
 def _tell_blocked(check_id: int) -> None:
@@ -543,36 +384,102 @@ def _tell_blocked(check_id: int) -> None:
     )
 
 
-def _move(check: GateCheck, new: str) -> None:
+# --------------------------------------------------------------------------------------------
+# Releasing a blocked check (HANDBOOK §1, §5, §9, §10, §12)
+# --------------------------------------------------------------------------------------------
+
+
+def _move(check: GateCheck, new: str) -> str:
     if new not in GateCheck.TRANSITIONS.get(check.status, set()):
-        raise InvalidTransition()
-    check.status = new
+        raise InvalidTransition(
+            _("This step is not possible while the check is “%(status)s”.")
+            % {"status": check.get_status_display()}
+        )
+    old, check.status = check.status, new
+    return old
 
 
-def _tell_requester(check: GateCheck, title: str) -> None:
-    if check.requested_by_id:
-        notify(
-            [check.requested_by],
-            title=title,
-            body=check.release_reason,
-            link=reverse("gate-check-detail", args=[check.pk]),
-            customer=check.customer,
+def _four_eyes(user, *people) -> None:
+    """HANDBOOK §1: nobody releases, requests or approves a check they asked for or ran, and each
+    step of a release is another person."""
+    if any(p is not None and p.pk == user.pk for p in people):
+        raise SegregationOfDuties(
+            _(
+                "You ran this check, asked for its release or took an earlier step of it; "
+                "another person must decide."
+            )
         )
 
 
+def _people(check: GateCheck) -> tuple:
+    return (
+        check.requested_by,
+        check.release_asked_by,
+        check.release_proposed_by,
+        check.release_requested_by,
+    )
+
+
+def _locked_check(check: GateCheck) -> tuple[GateCheck, object, CustomerExposure]:
+    """The gate's locks (group, exposure row), then the check itself, re-read."""
+    group, row = _lock(check.customer_id)
+    check = (
+        GateCheck.objects.select_for_update(of=("self",))
+        .select_related(
+            "customer",
+            "requested_by",
+            "release_asked_by",
+            "release_proposed_by",
+            "release_requested_by",
+        )
+        .get(pk=check.pk)
+    )
+    return check, group, row
+
+
+def _reason(text: str, field_name: str = "reason") -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed(field_errors={field_name: [_("Give the reason for the release.")]})
+    return text
+
+
+def _tell(check: GateCheck, title: str, body: str = "") -> None:
+    """The requester of the check and whoever asked for its release are told the outcome."""
+    notify(
+        [check.requested_by, check.release_asked_by],
+        title=title,
+        body=body or check.release_reason,
+        link=reverse("gate-check-detail", args=[check.pk]),
+        customer=check.customer,
+    )
+
+
 def _release_blocked(
-    check: GateCheck, *, row: CustomerExposure, status: str, now: dt.datetime
-) -> None:
-    """Releases a blocked check, reserving what its order still needs (the lock is held)."""
-    order = SalesOrder.objects.select_for_update().filter(order_ref=check.order_ref).first()
+    check: GateCheck, *, group, row: CustomerExposure, status: str, now: dt.datetime
+) -> GateFacts:
+    """Releases a blocked check, reserving what its order still needs (the locks are held).
+
+    HANDBOOK §10: nothing ships at warning level 4+, whoever releases; §9: a release never lowers
+    what a shipped order reserves."""
+    from riskwarnings.selectors import suspends_trade
+
+    facts = gate_facts(
+        customer=check.customer,
+        row=row,
+        order_ref=check.order_ref,
+        on=timezone.localdate(now),
+        group=group,
+    )
+    order = facts.order
     if order is not None and order.status == SalesOrder.Status.INVOICED:
         raise InvalidTransition(_("This order is already invoiced."))
-    carried = (
-        order.reserved_amount
-        if order is not None and order.status in SalesOrder.RESERVING
-        else ZERO
-    )
-    need = (ZERO if check.prepaid else check.amount) - carried
+    if suspends_trade(facts.warning_level):
+        raise InvalidTransition(
+            _("The customer is at warning level 4 or above: nothing ships, no one can release it.")
+        )
+    verdict = evaluate(facts, amount=check.amount, prepaid=check.prepaid)
+    _refuse_lowering_what_left(order, verdict)
     _move(check, status)
     check.decision = GateCheck.Decision.RELEASE
     check.released_at = now
@@ -580,55 +487,67 @@ def _release_blocked(
         check=check,
         order=order,
         row=row,
-        need=need,
+        verdict=verdict,
         now=now,
-        validity_days=policy_on(timezone.localdate(now)).release_validity_days,
+        validity_days=facts.policy.release_validity_days,
     )
+    _figures(check, facts, verdict)
     check.save()
+    _supersede(check)
+    return facts
+
+
+@transaction.atomic
+def gate_release_ask(*, check: GateCheck, note: str, acting_user) -> GateCheck:
+    """Logistics or sales asks the credit team to release a blocked check (HANDBOOK §9)."""
+    check, _group, _row = _locked_check(check)
+    require(acting_user, "gate.release.ask", check)
+    if release_step(check) == Step.CONDITIONS:
+        raise InvalidTransition(
+            _("No one can release this check: it clears when its conditions are met.")
+        )
+    check.release_asked_by = acting_user
+    check.release_asked_at = timezone.now()
+    check.release_ask_note = (note or "").strip()
+    check.save(update_fields=["release_asked_by", "release_asked_at", "release_ask_note"])
+    record_event(
+        kind="gate.release_asked",
+        actor=acting_user,
+        customer=check.customer,
+        subject=check,
+        facts={"reasons": check.reason_codes, "amount": check.amount},
+        comment=check.release_ask_note,
+    )
+    roles = (
+        (Role.CREDIT_MANAGER,)
+        if release_step(check) == Step.CREDIT_MANAGER
+        else (Role.CREDIT_TEAM, Role.CREDIT_MANAGER)
+    )
+    notify(
+        users_with_role(*roles),
+        title=_("Release asked for %(order)s of %(customer)s")
+        % {"order": check.order_ref, "customer": check.customer.name},
+        body=check.release_ask_note,
+        link=reverse("gate-check-detail", args=[check.pk]),
+        customer=check.customer,
+    )
+    return check
 
 
 @transaction.atomic
 def gate_check_release(*, check: GateCheck, reason: str, acting_user) -> GateCheck:
-    """HANDBOOK §9: the credit team releases a blocked order; a locked or revoked customer first needs
-    the general manager's approval (HANDBOOK §1)."""
+    """HANDBOOK §9: the credit team releases a blocked order, with a reason; a suspended line's
+    order only the credit manager (§12). Locked or revoked customers take `gate_check_propose`."""
+    reason = _reason(reason)
+    check, group, row = _locked_check(check)
     require(acting_user, "gate.release", check)
-    if not reason.strip():
-        raise ValidationFailed(field_errors={"reason": [_("Give the reason for the release.")]})
-    row = exposure_locked(check.customer_id)
-    check = GateCheck.objects.select_for_update().select_related("customer").get(pk=check.pk)
-    if check.status != GateCheck.Status.BLOCKED:
-        raise InvalidTransition(_("Only a blocked check can be released."))
-    now = timezone.now()
+    _four_eyes(acting_user, *_people(check))
     old = check.status
-    check.release_reason = reason.strip()
-    check.release_requested_by = acting_user
-    if NEEDS_GM & set(check.reason_codes):
-        _move(check, GateCheck.Status.PENDING_GM)
-        check.save()
-        record_event(
-            kind="gate.release_requested",
-            actor=acting_user,
-            customer=check.customer,
-            subject=check,
-            old=old,
-            new=check.status,
-            facts={"reasons": check.reason_codes, "amount": check.amount},
-            comment=check.release_reason,
-        )
-        notify(
-            users_with_role(Role.GENERAL_MANAGER),
-            title=_("Release for a locked or revoked customer needs your approval: %(order)s")
-            % {"order": check.order_ref},
-            body=check.release_reason,
-            link=reverse("gate-check-detail", args=[check.pk]),
-            customer=check.customer,
-        )
-        return check
+    check.release_reason = reason
     check.released_by = acting_user
-    _release_blocked(check, row=row, status=GateCheck.Status.RELEASED_BY_CREDIT, now=now)
-    _figures(check, row, check.credit_limit)
-    check.save()
-    _supersede(check)
+    _release_blocked(
+        check, group=group, row=row, status=GateCheck.Status.RELEASED_BY_CREDIT, now=timezone.now()
+    )
     record_event(
         kind="gate.released_by_credit",
         actor=acting_user,
@@ -636,62 +555,85 @@ def gate_check_release(*, check: GateCheck, reason: str, acting_user) -> GateChe
         subject=check,
         old=old,
         new=check.status,
-        facts={"reasons": check.reason_codes, "amount": check.amount, "exposure": row.total},
-        comment=check.release_reason,
+        facts={"reasons": check.reason_codes, "amount": check.amount, "exposure": row.exposure},
+        comment=reason,
     )
-    _tell_requester(
-        check, _("Order %(order)s released by the credit team") % {"order": check.order_ref}
-    )
+    _tell(check, _("Order %(order)s released by the credit team") % {"order": check.order_ref})
     return check
 
 
 @transaction.atomic
-def gate_check_approve(
+def gate_check_propose(*, check: GateCheck, reason: str, acting_user) -> GateCheck:
+    """HANDBOOK §5: for a locked or revoked customer the credit team proposes a release; the finance
+    director requests it and the general manager approves (three different people)."""
+    reason = _reason(reason)
+    check, _group, _row = _locked_check(check)
+    require(acting_user, "gate.release.propose", check)
+    _four_eyes(acting_user, *_people(check))
+    old = _move(check, GateCheck.Status.PENDING_FD)
+    check.release_reason = reason
+    check.release_proposed_by = acting_user
+    check.save(update_fields=["status", "release_reason", "release_proposed_by"])
+    record_event(
+        kind="gate.release_proposed",
+        actor=acting_user,
+        customer=check.customer,
+        subject=check,
+        old=old,
+        new=check.status,
+        facts={"reasons": check.reason_codes, "amount": check.amount},
+        comment=reason,
+    )
+    notify(
+        users_with_role(Role.FINANCE_DIRECTOR),
+        title=_("Release for a locked or revoked customer proposed: %(order)s")
+        % {"order": check.order_ref},
+        body=reason,
+        link=reverse("gate-check-detail", args=[check.pk]),
+        customer=check.customer,
+    )
+    return check
+
+
+def _decline(check: GateCheck, *, acting_user, comment: str, kind: str, who: str) -> GateCheck:
+    old = _move(check, GateCheck.Status.BLOCKED)
+    check.release_proposed_by = check.release_requested_by = None
+    check.save(update_fields=["status", "release_proposed_by", "release_requested_by"])
+    record_event(
+        kind=kind,
+        actor=acting_user,
+        customer=check.customer,
+        subject=check,
+        old=old,
+        new=check.status,
+        comment=comment,
+    )
+    _tell(check, who % {"order": check.order_ref}, comment)
+    return check
+
+
+@transaction.atomic
+def gate_check_request(
     *, check: GateCheck, approve: bool, acting_user, comment: str = ""
 ) -> GateCheck:
-    """The general manager approves (or declines) a credit-team release for a locked/revoked customer."""
-    require(acting_user, "gate.approve", check)
-    row = exposure_locked(check.customer_id)
-    check = (
-        GateCheck.objects.select_for_update(of=("self",))
-        .select_related("customer", "release_requested_by")
-        .get(pk=check.pk)
-    )
-    if check.status != GateCheck.Status.PENDING_GM:
-        raise InvalidTransition(_("This release is not waiting for the general manager."))
-    ensure_four_eyes(acting_user, submitted_by=check.release_requested_by)
-    now = timezone.now()
-    old = check.status
+    """HANDBOOK §1, §5: the finance director requests the general manager's approval of a proposed
+    release (or declines it: the check is blocked again)."""
+    check, _group, _row = _locked_check(check)
+    require(acting_user, "gate.release.request", check)
+    _four_eyes(acting_user, *_people(check))
     if not approve:
-        _move(check, GateCheck.Status.BLOCKED)
-        check.save()
-        record_event(
-            kind="gate.release_declined",
-            actor=acting_user,
-            customer=check.customer,
-            subject=check,
-            old=old,
-            new=check.status,
+        return _decline(
+            check,
+            acting_user=acting_user,
             comment=comment,
+            kind="gate.release_declined",
+            who=_("The finance director declined the release of %(order)s"),
         )
-        if check.release_requested_by_id:
-            notify(
-                [check.release_requested_by],
-                title=_("The general manager declined the release of %(order)s")
-                % {"order": check.order_ref},
-                body=comment,
-                link=reverse("gate-check-detail", args=[check.pk]),
-                customer=check.customer,
-            )
-        return check
-    check.approved_by = acting_user
-    check.released_by = check.release_requested_by
-    _release_blocked(check, row=row, status=GateCheck.Status.RELEASED_BY_CREDIT, now=now)
-    _figures(check, row, check.credit_limit)
-    check.save()
-    _supersede(check)
+    old = _move(check, GateCheck.Status.PENDING_GM)
+    check.release_requested_by = acting_user
+    check.save(update_fields=["status", "release_requested_by"])
     record_event(
-        kind="gate.release_approved",
+        kind="gate.release_requested",
         actor=acting_user,
         customer=check.customer,
         subject=check,
@@ -700,10 +642,143 @@ def gate_check_approve(
         facts={"reasons": check.reason_codes, "amount": check.amount},
         comment=comment,
     )
-    _tell_requester(
+    notify(
+        users_with_role(Role.GENERAL_MANAGER),
+        title=_("Release for a locked or revoked customer needs your approval: %(order)s")
+        % {"order": check.order_ref},
+        body=comment or check.release_reason,
+        link=reverse("gate-check-detail", args=[check.pk]),
+        customer=check.customer,
+    )
+    return check
+
+
+@transaction.atomic
+def gate_check_approve(
+    *, check: GateCheck, approve: bool, acting_user, comment: str = ""
+) -> GateCheck:
+    """HANDBOOK §1: the general manager approves (or declines) the finance director's request to
+    release an order of a locked or revoked customer."""
+    check, group, row = _locked_check(check)
+    require(acting_user, "gate.approve", check)
+    _four_eyes(acting_user, *_people(check))
+    if not approve:
+        return _decline(
+            check,
+            acting_user=acting_user,
+            comment=comment,
+            kind="gate.release_declined",
+            who=_("The general manager declined the release of %(order)s"),
+        )
+    old = check.status
+    check.approved_by = acting_user
+    check.released_by = check.release_proposed_by
+    _release_blocked(
+        check, group=group, row=row, status=GateCheck.Status.RELEASED_BY_CREDIT, now=timezone.now()
+    )
+    record_event(
+        kind="gate.release_approved",
+        actor=acting_user,
+        customer=check.customer,
+        subject=check,
+        old=old,
+        new=check.status,
+        facts={"reasons": check.reason_codes, "amount": check.amount, "exposure": row.exposure},
+        comment=comment,
+    )
+    _tell(
         check, _("Order %(order)s released (general manager approved)") % {"order": check.order_ref}
     )
     return check
+
+
+# --------------------------------------------------------------------------------------------
+# Re-evaluation: goods move when the conditions are met later (HANDBOOK §9)
+# --------------------------------------------------------------------------------------------
+
+
+def blocked_checks_reevaluate(*, customer, row: CustomerExposure) -> list[GateCheck]:
+    """After a payment, with `row` locked: re-runs the customer's blocked checks and releases those
+    that now pass. A customer in a group is re-run after the commit instead (`gate_checks_reevaluate`),
+    since the group row must be locked before the exposure row."""
+    if customer.group_id is not None:
+        customer_id = customer.pk
+        transaction.on_commit(lambda: gate_checks_reevaluate(customer_id=customer_id), robust=True)
+        return []
+    return _reevaluate(customer, group=None, row=row)
+
+
+@transaction.atomic
+def gate_checks_reevaluate(*, customer_id: int) -> list[GateCheck]:
+    """Re-runs the customer's blocked checks under the gate's locks (after a payment to a group
+    member, or when a warning falls below level 4: HANDBOOK §10)."""
+    from customers.models import Customer
+
+    customer = Customer.objects.select_related("credit_line").get(pk=customer_id)
+    group, row = _lock(customer_id)
+    return _reevaluate(customer, group=group, row=row)
+
+
+def _reevaluate(customer, *, group, row: CustomerExposure) -> list[GateCheck]:
+    now = timezone.now()
+    today = timezone.localdate(now)
+    released = []
+    for check in (
+        GateCheck.objects.select_for_update()
+        .filter(customer_id=customer.pk, status=GateCheck.Status.BLOCKED)
+        .order_by("checked_at", "id")
+    ):
+        check.customer = customer
+        facts = gate_facts(
+            customer=customer, row=row, order_ref=check.order_ref, on=today, group=group
+        )
+        order = facts.order
+        if order is not None and (
+            order.status == SalesOrder.Status.INVOICED or order.customer_id != customer.pk
+        ):
+            continue
+        verdict = evaluate(facts, amount=check.amount, prepaid=check.prepaid)
+        if not verdict.releases or (
+            order is not None
+            and order.status in (SalesOrder.Status.SHIPPED, SalesOrder.Status.DELIVERED)
+            and (verdict.credit_need < 0 or verdict.advance_need < 0)
+        ):
+            continue
+        old = _move(check, GateCheck.Status.RELEASED_ON_PAYMENT)
+        check.decision = GateCheck.Decision.RELEASE
+        check.released_at = now
+        check.reasons = []
+        check.warning_level = verdict.warning_level
+        _reserve(
+            check=check,
+            order=order,
+            row=row,
+            verdict=verdict,
+            now=now,
+            validity_days=facts.policy.release_validity_days,
+        )
+        _figures(check, facts, verdict)
+        check.save()
+        _supersede(check)
+        record_event(
+            kind="gate.released_on_payment",
+            customer=customer,
+            subject=check,
+            old=old,
+            new=check.status,
+            facts={"amount": check.amount, "exposure": row.exposure},
+        )
+        _tell(
+            check,
+            _("Order %(order)s released: its conditions are met") % {"order": check.order_ref},
+        )
+        released.append(check)
+    return released
+
+
+# --------------------------------------------------------------------------------------------
+# The end of a reservation: cancel, expiry, recall, invoice (the ledger)
+# --------------------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -729,12 +804,10 @@ def gate_check_cancel(*, check: GateCheck, acting_user) -> GateCheck:
     changed = open_checks.update(status=GateCheck.Status.CANCELLED)
     freed = ZERO
     if order is not None and order.status in SalesOrder.RESERVING:
-        freed = order.reserved_amount
+        freed = _free(order, row)
         order.status = SalesOrder.Status.CANCELLED
-        order.reserved_amount = ZERO
         order.closed_at = order.updated_at = now
         order.save()
-        exposure_move(row, reserved_delta=-freed)
     if not changed and not freed:
         check.refresh_from_db()
         return check
@@ -768,12 +841,10 @@ def releases_expire(*, now: dt.datetime | None = None) -> int:
             order = SalesOrder.objects.select_for_update().get(pk=order_id)
             if order.status != SalesOrder.Status.RELEASED or order.valid_until >= now:
                 continue
-            freed = order.reserved_amount
+            freed = _free(order, row)
             order.status = SalesOrder.Status.EXPIRED
-            order.reserved_amount = ZERO
             order.closed_at = order.updated_at = now
             order.save()
-            exposure_move(row, reserved_delta=-freed)
             GateCheck.objects.filter(
                 order_ref=order.order_ref,
                 status__in=[
@@ -790,51 +861,6 @@ def releases_expire(*, now: dt.datetime | None = None) -> int:
             )
             expired += 1
     return expired
-
-
-def blocked_checks_reevaluate(*, customer, row: CustomerExposure) -> list[GateCheck]:
-    """HANDBOOK §9: goods move when the conditions are met later. Called with `row` locked (after a
-    payment); re-runs every blocked check of the customer, releases those that now pass and tells
-    their requesters."""
-    now = timezone.now()
-    today = timezone.localdate(now)
-    line = _credit_line(customer)
-    released = []
-    for check in (
-        GateCheck.objects.select_for_update()
-        .filter(customer=customer, status=GateCheck.Status.BLOCKED)
-        .order_by("checked_at", "id")
-    ):
-        order = SalesOrder.objects.select_for_update().filter(order_ref=check.order_ref).first()
-        if order is not None and order.status == SalesOrder.Status.INVOICED:
-            continue
-        verdict = _evaluate(
-            customer_id=customer.pk,
-            line=line,
-            row=row,
-            order=order,
-            amount=check.amount,
-            prepaid=check.prepaid,
-            on=today,
-        )
-        if not verdict.releases:
-            continue
-        _release_blocked(check, row=row, status=GateCheck.Status.RELEASED_ON_PAYMENT, now=now)
-        _figures(check, row, verdict.credit_limit)
-        check.save()
-        record_event(
-            kind="gate.released_on_payment",
-            customer=customer,
-            subject=check,
-            old=GateCheck.Status.BLOCKED,
-            new=check.status,
-            facts={"amount": check.amount, "exposure": row.total},
-        )
-        _tell_requester(
-            check, _("Order %(order)s released: a payment arrived") % {"order": check.order_ref}
-        )
-        released.append(check)
-    return released
 
 
 MARKABLE = (
@@ -874,13 +900,11 @@ def sales_order_mark(*, order: SalesOrder, status: str, acting_user) -> SalesOrd
         if status == SalesOrder.Status.RECALLED:
             order.recalled_at = now
         order.closed_at = now
-        freed = order.reserved_amount
-        order.reserved_amount = ZERO
+        freed = _free(order, row)
         GateCheck.objects.filter(order_ref=order.order_ref).exclude(
             status__in=[GateCheck.Status.SUPERSEDED, GateCheck.Status.EXPIRED]
         ).update(status=GateCheck.Status.CANCELLED)
     order.save()
-    exposure_move(row, reserved_delta=-freed)
     record_event(
         kind=f"order.{status}",
         actor=acting_user,
@@ -891,3 +915,25 @@ def sales_order_mark(*, order: SalesOrder, status: str, acting_user) -> SalesOrd
         facts={"order_ref": order.order_ref, "freed": freed},
     )
     return order
+
+
+__all__ = [
+    "MARKABLE",
+    "NEEDS_GM",
+    "REASON_CODES",
+    "blocked_checks_reevaluate",
+    "credit_line",
+    "customer_remedies",
+    "evaluate",
+    "gate_check_approve",
+    "gate_check_cancel",
+    "gate_check_perform",
+    "gate_check_propose",
+    "gate_check_release",
+    "gate_check_request",
+    "gate_checks_reevaluate",
+    "gate_release_ask",
+    "reason_message",
+    "releases_expire",
+    "sales_order_mark",
+]

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,10 +15,12 @@ from creditdesk.views import apply_domain_error, check
 from receivables.gate import selectors, services
 from receivables.gate.forms import (
     ApproveForm,
+    AskReleaseForm,
     GateCheckForm,
     OrderMarkForm,
     ReleaseForm,
 )
+from receivables.gate.permissions import RELEASE_ACTIONS, release_step
 from receivables.models import CustomerExposure, GateCheck, SalesOrder
 
 
@@ -75,6 +78,10 @@ def gate_check_detail(request, pk: int):
     gate_check = _get_check(request, pk)
     exposure = CustomerExposure.objects.filter(customer_id=gate_check.customer_id).first()
     order = SalesOrder.objects.filter(order_ref=gate_check.order_ref).first()
+    actions = {
+        action.replace(".", "_"): may(request.user, action, gate_check)
+        for action in RELEASE_ACTIONS
+    }
     return render(
         request,
         "receivables/gate/gate_check_detail.html",
@@ -82,12 +89,11 @@ def gate_check_detail(request, pk: int):
             "check": gate_check,
             "exposure": exposure,
             "order": order,
+            "step": release_step(gate_check),
+            "actions": actions,
+            "ask_form": AskReleaseForm(),
             "release_form": ReleaseForm(),
             "approve_form": ApproveForm(),
-            "can_release": gate_check.status == GateCheck.Status.BLOCKED
-            and may(request.user, "gate.release", gate_check),
-            "can_approve": gate_check.status == GateCheck.Status.PENDING_GM
-            and may(request.user, "gate.approve", gate_check),
             "can_cancel": gate_check.status
             not in (
                 GateCheck.Status.CANCELLED,
@@ -99,48 +105,103 @@ def gate_check_detail(request, pk: int):
     )
 
 
+def _act(request, pk: int, action: str, form_class, run, done) -> HttpResponse:
+    """One step of a check's release path from its page: the form, the service, a message."""
+    gate_check = _get_check(request, pk, action)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("gate-check-detail", pk=pk)
+    try:
+        result = run(gate_check, form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, done(result))
+    return redirect("gate-check-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def gate_release_ask(request, pk: int):
+    return _act(
+        request,
+        pk,
+        "gate.release.ask",
+        AskReleaseForm,
+        lambda c, data: services.gate_release_ask(
+            check=c, note=data["note"], acting_user=request.user
+        ),
+        lambda _result: _("The credit team was asked to release the order."),
+    )
+
+
 @login_required
 @require_POST
 def gate_check_release(request, pk: int):
-    gate_check = _get_check(request, pk, "gate.release")
-    form = ReleaseForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give the reason for the release."))
-        return redirect("gate-check-detail", pk=pk)
-    try:
-        result = services.gate_check_release(
-            check=gate_check, reason=form.cleaned_data["reason"], acting_user=request.user
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-        return redirect("gate-check-detail", pk=pk)
-    if result.status == GateCheck.Status.PENDING_GM:
-        messages.success(request, _("The general manager was asked to approve the release."))
-    else:
-        messages.success(request, _("Order released."))
-    return redirect("gate-check-detail", pk=pk)
+    return _act(
+        request,
+        pk,
+        "gate.release",
+        ReleaseForm,
+        lambda c, data: services.gate_check_release(
+            check=c, reason=data["reason"], acting_user=request.user
+        ),
+        lambda _result: _("Order released."),
+    )
+
+
+@login_required
+@require_POST
+def gate_check_propose(request, pk: int):
+    return _act(
+        request,
+        pk,
+        "gate.release.propose",
+        ReleaseForm,
+        lambda c, data: services.gate_check_propose(
+            check=c, reason=data["reason"], acting_user=request.user
+        ),
+        lambda _result: _("The finance director was asked to request the release."),
+    )
+
+
+@login_required
+@require_POST
+def gate_check_request(request, pk: int):
+    return _act(
+        request,
+        pk,
+        "gate.release.request",
+        ApproveForm,
+        lambda c, data: services.gate_check_request(
+            check=c,
+            approve=data["decision"] == "approve",
+            comment=data["comment"],
+            acting_user=request.user,
+        ),
+        lambda _result: _("Decision recorded."),
+    )
 
 
 @login_required
 @require_POST
 def gate_check_approve(request, pk: int):
-    gate_check = _get_check(request, pk, "gate.approve")
-    form = ApproveForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose approve or decline."))
-        return redirect("gate-check-detail", pk=pk)
-    try:
-        services.gate_check_approve(
-            check=gate_check,
-            approve=form.cleaned_data["decision"] == "approve",
-            comment=form.cleaned_data["comment"],
+    return _act(
+        request,
+        pk,
+        "gate.approve",
+        ApproveForm,
+        lambda c, data: services.gate_check_approve(
+            check=c,
+            approve=data["decision"] == "approve",
+            comment=data["comment"],
             acting_user=request.user,
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, _("Decision recorded."))
-    return redirect("gate-check-detail", pk=pk)
+        ),
+        lambda _result: _("Decision recorded."),
+    )
 
 
 @login_required
@@ -161,8 +222,8 @@ def gate_check_cancel(request, pk: int):
 def gate_release_queue(request):
     """The credit team's release queue: blocked checks, and those waiting for the general manager."""
     check(request.user, "gate.view")
-    rows = selectors.release_queue()
-    return render(request, "receivables/gate/gate_release_queue.html", {"checks": rows[:200]})
+    rows = [(c, release_step(c)) for c in selectors.release_queue()[:200]]
+    return render(request, "receivables/gate/gate_release_queue.html", {"rows": rows})
 
 
 @login_required

@@ -240,3 +240,41 @@ def exposure_drifts(*, fix: bool = False) -> list[ExposureDrift]:
                     prepaid_delta=now.reserved_prepaid - row.reserved_prepaid,
                 )
     return drifts
+
+
+@dataclass
+class GroupDrift:
+    group_id: int
+    stored: Decimal  # the group's exposure from its members' kept totals
+    actual: Decimal  # the same from the rows
+
+
+def _exposure_of(totals: ExposureTotals) -> Decimal:
+    return max(totals.open_receivables - totals.cash_on_account, ZERO) + totals.reserved_orders
+
+
+def group_drifts() -> list[GroupDrift]:
+    """Every customer group whose exposure (the sum of its members', HANDBOOK §9) read from the kept
+    totals differs from the same read from the rows."""
+    from customers.models import Customer
+
+    members: dict[int, list[int]] = {}
+    for customer_id, group_id in Customer.objects.filter(group__isnull=False).values_list(
+        "pk", "group_id"
+    ):
+        members.setdefault(group_id, []).append(customer_id)
+    if not members:
+        return []
+    ids = [cid for group in members.values() for cid in group]
+    actual = exposure_from_rows(ids)
+    stored = {
+        r.customer_id: ExposureTotals.of(r)
+        for r in CustomerExposure.objects.filter(customer_id__in=ids)
+    }
+    drifts = []
+    for group_id, customer_ids in sorted(members.items()):
+        kept = sum((_exposure_of(stored.get(c, ExposureTotals())) for c in customer_ids), ZERO)
+        rows = sum((_exposure_of(actual.get(c, ExposureTotals())) for c in customer_ids), ZERO)
+        if kept != rows:
+            drifts.append(GroupDrift(group_id, kept, rows))
+    return drifts

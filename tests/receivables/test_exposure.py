@@ -195,3 +195,25 @@ def test_reconcile_checks_the_advance_too():
     call_command("reconcile_exposure", "--fix", stdout=io.StringIO())
     assert _totals(customer) == (0, Decimal("500.00"), 0, Decimal("500.00"))
     assert not exposure_drifts()
+
+
+def test_reconcile_checks_group_totals():
+    from tests.factories import CustomerGroupFactory
+
+    group = CustomerGroupFactory()
+    first, second = credit_customer(), credit_customer()
+    for member in (first, second):
+        member.group = group
+        member.save(update_fields=["group"])
+    make_invoice(first, "300.00")
+    make_invoice(second, "200.00")
+    call_command("reconcile_exposure", stdout=io.StringIO())  # nothing to report: no exit
+    CustomerExposure.objects.filter(customer=second).update(open_receivables=Decimal("900.00"))
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("reconcile_exposure", stdout=out)
+    assert f"customer group {group.pk}: exposure stored 1200.00 actual 500.00" in out.getvalue()
+    call_command("reconcile_exposure", "--fix", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("reconcile_exposure", stdout=out)
+    assert "customer group" not in out.getvalue()

@@ -125,17 +125,24 @@ def test_level1_tolerance(logistics):
     assert check(logistics, level2, "1000.01", order_ref="SO-3").reason_codes == ["limit_exceeded"]
 
 
-def test_prepaid_skips_credit_checks_and_reserves_nothing(logistics):
+def test_prepaid_skips_credit_checks_and_reserves_the_advance(logistics):
     customer = CustomerFactory()  # cash only
+    make_payment(customer, "6000.00")  # cash received, nothing owed yet: the advance
     make_invoice(customer, "50.00", due_date=timezone.localdate() - dt.timedelta(days=3))
     result = check(logistics, customer, "5000.00", prepaid=True)
     assert result.decision == "release" and result.reasons == []
-    assert SalesOrder.objects.get().reserved_amount == 0
-    assert exposure(customer) == Decimal("50.00")
+    order = SalesOrder.objects.get()
+    assert (order.reserved_amount, order.prepaid) == (Decimal("5000.00"), True)
+    row = CustomerExposure.objects.get(customer=customer)
+    # The advance: 6,000 received − 50 owed − 5,000 reserved; the exposure stays nil.
+    assert (row.reserved_prepaid, row.advance, row.exposure) == (Decimal("5000.00"), 950, 0)
+    assert result.advance == Decimal("950.00")
+    assert not exposure_drifts()
 
 
 def test_prepaid_still_stops_at_warning_level_four(logistics):
     customer = credit_customer()
+    make_payment(customer, "10.00")
     set_warning(customer, 4)
     assert check(logistics, customer, "10.00", prepaid=True).reason_codes == ["warning_level"]
 
@@ -264,18 +271,31 @@ def test_credit_team_releases_blocked_check(logistics, credit_team):
     assert logistics.notifications.exists()
 
 
-def test_locked_customer_needs_general_manager(logistics, credit_team, general_manager):
+def test_locked_customer_needs_credit_finance_director_and_general_manager(
+    logistics, credit_team, finance_director, general_manager
+):
     customer = credit_customer(status="locked")
     blocked = check(logistics, customer, "10.00")
-    pending = services.gate_check_release(
-        check=blocked, reason="GM agreed", acting_user=credit_team
+    proposed = services.gate_check_propose(
+        check=blocked, reason="Guarantee received", acting_user=credit_team
     )
-    assert pending.status == GateCheck.Status.PENDING_GM
+    assert proposed.status == GateCheck.Status.PENDING_FD
+    requested = services.gate_check_request(
+        check=proposed, approve=True, acting_user=finance_director
+    )
+    assert requested.status == GateCheck.Status.PENDING_GM
     assert exposure(customer) == 0
-    approved = services.gate_check_approve(check=pending, approve=True, acting_user=general_manager)
+    approved = services.gate_check_approve(
+        check=requested, approve=True, acting_user=general_manager
+    )
     assert approved.status == GateCheck.Status.RELEASED_BY_CREDIT
-    assert approved.approved_by == general_manager
+    assert (approved.release_proposed_by, approved.release_requested_by, approved.approved_by) == (
+        credit_team,
+        finance_director,
+        general_manager,
+    )
     assert exposure(customer) == Decimal("10.00")
+    assert not exposure_drifts()
 
 
 def test_order_mark_recalled_frees_reservation(logistics):

@@ -86,96 +86,86 @@ def test_concurrent_repeats_of_one_order_reserve_once():
     assert SalesOrder.objects.count() == 1
 
 
-def _other_connection(func):
-    """Runs `func` on a second database connection (a thread of its own); returns what it raised."""
-    outcome: list = []
+def _race(n: int, run) -> list[BaseException]:
+    """`run(i)` in n threads released at once, each on its own connection; what they raised."""
+    barrier = threading.Barrier(n)
+    errors: list[BaseException] = []
 
-    def run() -> None:
+    def one(i: int) -> None:
         from django.db import connections
 
         try:
-            func()
-            outcome.append(None)
-        except BaseException as exc:  # handed back to the test
-            outcome.append(exc)
+            barrier.wait()
+            run(i)
+        except BaseException as exc:  # collected and asserted by the caller
+            errors.append(exc)
         finally:
             connections.close_all()
 
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    return outcome[0]
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("totals_row", [True, False], ids=["known-customer", "first-check"])
-def test_gate_read_returns_with_the_customer_locked(totals_row):
-    """Whether or not the customer's exposure row existed, nobody else reads it for a decision until
-    this check commits (the lock is taken before the read, in the same round trip; on a first
-    check, by creating the row)."""
-    from django.db import OperationalError, transaction
-    from django.utils import timezone
+def test_two_members_checking_at_once_never_pass_the_group_limit():
+    """HANDBOOK §9: related companies share a group limit; 50 checks from two members at once."""
+    from credit.models import GroupCreditLine
+    from tests.factories import CustomerGroupFactory
 
-    from receivables.gate.services import _gate_read
+    logistics = UserFactory(role="logistics")
+    group = CustomerGroupFactory()
+    GroupCreditLine.objects.create(group=group, limit=Decimal("1000.00"))
+    members = []
+    for _ in range(2):
+        member = CreditLineFactory(limit=Decimal("100000.00")).customer
+        member.group = group
+        member.save(update_fields=["group"])
+        members.append(member)
 
-    customer = CreditLineFactory(limit=Decimal("1000.00")).customer
-    if totals_row:
-        CustomerExposure.objects.create(customer=customer)
-    today = timezone.localdate()
+    def run(i: int) -> None:
+        services.gate_check_perform(
+            customer=members[i % 2],
+            order_ref=f"SO-{i}",
+            amount=Decimal("70.00"),
+            acting_user=logistics,
+        )
 
-    def another_check() -> None:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL lock_timeout = '300ms'")
-            _gate_read(None, customer.erp_code, "SO-OTHER", today)
-
-    with transaction.atomic():
-        read = _gate_read(None, customer.erp_code, "SO-1", today)
-        assert read.has_totals and read.customer_id == customer.pk
-        raised = _other_connection(another_check)
-    assert isinstance(raised, OperationalError) and "lock timeout" in str(raised)
-    assert _other_connection(another_check) is None  # once committed, the next check goes ahead
+    assert _race(50, run) == []
+    released = GateCheck.objects.filter(decision="release")
+    assert released.count() == 14  # 14 × 70 = 980 ≤ 1000 < 15 × 70
+    assert {c.customer_id for c in released} == {m.pk for m in members}
+    blocked = GateCheck.objects.filter(decision="block")
+    assert {tuple(c.reason_codes) for c in blocked} == {("group_limit_exceeded",)}
+    total = sum(CustomerExposure.objects.get(customer=m).reserved_orders for m in members)
+    assert total == Decimal("980.00")
+    assert not exposure_drifts()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_first_row_committed_between_the_lock_and_the_read_is_not_taken_as_locked(monkeypatch):
-    """Another check creates the customer's first exposure row and commits just after this check's
-    lock statement found none: the read sees the row, but it is not this check's to decide on."""
-    from django.db import OperationalError, transaction
-    from django.utils import timezone
+def test_fifty_prepaid_orders_at_once_never_use_more_than_the_advance():
+    from tests.factories import CustomerFactory
 
-    from creditdesk import sql
-    from receivables.gate import selectors
-    from receivables.gate.services import _gate_read
+    from .factories import make_payment
 
-    customer = CreditLineFactory(limit=Decimal("1000.00")).customer
-    today = timezone.localdate()
-    real = sql.execute_prepared_batch
-    created: list = []
+    logistics = UserFactory(role="logistics")
+    customer = CustomerFactory()  # cash only: prepaid is its only way to ship
+    make_payment(customer, "1000.00")
 
-    def lock_then_another_commits_then_read(cursor, *statements, before="", after=""):
-        lock, *rest = statements
-        real(cursor, lock, before=before)
-        if not created:  # the first lock found nothing; another check creates the row now
-            created.append(
-                _other_connection(lambda: CustomerExposure.objects.create(customer=customer))
-            )
-        real(cursor, *rest, after=after)
+    def run(i: int) -> None:
+        services.gate_check_perform(
+            customer=customer,
+            order_ref=f"SO-{i}",
+            amount=Decimal("70.00"),
+            prepaid=True,
+            acting_user=logistics,
+        )
 
-    monkeypatch.setattr(selectors, "execute_prepared_batch", lock_then_another_commits_then_read)
-
-    def another_check() -> None:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL lock_timeout = '300ms'")
-            cursor.execute(
-                "SELECT 1 FROM receivables_customerexposure WHERE customer_id = %s FOR UPDATE",
-                [customer.pk],
-            )
-
-    with transaction.atomic():
-        first = selectors.gate_read(customer_id=customer.pk, order_ref="SO-1", on=today)
-        assert created == [None]  # the row came while this check was between its two statements
-        assert not first.has_totals  # seen, but not locked: not read as this check's totals
-        read = _gate_read(customer.pk, None, "SO-1", today)  # the caller's way: lock, read again
-        assert read.has_totals
-        raised = _other_connection(another_check)
-    assert isinstance(raised, OperationalError) and "lock timeout" in str(raised)
+    assert _race(50, run) == []
+    assert GateCheck.objects.filter(decision="release").count() == 14
+    row = CustomerExposure.objects.get(customer=customer)
+    assert row.reserved_prepaid == Decimal("980.00") and row.advance == Decimal("20.00")
+    assert not exposure_drifts()

@@ -63,7 +63,11 @@ def _snapshot():
         GateCheck.objects.count(),
         list(GateCheck.objects.values_list("status", flat=True).order_by("pk")),
         SalesOrder.objects.count(),
-        list(CustomerExposure.objects.values_list("reserved_orders", "open_receivables")),
+        list(
+            CustomerExposure.objects.values_list(
+                "reserved_orders", "open_receivables", "cash_on_account", "reserved_prepaid"
+            )
+        ),
         Invoice.objects.count(),
         AuditEvent.objects.count(),
         Notification.objects.count(),
@@ -101,14 +105,70 @@ def test_release_post(client_as, blocked, role, mailoutbox):
         assert _snapshot() == before and not mailoutbox
 
 
-@pytest.mark.parametrize("role", [*ROLES, None])
-def test_approve_post(client_as, blocked, users, role, mailoutbox):
+def _locked(blocked):
     line = blocked.customer.credit_line
     line.status = "locked"
     line.save()
     blocked.reasons = [{"code": "credit_locked", "message": "locked"}]
     blocked.save()
-    services.gate_check_release(check=blocked, reason="GM asked", acting_user=users["credit_team"])
+
+
+@pytest.mark.parametrize("role", [*ROLES, None])
+def test_ask_post(client_as, blocked, role, mailoutbox):
+    before = _snapshot()
+    response = client_as(role).post(
+        reverse("gate-check-ask", args=[blocked.pk]), {"note": "urgent"}
+    )
+    blocked.refresh_from_db()
+    # The walker's `customer` is the `sales` user's customer.
+    if role in {"logistics", "sales", "sales_director"}:
+        assert response.status_code == 302 and blocked.release_asked_by is not None
+        assert AuditEvent.objects.filter(kind="gate.release_asked").count() == 1
+    else:
+        assert response.status_code == (302 if role is None else 403)
+        assert blocked.release_asked_by is None
+        assert _snapshot() == before and not mailoutbox
+
+
+@pytest.mark.parametrize("role", [*ROLES, None])
+def test_propose_post(client_as, blocked, role, mailoutbox):
+    _locked(blocked)
+    before = _snapshot()
+    response = client_as(role).post(
+        reverse("gate-check-propose", args=[blocked.pk]), {"reason": "Guarantee received"}
+    )
+    blocked.refresh_from_db()
+    if role in {"credit_team", "credit_manager"}:
+        assert response.status_code == 302 and blocked.status == GateCheck.Status.PENDING_FD
+    else:
+        assert response.status_code == (302 if role is None else 403)
+        assert blocked.status == GateCheck.Status.BLOCKED
+        assert _snapshot() == before and not mailoutbox
+
+
+@pytest.mark.parametrize("role", [*ROLES, None])
+def test_request_post(client_as, blocked, users, role, mailoutbox):
+    _locked(blocked)
+    services.gate_check_propose(check=blocked, reason="GM asked", acting_user=users["credit_team"])
+    before = _snapshot()
+    mailoutbox.clear()
+    response = client_as(role).post(
+        reverse("gate-check-request", args=[blocked.pk]), {"decision": "approve"}
+    )
+    blocked.refresh_from_db()
+    if role == "finance_director":
+        assert response.status_code == 302 and blocked.status == GateCheck.Status.PENDING_GM
+    else:
+        assert response.status_code == (302 if role is None else 403)
+        assert blocked.status == GateCheck.Status.PENDING_FD
+        assert _snapshot() == before and not mailoutbox
+
+
+@pytest.mark.parametrize("role", [*ROLES, None])
+def test_approve_post(client_as, blocked, users, role, mailoutbox):
+    _locked(blocked)
+    services.gate_check_propose(check=blocked, reason="GM asked", acting_user=users["credit_team"])
+    services.gate_check_request(check=blocked, approve=True, acting_user=users["finance_director"])
     before = _snapshot()
     mailoutbox.clear()
     response = client_as(role).post(
@@ -175,6 +235,23 @@ def test_api_gate_check(api_as, customer, role):
     else:
         assert response.status_code == (401 if role is None else 403)
         assert _snapshot() == before
+
+
+@pytest.mark.parametrize("role", [*ROLES, None])
+def test_api_release_ask(api_as, blocked, role):
+    before = _snapshot()
+    response = api_as(role).post(
+        f"/api/v1/gate/checks/{blocked.pk}/release-request/",
+        {"note": "truck waiting"},
+        format="json",
+    )
+    blocked.refresh_from_db()
+    if role in {"logistics", "sales", "sales_director"}:
+        assert response.status_code == 200
+        assert blocked.release_ask_note == "truck waiting"
+    else:
+        assert response.status_code == (401 if role is None else 403)
+        assert blocked.release_asked_by is None and _snapshot() == before
 
 
 @pytest.mark.parametrize("role", [*ROLES, None])

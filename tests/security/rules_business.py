@@ -230,8 +230,13 @@ RECEIVABLES_RULES = {
     "gate-check-list": page(GATE_READERS),
     # Sales open the check of their own customer's blocked order.
     "gate-check-detail": own_and_others_of("gate_check", GATE_READERS | SALES_SIDE),
+    # The walker's check is blocked over the limit: the credit team releases it; logistics or the
+    # customer's sales ask for it; the locked-customer path (propose, request, approve) is closed.
     "gate-check-release": post_only(CREDIT, kwargs=pk("gate_check")),
-    "gate-check-approve": post_only({"general_manager"}, kwargs=pk("gate_check")),
+    "gate-check-ask": post_only({"logistics", *SALES_SIDE}, kwargs=pk("gate_check")),
+    "gate-check-propose": post_only((), kwargs=pk("gate_check")),
+    "gate-check-request": post_only((), kwargs=pk("gate_check")),
+    "gate-check-approve": post_only((), kwargs=pk("gate_check")),
     "gate-check-cancel": post_only(GATE_CHECKERS, kwargs=pk("gate_check")),
     "gate-release-queue": page(GATE_READERS),
     "gate-undelivered": page(GATE_READERS),
@@ -255,6 +260,10 @@ RECEIVABLES_RULES = {
     # The API is for the gate's readers only (sales open a blocked check on its page).
     "api-gate-check-detail": own_and_others_of("gate_check", GATE_READERS, make=api),
     "api-gate-check-cancel": api_post_only(GATE_CHECKERS, kwargs=pk("gate_check")),
+    # DRF asks the role first (logistics, sales), then the service the check's state.
+    "api-gate-check-release-ask": api_post_only(
+        {"logistics", *SALES_SIDE}, kwargs=pk("gate_check")
+    ),
     "api-invoices-bulk": api_post_only(IMPORTERS),
     "api-payments-bulk": api_post_only(IMPORTERS),
     "api-credit-notes-bulk": api_post_only(IMPORTERS),
