@@ -38,10 +38,10 @@ FLOOR_TABLE = "bench_import_floor"
 
 
 def _connect(url: str):
-    import psycopg2
+    import psycopg
 
     parts = urlparse(url)
-    return psycopg2.connect(
+    return psycopg.connect(
         dbname=parts.path.lstrip("/"),
         user=parts.username or "postgres",
         password=parts.password or None,
@@ -125,7 +125,7 @@ def _token(url: str) -> str:
 
 def _cleanup(url: str, stamp: str, since: dt.datetime) -> None:
     conn = _connect(url)
-    with conn, conn.cursor() as cursor:
+    with conn.transaction(), conn.cursor() as cursor:
         # What the imported rows still add to exposure (nothing once every invoice is paid; a run
         # stopped part-way leaves open invoices) goes with them.
         cursor.execute(
@@ -183,10 +183,8 @@ def sync(url: str, count: int, seed: int) -> dict:
 
 def floor(url: str, invoices: list[dict]) -> float:
     """The same rows by plain multi-row INSERTs, a commit per batch: rows a second."""
-    from psycopg2.extras import execute_values
-
     conn = _connect(url)
-    with conn, conn.cursor() as cursor:
+    with conn.transaction(), conn.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
         cursor.execute(
             f"CREATE TABLE {FLOOR_TABLE} (id bigserial PRIMARY KEY, number varchar(64) UNIQUE, "
@@ -210,17 +208,16 @@ def floor(url: str, invoices: list[dict]) -> float:
     ]
     started = time.perf_counter()
     for start in range(0, len(rows), BATCH):
-        with conn, conn.cursor() as cursor:
-            execute_values(
-                cursor,
+        batch = rows[start : start + BATCH]
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, now())"] * len(batch))
+        with conn.transaction(), conn.cursor() as cursor:
+            cursor.execute(
                 f"INSERT INTO {FLOOR_TABLE} (number, customer_code, order_ref, issue_date, "
-                "due_date, amount, open_amount, status, created_at) VALUES %s",
-                rows[start : start + BATCH],
-                template="(%s, %s, %s, %s, %s, %s, %s, %s, now())",
-                page_size=BATCH,
+                f"due_date, amount, open_amount, status, created_at) VALUES {values}",
+                [value for row in batch for value in row],
             )
     elapsed = time.perf_counter() - started
-    with conn, conn.cursor() as cursor:
+    with conn.transaction(), conn.cursor() as cursor:
         cursor.execute(f"DROP TABLE {FLOOR_TABLE}")
     conn.close()
     return len(rows) / elapsed
@@ -242,10 +239,10 @@ def small_database(url: str) -> str:
 
 def create_database(url: str) -> None:
     """Creates the database at `url` when missing."""
-    import psycopg2
+    import psycopg
 
     parts = urlparse(url)
-    admin = psycopg2.connect(
+    admin = psycopg.connect(
         dbname="postgres",
         user=parts.username or "postgres",
         password=parts.password or None,

@@ -57,9 +57,9 @@ def bench_database_url() -> str:
     parts = urlparse(url)
     name = parts.path.lstrip("/") or "creditdesk"
     bench = name if name.endswith("_bench") else f"{name}_bench"
-    import psycopg2
+    import psycopg
 
-    admin = psycopg2.connect(
+    admin = psycopg.connect(
         dbname="postgres",
         user=parts.username or "postgres",
         password=parts.password or None,

@@ -103,7 +103,7 @@ TEMPLATES = [
     },
 ]
 
-# Database: PostgreSQL through psycopg2 when DATABASE_URL is set, else an embedded SQLite file.
+# Database: PostgreSQL through psycopg 3 when DATABASE_URL is set, else an embedded SQLite file.
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
 else:

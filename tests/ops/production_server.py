@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
-import psycopg2
+import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +69,7 @@ def _server_url(dbname: str) -> str:
 
 
 def _execute(database_url: str, sql: str) -> None:
-    connection = psycopg2.connect(database_url)
+    connection = psycopg.connect(database_url)
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:

@@ -1,8 +1,8 @@
-import psycopg2
+import psycopg
 import redis
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from psycopg2 import sql
+from psycopg import sql
 
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 START_REDIS = (
@@ -43,8 +43,8 @@ class Command(BaseCommand):
             "connect_timeout": 5,
         }
         try:
-            conn = psycopg2.connect(dbname="postgres", **params)
-        except psycopg2.OperationalError as exc:
+            conn = psycopg.connect(dbname="postgres", **params)
+        except psycopg.OperationalError as exc:
             return [
                 f"PostgreSQL does not answer at {db.get('HOST')}:{db.get('PORT')} ({exc}).\n"
                 f"  Start PostgreSQL, e.g.: {START_POSTGRES}\n"
