@@ -509,9 +509,10 @@ def _run(job: ImportJob) -> str:
         with job.file.open("rb") as file:
             for row in read_file(file, job.original_name, kind=kind, progress=validation_progress):
                 rows += 1
+                unreadable = bool(row.errors)  # its values do not line up with the columns
                 if KINDS[kind].batch is not None:
                     _once_in_file(row, first_seen)
-                if validate(row) is None or row.errors:
+                if unreadable or validate(row) is None:
                     report.append(_line(kind, row))
     except FileRefused as exc:
         return _finish_failed(job.pk, attempt, str(exc))
@@ -627,7 +628,7 @@ def _apply(job: ImportJob, customers: "_Customers", rows: int) -> str:
             job.pk,
             attempt,
             _("Nothing was imported: correct the rows with errors and upload the file again."),
-            report=applier.errors,
+            report=sorted(applier.errors, key=lambda line: line[0]),  # by row
             rows=rows,
         )
     except FileRefused as exc:
