@@ -2,7 +2,9 @@
 
 A job reads its file twice, streaming: the first pass validates every row (nothing is written), the
 second applies all rows in one transaction, which either commits with the job marked done or leaves
-nothing behind. Reading stops at the row cap as it reaches it; an XLSX whose declared uncompressed
+nothing behind. The second pass hands the ledger's batch services a chunk of rows at a time
+(invoices, payments and credit notes, as the bulk API does); shipment news for orders go row by row
+through the gate. Reading stops at the row cap as it reaches it; an XLSX whose declared uncompressed
 size or row count is out of bounds is refused before a row is read (a "zip bomb" is answered in
 milliseconds).
 """
@@ -19,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -31,16 +33,16 @@ from creditdesk.authority import may
 from creditdesk.errors import DomainError
 from creditdesk.notifications import notify
 from customers.models import Customer
+from receivables.ledger import services
 from receivables.ledger.api import (
     CreditNoteRecordSerializer,
     InvoiceRecordSerializer,
     OrderRecordSerializer,
     PaymentRecordSerializer,
     _flatten,
-    apply_credit_note,
-    apply_invoice,
     apply_order,
-    apply_payment,
+    credit_note_record,
+    payment_record,
 )
 from receivables.models import ImportJob
 
@@ -52,14 +54,23 @@ XLSX_MAX_UNCOMPRESSED = 200 * 1024 * 1024  # all members of the workbook, as dec
 XLSX_MAX_MEMBERS = 1000
 CSV_FIELD_LIMIT = 64 * 1024  # one cell; an unclosed quote would otherwise swallow the file
 PROGRESS_EVERY = 500  # rows between progress writes
+CHUNK = 1000  # rows handed to a batch service at once (the bulk API's MAX_BATCH)
 STALE_AFTER = dt.timedelta(minutes=10)  # a run silent this long is taken as lost
 REPORT_ON_PAGE = 200
+
+
+def _same(data: dict) -> dict:
+    return dict(data)
 
 
 @dataclass(frozen=True)
 class Kind:
     serializer: type[serializers.Serializer]
-    apply: Callable
+    # A batch service (records, *, acting_user, all_or_nothing) -> BatchResult, and the validated
+    # row as its record; or, with no batch service, `apply(data, user)` row by row.
+    batch: Callable | None
+    to_record: Callable[[dict], dict]
+    apply: Callable | None
     columns: tuple[str, ...]  # required columns
     amounts: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
@@ -70,27 +81,35 @@ class Kind:
 KINDS: dict[str, Kind] = {
     "invoices": Kind(
         InvoiceRecordSerializer,
-        apply_invoice,
+        services.invoices_upsert_batch,
+        _same,
+        None,
         ("number", "customer", "issue_date", "amount"),
         amounts=("amount",),
         dates=("issue_date", "delivery_date", "due_date"),
     ),
     "payments": Kind(
         PaymentRecordSerializer,
-        apply_payment,
+        services.payments_upsert_batch,
+        payment_record,
+        None,
         ("number", "customer", "paid_on", "amount"),
         amounts=("amount",),
         dates=("paid_on",),
     ),
     "credit_notes": Kind(
         CreditNoteRecordSerializer,
-        apply_credit_note,
+        services.credit_notes_upsert_batch,
+        credit_note_record,
+        None,
         ("number", "customer", "issued_on", "amount"),
         amounts=("amount",),
         dates=("issued_on",),
     ),
     "orders": Kind(
         OrderRecordSerializer,
+        None,
+        _same,
         apply_order,
         ("order_ref", "status"),
         action="gate.order.mark",
@@ -370,13 +389,23 @@ def _record(kind: str, row: Row) -> dict:
     return record
 
 
-def _validated(kind: str, row: Row, customers: dict) -> dict | None:
-    record = _record(kind, row)
-    ser = KINDS[kind].serializer(data=record, context={"customers": customers})
-    if not ser.is_valid():
-        for field, messages in _flatten(ser.errors).items():
-            row.errors.setdefault(field, []).extend(messages)
-    return None if row.errors else dict(ser.validated_data)
+class _Validator:
+    """Validates rows against the customers named in the file with one serializer for the whole
+    pass (its fields are bound once, not once per row, as the bulk API does)."""
+
+    def __init__(self, kind: str, customers):
+        self.kind = kind
+        self.serializer = KINDS[kind].serializer(context={"customers": customers})
+
+    def __call__(self, row: Row) -> dict | None:
+        record = _record(self.kind, row)
+        try:
+            data = self.serializer.run_validation(record)
+        except serializers.ValidationError as exc:
+            for field, messages in _flatten(exc.detail).items():
+                row.errors.setdefault(field, []).extend(messages)
+            return None
+        return None if row.errors else dict(data)
 
 
 def _reference(kind: str, row: Row) -> str:
@@ -473,12 +502,17 @@ def _run(job: ImportJob) -> str:
     # Pass 1: read and validate everything; nothing is written.
     report: list = []
     customers = _Customers()
+    validate = _Validator(kind, customers)
+    first_seen: dict[str, int] = {}  # number → the row it first appears in
     rows = 0
     try:
         with job.file.open("rb") as file:
             for row in read_file(file, job.original_name, kind=kind, progress=validation_progress):
                 rows += 1
-                if row.errors or _validated(kind, row, customers) is None:
+                unreadable = bool(row.errors)  # its values do not line up with the columns
+                if KINDS[kind].batch is not None:
+                    _once_in_file(row, first_seen)
+                if unreadable or validate(row) is None:
                     report.append(_line(kind, row))
     except FileRefused as exc:
         return _finish_failed(job.pk, attempt, str(exc))
@@ -500,6 +534,21 @@ def _run(job: ImportJob) -> str:
     if not moved:
         return "superseded"
     return _apply(job, customers, rows)
+
+
+def _once_in_file(row: Row, first_seen: dict[str, int]) -> None:
+    """A number names one record: a file that gives it twice is ambiguous (which row is meant?),
+    so the later row is an error (as a repeated number in one call of the bulk API)."""
+    number = row.cells.get("number", "")
+    if not number:
+        return
+    if number in first_seen:
+        row.errors.setdefault("number", []).append(
+            _("This number appears earlier in the file (row %(row)s).")
+            % {"row": first_seen[number]}
+        )
+    else:
+        first_seen[number] = row.number
 
 
 def _line(kind: str, row: Row, result: str = "rejected") -> list:
@@ -532,48 +581,37 @@ class _Customers:
 
 
 def _apply(job: ImportJob, customers: "_Customers", rows: int) -> str:
-    """Pass 2: every row applied through the ledger's services in one transaction."""
+    """Pass 2: the rows applied through the ledger's services, a chunk at a time, in one
+    transaction: any rejected row rolls everything back, and the report lists every such row."""
     kind, attempt = job.kind, job.attempt
-    spec = KINDS[kind]
-    report: list = []
-    errors: list = []
-    counts: dict[str, int] = {}
+    validate = _Validator(kind, customers)
+    applier = _Applier(kind, job.uploaded_by)
     side = _ProgressWriter(job.pk, attempt)
     try:
         with transaction.atomic():
+            chunk: list[tuple[Row, dict]] = []
             with job.file.open("rb") as file:
-                for applied, row in enumerate(read_file(file, job.original_name, kind=kind), 1):
-                    data = _validated(kind, row, customers)
+                for row in read_file(file, job.original_name, kind=kind):
+                    data = validate(row)
                     if data is None:  # the data changed under the file since the check
-                        errors.append(_line(kind, row))
+                        applier.errors.append(_line(kind, row))
                         continue
-                    try:
-                        outcome, _freed = spec.apply(data, job.uploaded_by)
-                    except DomainError as exc:
-                        row.errors = _flatten(exc.field_errors) or {
-                            "non_field_errors": [str(exc.message)]
-                        }
-                        errors.append(_line(kind, row))
-                        continue
-                    except IntegrityError:
-                        row.errors = {
-                            "non_field_errors": [_("The record conflicts with stored data.")]
-                        }
-                        errors.append(_line(kind, row))
-                        continue
-                    counts[outcome] = counts.get(outcome, 0) + 1
-                    report.append([row.number, _storable(_reference(kind, row)), outcome, {}])
-                    if applied % PROGRESS_EVERY == 0:
-                        side.write(40 + int(applied / rows * 59))
-            if errors:
+                    chunk.append((row, data))
+                    if len(chunk) == CHUNK:
+                        applier.apply(chunk)
+                        chunk = []
+                        side.write(40 + int(applier.done / rows * 59))
+            if chunk:
+                applier.apply(chunk)
+            if applier.errors:
                 raise _RollBack()
             finished = ImportJob.objects.filter(
                 pk=job.pk, attempt=attempt, status=ImportJob.Status.APPLYING
             ).update(
                 status=ImportJob.Status.DONE,
                 progress=100,
-                counts=counts,
-                report=report,
+                counts=applier.counts,
+                report=applier.report,
                 rows_read=rows,
                 rows_with_errors=0,
                 message="",
@@ -584,13 +622,13 @@ def _apply(job: ImportJob, customers: "_Customers", rows: int) -> str:
                 raise _RollBack()
             _tell(job, done=True, rows=rows)
     except _RollBack:
-        if not errors:
+        if not applier.errors:
             return "superseded"
         return _finish_failed(
             job.pk,
             attempt,
             _("Nothing was imported: correct the rows with errors and upload the file again."),
-            report=errors,
+            report=sorted(applier.errors, key=lambda line: line[0]),  # by row
             rows=rows,
         )
     except FileRefused as exc:
@@ -598,6 +636,59 @@ def _apply(job: ImportJob, customers: "_Customers", rows: int) -> str:
     finally:
         side.close()
     return "done"
+
+
+class _Applier:
+    """Applies chunks of validated rows and keeps every row's answer. A batch service answers each
+    record of its chunk; a rejected record is reported with its row and the whole import is rolled
+    back by the caller (the later chunks are still applied, so that the report is complete)."""
+
+    def __init__(self, kind: str, user):
+        self.kind, self.user, self.spec = kind, user, KINDS[kind]
+        self.report: list = []
+        self.errors: list = []
+        self.counts: dict[str, int] = {}
+        self.done = 0
+
+    def apply(self, chunk: list[tuple[Row, dict]]) -> None:
+        if self.spec.batch is None:
+            outcomes = [self._one(data) for _row, data in chunk]
+        else:
+            records = [self.spec.to_record(data) for _row, data in chunk]
+            try:
+                with transaction.atomic():
+                    result = self.spec.batch(records, acting_user=self.user)
+                outcomes = [(o.result, o.errors) for o in result.outcomes]
+            except DomainError as exc:  # the batch as a whole was refused
+                outcomes = [("rejected", _errors(exc))] * len(chunk)
+            except DatabaseError:
+                outcomes = [("rejected", _conflict())] * len(chunk)
+        for (row, _data), (outcome, errors) in zip(chunk, outcomes, strict=True):
+            if outcome == services.REJECTED:
+                row.errors = errors or {"non_field_errors": [_("The row was rejected.")]}
+                self.errors.append(_line(self.kind, row))
+                continue
+            self.counts[outcome] = self.counts.get(outcome, 0) + 1
+            self.report.append([row.number, _storable(_reference(self.kind, row)), outcome, {}])
+        self.done += len(chunk)
+
+    def _one(self, data: dict) -> tuple[str, dict]:
+        try:
+            with transaction.atomic():
+                outcome, _freed = self.spec.apply(data, self.user)
+        except DomainError as exc:
+            return "rejected", _errors(exc)
+        except DatabaseError:
+            return "rejected", _conflict()
+        return outcome, {}
+
+
+def _errors(exc: DomainError) -> dict[str, list[str]]:
+    return _flatten(exc.field_errors) or {"non_field_errors": [str(exc.message)]}
+
+
+def _conflict() -> dict[str, list[str]]:
+    return {"non_field_errors": [_("The record conflicts with stored data.")]}
 
 
 class _ProgressWriter:

@@ -107,6 +107,64 @@ def test_service_error_in_a_later_row_rolls_back_earlier_rows(client_as, users):
     assert "failed" in Notification.objects.get(recipient=users["credit_team"]).title
 
 
+def test_a_file_of_thousands_of_rows_imports_in_chunks(client_as, users):
+    customers = [credit_customer(), credit_customer()]
+    rows = 2 * imports.CHUNK + 500  # three chunks, the last one short
+    lines = ["number,customer,issue_date,amount"] + [
+        f"N{i},{customers[i % 2].erp_code},2026-01-01,10.00" for i in range(rows)
+    ]
+    content = ("\n".join(lines) + "\n").encode()
+    upload(client_as("credit_team"), "invoices", "n.csv", content)
+    job = last_job()
+    assert job.status == ImportJob.Status.DONE and job.progress == 100
+    assert job.counts == {"created": rows} and job.rows_read == rows
+    assert [line[:3] for line in job.report[:2]] == [[2, "N0", "created"], [3, "N1", "created"]]
+    assert job.report[-1][:3] == [rows + 1, f"N{rows - 1}", "created"]
+    assert Invoice.objects.count() == rows
+    assert AuditEvent.objects.filter(kind="invoice.created").count() == rows
+    for customer in customers:
+        exposure = CustomerExposure.objects.get(customer=customer)
+        assert exposure.open_receivables == Decimal("10.00") * (rows // 2)
+    upload(client_as("credit_team"), "invoices", "n.csv", content)
+    assert last_job().counts == {"unchanged": rows}
+    assert Invoice.objects.count() == rows
+
+
+def test_a_rejected_row_in_a_later_chunk_leaves_nothing_imported(client_as, users):
+    payer, other = credit_customer(), credit_customer()
+    make_invoice(payer, "100.00", number="A")
+    lines = ["number,customer,paid_on,amount,allocations"]
+    lines.append(f"P0,{payer.erp_code},2026-01-01,60.00,A:60.00")  # the first chunk
+    lines += [f"Q{i},{other.erp_code},2026-01-01,5.00," for i in range(imports.CHUNK + 10)]
+    lines.append(f"P1,{payer.erp_code},2026-01-01,60.00,A:60.00")  # A has only 40 open left
+    upload(client_as("credit_team"), "payments", "p.csv", ("\n".join(lines) + "\n").encode())
+    job = last_job()
+    bad_row = len(lines)  # the header is row 1
+    assert bad_row > imports.CHUNK + 1
+    assert job.status == ImportJob.Status.FAILED and error_rows(job) == [bad_row]
+    assert job.report[0][1] == "P1" and "allocations" in job.report[0][3]
+    assert Payment.objects.count() == 0
+    assert Invoice.objects.get(number="A").open_amount == Decimal("100.00")
+    assert CustomerExposure.objects.get(customer=payer).open_receivables == Decimal("100.00")
+    assert not AuditEvent.objects.filter(kind__startswith="payment.").exists()
+    assert "failed" in Notification.objects.get(recipient=users["credit_team"]).title
+
+
+def test_a_number_given_twice_in_a_file_is_a_row_error(client_as):
+    customer = credit_customer()
+    content = (
+        "number,customer,issue_date,amount\n"
+        f"D1,{customer.erp_code},2026-01-01,100.00\n"
+        f"D2,{customer.erp_code},2026-01-01,100.00\n"
+        f"D1,{customer.erp_code},2026-01-02,50.00\n"
+    ).encode()
+    upload(client_as("credit_team"), "invoices", "d.csv", content)
+    job = last_job()
+    assert job.status == ImportJob.Status.FAILED and error_rows(job) == [4]
+    assert "row 2" in " ".join(job.report[0][3]["number"])
+    assert Invoice.objects.count() == 0
+
+
 def test_xlsx_import_and_all_or_nothing(client_as):
     customer = credit_customer()
     good = xlsx(
