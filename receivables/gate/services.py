@@ -570,25 +570,49 @@ def gate_check_propose(*, check: GateCheck, reason: str, acting_user) -> GateChe
     check, _group, _row = _locked_check(check)
     require(acting_user, "gate.release.propose", check)
     _four_eyes(acting_user, *_people(check))
-    old = _move(check, GateCheck.Status.PENDING_FD)
     check.release_reason = reason
     check.release_proposed_by = acting_user
-    check.save(update_fields=["status", "release_reason", "release_proposed_by"])
-    record_event(
+    return _step(
+        check,
+        to=GateCheck.Status.PENDING_FD,
+        changed=["release_reason", "release_proposed_by"],
+        acting_user=acting_user,
         kind="gate.release_proposed",
+        comment=reason,
+        next_role=Role.FINANCE_DIRECTOR,
+        title=_("Release for a locked or revoked customer proposed: %(order)s"),
+    )
+
+
+def _step(
+    check: GateCheck,
+    *,
+    to: str,
+    changed: list[str],
+    acting_user,
+    kind: str,
+    comment: str,
+    next_role: str,
+    title: str,
+) -> GateCheck:
+    """One step of the locked/revoked release path: move the check, record the step and tell the
+    role that takes the next one."""
+    old = _move(check, to)
+    check.save(update_fields=["status", *changed])
+    record_event(
+        kind=kind,
         actor=acting_user,
         customer=check.customer,
         subject=check,
         old=old,
         new=check.status,
         facts={"reasons": check.reason_codes, "amount": check.amount},
-        comment=reason,
+        comment=comment,
     )
     notify(
-        users_with_role(Role.FINANCE_DIRECTOR),
-        title=_("Release for a locked or revoked customer proposed: %(order)s")
-        % {"order": check.order_ref},
-        body=reason,
+        users_with_role(next_role),
+        title=title % {"order": check.order_ref},
+        body=comment or check.release_reason,
         link=reverse("gate-check-detail", args=[check.pk]),
         customer=check.customer,
     )
@@ -629,28 +653,17 @@ def gate_check_request(
             kind="gate.release_declined",
             who=_("The finance director declined the release of %(order)s"),
         )
-    old = _move(check, GateCheck.Status.PENDING_GM)
     check.release_requested_by = acting_user
-    check.save(update_fields=["status", "release_requested_by"])
-    record_event(
+    return _step(
+        check,
+        to=GateCheck.Status.PENDING_GM,
+        changed=["release_requested_by"],
+        acting_user=acting_user,
         kind="gate.release_requested",
-        actor=acting_user,
-        customer=check.customer,
-        subject=check,
-        old=old,
-        new=check.status,
-        facts={"reasons": check.reason_codes, "amount": check.amount},
         comment=comment,
+        next_role=Role.GENERAL_MANAGER,
+        title=_("Release for a locked or revoked customer needs your approval: %(order)s"),
     )
-    notify(
-        users_with_role(Role.GENERAL_MANAGER),
-        title=_("Release for a locked or revoked customer needs your approval: %(order)s")
-        % {"order": check.order_ref},
-        body=comment or check.release_reason,
-        link=reverse("gate-check-detail", args=[check.pk]),
-        customer=check.customer,
-    )
-    return check
 
 
 @transaction.atomic
