@@ -87,7 +87,7 @@ format: setup ## format the code
 test: setup check-services lint ## run the whole suite against PostgreSQL and Redis
 	@status=0; \
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-	  $(BIN)/pytest -n 2 -m "not browser" $(PYTEST_ARGS) || status=$$?; \
+	  $(BIN)/pytest -n 2 --dist loadgroup -m "not browser" $(PYTEST_ARGS) || status=$$?; \
 	$(MAKE) --no-print-directory test-browser || status=$$?; \
 	exit $$status
 

@@ -13,6 +13,10 @@ from tests.factories import UserFactory
 
 from .factories import CreditLineFactory
 
+# Each test opens 50 connections: on one xdist worker they run one after another, so two of them
+# never hold 100 connections at once (PostgreSQL's default max_connections).
+pytestmark = pytest.mark.xdist_group("fifty_connections")
+
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("totals_row", [False, True], ids=["first-checks", "known-customer"])
