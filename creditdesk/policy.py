@@ -37,14 +37,18 @@ def parameter_fields() -> list[str]:
     ]
 
 
-def policy_on(day: dt.date | None = None) -> CreditPolicy:
-    """The approved policy version in force on `day` (today in Shanghai by default)."""
+def policy_on(day: dt.date | None = None, *, only: tuple[str, ...] = ()) -> CreditPolicy:
+    """The approved policy version in force on `day` (today in Shanghai by default).
+
+    `only`: the parameters the caller reads, when it reads a few on a hot path (the others load
+    on first use)."""
     day = day or timezone.localdate()
-    policy = (
-        CreditPolicy.objects.filter(status=CreditPolicy.Status.APPROVED, effective_from__lte=day)
-        .order_by("-effective_from", "-approved_at")
-        .first()
-    )
+    versions = CreditPolicy.objects.filter(
+        status=CreditPolicy.Status.APPROVED, effective_from__lte=day
+    ).order_by("-effective_from", "-approved_at")
+    if only:
+        versions = versions.only(*only)
+    policy = versions.first()
     if policy is None:
         raise NotFound(_("No approved credit policy is in force on %(day)s.") % {"day": day})
     return policy

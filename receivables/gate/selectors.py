@@ -29,6 +29,10 @@ def credit_line(customer):
     return CreditLine.objects.filter(customer_id=customer.pk).first()
 
 
+# The policy's parameters a check reads (HANDBOOK §9): the level-1 tolerance, how long a release holds.
+GATE_POLICY_PARAMETERS = ("level1_tolerance_pct", "release_validity_days")
+
+
 @dataclass(frozen=True)
 class GroupFacts:
     """The customer's group as the gate reads it under the group's lock (HANDBOOK §9)."""
@@ -80,10 +84,17 @@ def gate_facts(*, customer, row: CustomerExposure, order_ref: str, on: dt.date, 
         row=row,
         overdue=has_overdue_invoices(customer.pk, on),
         warning_level=warning_level_of(customer.pk),
-        policy=policy_on(on),
-        order=SalesOrder.objects.select_for_update().filter(order_ref=order_ref).first(),
+        policy=policy_on(on, only=GATE_POLICY_PARAMETERS),
+        order=_order_locked(order_ref),
         group=group_facts,
     )
+
+
+def _order_locked(order_ref: str) -> SalesOrder | None:
+    try:
+        return SalesOrder.objects.select_for_update().get(order_ref=order_ref)
+    except SalesOrder.DoesNotExist:
+        return None
 
 
 def undelivered_releases(customer_id: int | None = None) -> QuerySet[SalesOrder]:

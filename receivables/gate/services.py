@@ -254,27 +254,44 @@ def _supersede(check: GateCheck) -> None:
     ).update(status=GateCheck.Status.SUPERSEDED)
 
 
+# What a check reads of the customer it is given by ERP code (the rest loads on first use).
+GATE_CUSTOMER_FIELDS = (
+    "erp_code",
+    "name",
+    "salesperson_id",
+    "group_id",
+    "credit_line__customer_id",
+    "credit_line__status",
+    "credit_line__limit",
+    "credit_line__credit_level",
+)
+
+
 def _customer(customer, customer_code: str | None):
     from customers.models import Customer
 
     if customer is not None:
         return customer
-    found = (
-        Customer.objects.select_related("credit_line").filter(erp_code=customer_code).first()
-        if customer_code
-        else None
-    )
-    if found is None:
-        raise ValidationFailed(field_errors={"customer": [_("Unknown customer.")]})
-    return found
+    try:
+        if not customer_code:
+            raise Customer.DoesNotExist
+        return (
+            Customer.objects.select_related("credit_line")
+            .only(*GATE_CUSTOMER_FIELDS)
+            .get(erp_code=customer_code)
+        )
+    except Customer.DoesNotExist:
+        raise ValidationFailed(field_errors={"customer": [_("Unknown customer.")]}) from None
 
 
-def _lock(customer_id: int):
+def _lock(customer_id: int, *, grouped: bool = True):
     """The gate's locks, in order: the customer's group row (None without a group), then its
-    exposure row (created when missing)."""
+    exposure row (created when missing). `grouped=False`: the caller read the customer without a
+    group, so there is none to lock (a check that read the customer before it joined a group is a
+    check made before it joined)."""
     from credit.selectors import lock_customer_group
 
-    group = lock_customer_group(customer_id)
+    group = lock_customer_group(customer_id) if grouped else None
     return group, exposure_locked(customer_id)
 
 
@@ -304,7 +321,7 @@ def gate_check_perform(
     customer = _customer(customer, customer_code)
     now = timezone.now()
     today = timezone.localdate(now)
-    group, row = _lock(customer.pk)
+    group, row = _lock(customer.pk, grouped=customer.group_id is not None)
     facts = gate_facts(customer=customer, row=row, order_ref=order_ref, on=today, group=group)
     order = facts.order
     if order is not None and order.customer_id != customer.pk:

@@ -23,13 +23,14 @@ from receivables.models import ZERO, CreditNote, CustomerExposure, Invoice, Paym
 
 def exposure_locked(customer_id: int) -> CustomerExposure:
     """The customer's totals row, created if missing, locked FOR UPDATE until the transaction ends."""
-    row = CustomerExposure.objects.select_for_update().filter(customer_id=customer_id).first()
-    if row is None:
+    locked = CustomerExposure.objects.select_for_update()
+    try:
+        return locked.get(customer_id=customer_id)
+    except CustomerExposure.DoesNotExist:
         CustomerExposure.objects.bulk_create(
             [CustomerExposure(customer_id=customer_id)], ignore_conflicts=True
         )
-        row = CustomerExposure.objects.select_for_update().get(customer_id=customer_id)
-    return row
+        return locked.get(customer_id=customer_id)
 
 
 def exposure_move(
