@@ -13,7 +13,7 @@ from creditdesk.errors import DomainError
 from creditdesk.models import SCORECARD_ASPECTS
 from customers.models import Customer
 
-from . import services
+from . import contracts, services
 from .models import CreditApplication, CreditLine
 
 D = Decimal
@@ -173,12 +173,14 @@ def _to_state(customer: Customer, state: str, limit: str, term: int, score: int,
             new_limit=D(limit) * D("1.3"),
             comment="订单增加",
         )
-        services.contract_check_record(
+        # HANDBOOK §7: a contract beyond the grant, waiting for the credit team.
+        contracts.contract_register(
             customer=customer,
             contract_number="HT-2026-0815",
             payment_method="credit",
             term_days=term + 30,
             acting_user=sales,
+            liability_clauses="逾期付款按日万分之五支付违约金",
         )
 
 

@@ -130,7 +130,45 @@ class ContractCheckForm(InputLimits, forms.Form):
     payment_method = forms.ChoiceField(
         label=_("Payment method"), choices=ContractCheck.PaymentMethod.choices
     )
-    term_days = forms.IntegerField(label=_("Payment term (days)"), min_value=0, initial=0)
+    term_days = forms.IntegerField(
+        label=_("Payment term (days)"),
+        min_value=0,
+        max_value=365,
+        initial=0,
+        help_text=_("For a credit contract: days from the invoice to payment."),
+    )
     amount = forms.DecimalField(
         label=_("Amount (CNY)"), required=False, max_digits=18, decimal_places=2
+    )
+    liability_clauses = forms.CharField(
+        label=_("Liability clauses"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Late-payment interest, penalties, retention of title, jurisdiction."),
+    )
+    non_standard = forms.BooleanField(
+        label=_("Non-standard contract (legal reviews it)"), required=False
+    )
+    differing_clauses = forms.CharField(
+        label=_("Clauses that differ from the standard"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ContractReviewForm(InputLimits, forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("approve", _("Approve")), ("reject", _("Reject"))],
+        widget=forms.RadioSelect,
+        initial="approve",
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required for a rejection."),
     )

@@ -663,12 +663,28 @@ class Adjustment(models.Model):
 
 
 class ContractCheck(models.Model):
-    """HANDBOOK §7: a sales contract's payment terms checked against the customer's grant."""
+    """HANDBOOK §7: a sales contract registered by sales, its terms checked against the customer's
+    grant. Terms beyond the grant wait for the credit team; a non-standard contract for legal; an
+    order may ship under a contract only once it is approved (`credit.contracts`)."""
 
     class PaymentMethod(models.TextChoices):
         PREPAYMENT = "prepayment", _("Payment in advance")
         CASH_ON_DELIVERY = "cash_on_delivery", _("Cash on delivery")
         CREDIT = "credit", _("On credit")
+
+    class Status(models.TextChoices):
+        PENDING_CREDIT = "pending_credit", _("Terms beyond the grant: awaiting the credit team")
+        PENDING_LEGAL = "pending_legal", _("Non-standard: awaiting legal's review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.PENDING_CREDIT: {Status.PENDING_LEGAL, Status.APPROVED, Status.REJECTED},
+        Status.PENDING_LEGAL: {Status.APPROVED, Status.REJECTED},
+        Status.APPROVED: set(),
+        Status.REJECTED: set(),
+    }
+    PENDING = (Status.PENDING_CREDIT, Status.PENDING_LEGAL)
 
     customer = models.ForeignKey(
         "customers.Customer",
@@ -683,18 +699,44 @@ class ContractCheck(models.Model):
     term_days = models.PositiveSmallIntegerField(_("payment term (days)"), default=0)
     amount = models.DecimalField(_("amount (CNY)"), **MONEY, null=True, blank=True)
     flags = models.JSONField(_("findings"), default=list, blank=True)
+    liability_clauses = models.TextField(_("liability clauses"), blank=True)
+    non_standard = models.BooleanField(_("non-standard contract"), default=False)
+    differing_clauses = models.TextField(_("clauses that differ from the standard"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.APPROVED
+    )
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        verbose_name=_("recorded by"),
+        verbose_name=_("registered by"),
     )
-    checked_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    checked_at = models.DateTimeField(_("registered at"), default=timezone.now)
+    credit_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("terms reviewed by"),
+    )
+    credit_reviewed_at = models.DateTimeField(_("terms reviewed at"), null=True, blank=True)
+    legal_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("legal review by"),
+    )
+    legal_reviewed_at = models.DateTimeField(_("legal review at"), null=True, blank=True)
+    review_note = models.TextField(_("review note"), blank=True)
 
     class Meta:
-        verbose_name = _("contract terms check")
-        verbose_name_plural = _("contract terms checks")
+        verbose_name = _("sales contract")
+        verbose_name_plural = _("sales contracts")
         ordering = ["-checked_at", "-id"]
+        indexes = [models.Index(fields=["customer", "contract_number"])]
 
     def __str__(self) -> str:
         return self.contract_number
@@ -702,6 +744,10 @@ class ContractCheck(models.Model):
     @property
     def ok(self) -> bool:
         return not self.flags
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in self.PENDING
 
 
 class GroupLimitRequest(models.Model):

@@ -108,6 +108,17 @@ def contract_check(user, customer) -> bool:
     return has_role(user, Role.SALES) and (customer is None or owns(user, customer))
 
 
+@rule("credit.contract.review")
+def contract_review(user, contract) -> bool:
+    """HANDBOOK §7: the credit team decides terms beyond the grant; legal reviews a non-standard
+    contract."""
+    if contract is not None and contract.status == "pending_credit":
+        return has_role(user, *CREDIT)
+    if contract is not None and contract.status == "pending_legal":
+        return has_role(user, Role.LEGAL)
+    return has_role(user, Role.LEGAL, *CREDIT)  # a decided contract: the service says so
+
+
 @rule("credit.annual_review.run")
 def annual_review_run(user, obj) -> bool:
     return is_credit(user)

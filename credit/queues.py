@@ -9,7 +9,12 @@ from creditdesk.registry import QueueItem, QueueSection
 from creditdesk.roles import Role
 
 from .models import Adjustment, CreditApplication, CreditLine, Evaluation
-from .selectors import applications_to_approve, credit_line_of, visible_adjustments
+from .selectors import (
+    applications_to_approve,
+    contracts_pending,
+    credit_line_of,
+    visible_adjustments,
+)
 
 _TONES = {
     CreditLine.Status.ACTIVE: "ok",
@@ -138,6 +143,24 @@ def work_queues(user) -> list[QueueSection]:
                     )
                     for a in pending[:20]
                 ],
+            )
+        )
+    if has_role(user, Role.LEGAL, Role.CREDIT_TEAM, Role.CREDIT_MANAGER):
+        # HANDBOOK §7: terms beyond the grant (credit team) and non-standard contracts (legal).
+        contracts = [c for c in contracts_pending() if may(user, "credit.contract.review", c)]
+        sections.append(
+            QueueSection(
+                title=_("Sales contracts waiting for your review"),
+                items=[
+                    QueueItem(
+                        label=f"{c.customer.name}: {c.contract_number}",
+                        url=reverse("credit-contract", args=[c.pk]),
+                        detail=c.get_status_display(),
+                    )
+                    for c in contracts[:20]
+                ],
+                total=len(contracts),
+                url=reverse("credit-contracts"),
             )
         )
     return sections

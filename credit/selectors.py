@@ -13,6 +13,7 @@ from customers.selectors import visible_customers
 
 from .models import (
     Adjustment,
+    ContractCheck,
     CreditApplication,
     CreditLine,
     CreditLineChange,
@@ -51,6 +52,21 @@ def visible_applications(user) -> QuerySet[CreditApplication]:
 def visible_evaluations(user) -> QuerySet[Evaluation]:
     return Evaluation.objects.filter(customer__in=visible_customers(user)).select_related(
         "customer", "policy"
+    )
+
+
+def visible_contracts(user) -> QuerySet[ContractCheck]:
+    return ContractCheck.objects.filter(customer__in=visible_customers(user)).select_related(
+        "customer", "checked_by"
+    )
+
+
+def contracts_pending() -> QuerySet[ContractCheck]:
+    """Contracts waiting for the credit team's or legal's review (HANDBOOK §7), oldest first."""
+    return (
+        ContractCheck.objects.filter(status__in=ContractCheck.PENDING)
+        .select_related("customer", "checked_by", "credit_reviewed_by")
+        .order_by("checked_at", "id")
     )
 
 

@@ -22,7 +22,6 @@ from customers.models import Customer, InfoForm
 from . import scoring
 from .models import (
     Adjustment,
-    ContractCheck,
     CreditApplication,
     CreditLine,
     CreditLineChange,
@@ -1295,58 +1294,6 @@ def adjustment_reject(*, adjustment: Adjustment, acting_user, comment: str) -> A
         comment=comment,
     )
     return adjustment
-
-
-# --- Contract terms (HANDBOOK §7) ---------------------------------------------------------------
-
-
-@transaction.atomic
-def contract_check_record(
-    *,
-    customer: Customer,
-    contract_number: str,
-    payment_method: str,
-    term_days: int,
-    acting_user,
-    amount: Decimal | None = None,
-) -> ContractCheck:
-    require(acting_user, "credit.contract.check", customer)
-    if not contract_number.strip():
-        raise ValidationFailed(field_errors={"contract_number": [_("Give the contract number.")]})
-    if payment_method not in ContractCheck.PaymentMethod.values:
-        raise ValidationFailed(field_errors={"payment_method": [_("Choose a payment method.")]})
-    line = CreditLine.objects.filter(customer=customer).first()
-    flags = []
-    if payment_method == ContractCheck.PaymentMethod.CREDIT:
-        if line is None or line.status != LineStatus.ACTIVE or line.limit <= 0:
-            flags.append(str(_("The customer has no credit: the contract must be cash.")))
-        elif term_days > line.term_days:
-            flags.append(
-                str(
-                    _("Payment term %(t)s days is longer than the granted %(g)s days.")
-                    % {"t": term_days, "g": line.term_days}
-                )
-            )
-        if line is not None and amount is not None and line.limit > 0 and amount > line.limit:
-            flags.append(str(_("The amount is above the credit limit.")))
-    check = ContractCheck.objects.create(
-        customer=customer,
-        contract_number=contract_number,
-        payment_method=payment_method,
-        term_days=term_days if payment_method == ContractCheck.PaymentMethod.CREDIT else 0,
-        amount=amount,
-        flags=flags,
-        checked_by=acting_user,
-    )
-    record_event(
-        kind="credit.contract.checked",
-        actor=acting_user,
-        customer=customer,
-        subject=check,
-        new={"contract": contract_number, "method": payment_method, "term_days": term_days},
-        facts={"flags": flags, "granted_term_days": line.term_days if line else None},
-    )
-    return check
 
 
 # --- Annual review (HANDBOOK §12) ---------------------------------------------------------------

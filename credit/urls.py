@@ -37,6 +37,8 @@ urlpatterns = [
         views.contract_new,
         name="credit-contract-new",
     ),
+    path("credit/contracts/", views.contract_list, name="credit-contracts"),
+    path("credit/contracts/<int:pk>/", views.contract_detail, name="credit-contract"),
     path(
         "credit/customers/<int:customer_pk>/evaluate/",
         views.evaluation_new,

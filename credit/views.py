@@ -10,22 +10,24 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from creditdesk.audit import event_label, events_for
+from creditdesk.authority import may
 from creditdesk.errors import DomainError
 from creditdesk.views import apply_domain_error, check
 from customers.views import dossier_context, get_customer_for
 
-from . import selectors, services
+from . import contracts, selectors, services
 from .forms import (
     AdjustmentForm,
     ApplicationForm,
     CommentForm,
     ContractCheckForm,
+    ContractReviewForm,
     DecisionForm,
     EvaluationOpenForm,
     ScoreForm,
     SecurityForm,
 )
-from .models import Adjustment, CreditApplication, Evaluation, Security
+from .models import Adjustment, ContractCheck, CreditApplication, Evaluation, Security
 from .pdf import evaluation_report_pdf, grant_notice_pdf
 
 
@@ -374,7 +376,7 @@ def line_detail(request, customer_pk: int):
             "evaluations": customer.evaluations.all()[:20],
             "adjustments": customer.credit_adjustments.all()[:20],
             "securities": customer.securities.select_related("recorded_by", "verified_by")[:20],
-            "contracts": customer.contract_checks.all()[:20],
+            "contracts": customer.contract_checks.select_related("customer")[:20],
         },
     )
 
@@ -535,23 +537,87 @@ def contract_new(request, customer_pk: int):
     form = ContractCheckForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            result = services.contract_check_record(
+            result = contracts.contract_register(
                 customer=customer, acting_user=request.user, **form.cleaned_data
             )
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
-            if result.flags:
-                messages.warning(request, " ".join(result.flags))
+            if result.status == ContractCheck.Status.PENDING_CREDIT:
+                messages.warning(
+                    request,
+                    _(
+                        "Registered: the terms go beyond the grant (%(findings)s); waiting for the credit team."
+                    )
+                    % {"findings": " ".join(result.flags)},
+                )
+            elif result.status == ContractCheck.Status.PENDING_LEGAL:
+                messages.info(request, _("Registered: waiting for legal's review."))
             else:
-                messages.success(request, _("The contract's terms match the grant."))
-            return redirect("credit-line", customer.pk)
+                messages.success(
+                    request, _("Registered and approved: the contract's terms match the grant.")
+                )
+            return redirect("credit-contract", result.pk)
     return render(
         request,
         "credit/simple_form.html",
         {
             **dossier_context(request, customer, "credit"),
             "form": form,
-            "title": _("Check a contract's terms"),
+            "title": _("Register a sales contract"),
         },
+    )
+
+
+@login_required
+def contract_detail(request, pk: int):
+    contract = get_object_or_404(
+        ContractCheck.objects.select_related(
+            "customer", "checked_by", "credit_reviewed_by", "legal_reviewed_by"
+        ),
+        pk=pk,
+    )
+    check(request.user, "credit.view", contract)
+    customer = get_customer_for(request.user, contract.customer_id)
+    form = None
+    if contract.is_pending and may(request.user, "credit.contract.review", contract):
+        form = ContractReviewForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                contracts.contract_review(
+                    contract=contract,
+                    approve=form.cleaned_data["decision"] == "approve",
+                    note=form.cleaned_data["note"],
+                    acting_user=request.user,
+                )
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, _("Your review is recorded."))
+                return redirect("credit-contract", contract.pk)
+    elif request.method == "POST":
+        check(request.user, "credit.contract.review", contract)
+    return render(
+        request,
+        "credit/contract_detail.html",
+        {
+            **dossier_context(request, customer, "credit"),
+            "contract": contract,
+            "form": form,
+            "timeline": _timeline(contract),
+        },
+    )
+
+
+@login_required
+def contract_list(request):
+    """The contracts waiting for the user's review (credit team, legal), then the latest ones."""
+    check(request.user, "credit.list")
+    waiting = [
+        c for c in selectors.contracts_pending() if may(request.user, "credit.contract.review", c)
+    ]
+    return render(
+        request,
+        "credit/contract_list.html",
+        {"waiting": waiting, "recent": selectors.visible_contracts(request.user)[:100]},
     )

@@ -211,6 +211,9 @@ class CreditPolicy(models.Model):
     evidence_review_days = models.PositiveSmallIntegerField(
         _("legal's evidence review within (days)"), default=7
     )
+    contract_review_days = models.PositiveSmallIntegerField(
+        _("a contract's terms reviewed within (days)"), default=3
+    )
     # Deadlines of every duty (§2, §12)
     duty_notice_days = models.PositiveSmallIntegerField(
         _("open a periodic duty (days before it is due)"), default=30
@@ -409,6 +412,7 @@ class Duty(models.Model):
         SECURITY_END = "security_end", _("Guarantee or mortgage period ends")
         DOCUMENT_EXPIRY = "document_expiry", _("Qualification document expires")
         POLICY_REVISION = "policy_revision", _("Yearly credit policy revision")
+        CONTRACT_REVIEW = "contract_review", _("Review of a sales contract's terms")
 
     kind = models.CharField(_("duty"), max_length=32, choices=Kind.choices)
     customer = models.ForeignKey(

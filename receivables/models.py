@@ -95,6 +95,15 @@ class GateCheck(models.Model):
         verbose_name=_("requested by"),
     )
     channel = models.CharField(_("channel"), max_length=8, default="api")  # api | ui
+    # The sales contract the order is placed under, when the caller names one (HANDBOOK §7).
+    contract = models.ForeignKey(
+        "credit.ContractCheck",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="gate_checks",
+        verbose_name=_("sales contract"),
+    )
     # What this check added to (or, negative, took from) the order's reservation.
     reserved_amount = models.DecimalField(_("reserved by this check (CNY)"), **MONEY, default=ZERO)
     status = models.CharField(

@@ -36,7 +36,7 @@ class ReasonSerializer(serializers.Serializer):
         choices=list(services.REASON_CODES),
         help_text="no_credit_line | credit_locked | credit_revoked | credit_suspended | "
         "warning_level | overdue_receivables | limit_exceeded | group_limit_exceeded | "
-        "prepayment_not_received",
+        "prepayment_not_received | contract_terms",
     )
     message = serializers.CharField()
 
@@ -128,6 +128,15 @@ class GateCheckCreateApi(APIView):
         amount = MoneyField(min_value=Decimal("0.01"))
         currency = serializers.CharField(max_length=3, default="CNY", validators=[_currency])
         prepaid = serializers.BooleanField(default=False)
+        contract = ReferenceField(
+            max_length=60,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="Optional: the number of the sales contract the order is placed under "
+            "(HANDBOOK §7). An unknown number is a 400; a contract not approved, or whose terms "
+            "no longer match the grant, blocks with `contract_terms`.",
+        )
 
     @extend_schema(
         operation_id="gate_check_create",
@@ -145,6 +154,7 @@ class GateCheckCreateApi(APIView):
                 amount=data.validated_data["amount"],
                 currency=data.validated_data["currency"],
                 prepaid=data.validated_data["prepaid"],
+                contract_number=data.validated_data["contract"],
                 acting_user=request.user,
                 channel="api",
             )

@@ -14,6 +14,12 @@ class GateCheckForm(InputLimits, forms.Form):
         label=_("Amount (CNY)"), max_digits=18, decimal_places=2, min_value=Decimal("0.01")
     )
     prepaid = forms.BooleanField(label=_("Prepaid (payment has arrived)"), required=False)
+    contract = forms.CharField(
+        label=_("Sales contract number"),
+        max_length=60,
+        required=False,
+        help_text=_("Optional: the contract the order is placed under."),
+    )
 
     def clean_customer(self) -> Customer:
         code = self.cleaned_data["customer"].strip()

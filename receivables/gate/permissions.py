@@ -31,7 +31,8 @@ class Step:
 
 # HANDBOOK §10: at warning level 4+ nothing ships, and no one releases it; a prepaid order ships
 # only against cash that has arrived (HANDBOOK §9): both clear only when the facts change.
-UNRELEASABLE = {"warning_level", "prepayment_not_received"}
+# HANDBOOK §7: an order under a contract not approved clears when the contract is approved.
+UNRELEASABLE = {"warning_level", "prepayment_not_received", "contract_terms"}
 # HANDBOOK §5: trade with a locked or revoked customer: the finance director asks, the GM approves.
 NEEDS_GM = {"credit_locked", "credit_revoked"}
 # HANDBOOK §12: a customer who missed the annual review gets no credit trade; the credit manager

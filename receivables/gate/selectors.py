@@ -56,9 +56,12 @@ class GateFacts:
     policy: object  # the credit policy version in force on the day
     order: SalesOrder | None  # this order reference's sales order, locked, if any
     group: GroupFacts | None
+    contract: object | None = None  # the sales contract the order is placed under (HANDBOOK §7)
 
 
-def gate_facts(*, customer, row: CustomerExposure, order_ref: str, on: dt.date, group) -> GateFacts:
+def gate_facts(
+    *, customer, row: CustomerExposure, order_ref: str, on: dt.date, group, contract=None
+) -> GateFacts:
     """The facts of a check, each through the one selector that owns its rule: the credit line, the
     overdue invoices (`has_overdue_invoices`), the warning level (`warning_level_of`), the policy
     in force (`policy_on`) and the group's exposure (`group_exposure`). The caller holds the locks:
@@ -87,6 +90,7 @@ def gate_facts(*, customer, row: CustomerExposure, order_ref: str, on: dt.date, 
         policy=policy_on(on, only=GATE_POLICY_PARAMETERS),
         order=_order_locked(order_ref),
         group=group_facts,
+        contract=contract,
     )
 
 

@@ -55,6 +55,9 @@ REASON_MESSAGES = {
     "prepayment_not_received": gettext_lazy(
         "Prepayment not received: the customer's advance does not cover this order."
     ),
+    "contract_terms": gettext_lazy(
+        "The sales contract is not approved, or its terms go beyond the customer's grant."
+    ),
 }
 REASON_CODES = tuple(REASON_MESSAGES)
 _STATUS_REASON = {
@@ -85,6 +88,7 @@ CUSTOMER_REMEDIES = {
         "A payment that brings your group's balance with this order within the group credit limit."
     ),
     "prepayment_not_received": gettext_lazy("Payment in advance of the order amount."),
+    "contract_terms": gettext_lazy("Please contact your salesperson about the contract's terms."),
 }
 
 
@@ -124,6 +128,7 @@ def _carried(order: SalesOrder | None) -> tuple[Decimal, Decimal]:
 
 def evaluate(facts: GateFacts, *, amount: Decimal, prepaid: bool) -> Verdict:
     """Every reason that applies to shipping `amount` now (HANDBOOK §9, §10): the one decision."""
+    from credit.contracts import contract_allows_order  # the contract register owns the rule
     from riskwarnings.selectors import suspends_trade  # the warning ladder owns the rule
 
     carried_credit, carried_prepaid = _carried(facts.order)
@@ -145,6 +150,11 @@ def evaluate(facts: GateFacts, *, amount: Decimal, prepaid: bool) -> Verdict:
     # HANDBOOK §10: at level 4 or above nothing ships, prepaid or not.
     if suspends_trade(facts.warning_level):
         codes.append("warning_level")
+    if facts.contract is not None and not contract_allows_order(
+        facts.contract, line, prepaid=prepaid
+    ):
+        # HANDBOOK §7: goods ship under a contract only on terms the grant covers.
+        codes.append("contract_terms")
     if prepaid:
         # HANDBOOK §9: "payment has arrived" is verified: the advance must cover the order.
         if verdict.advance_need > 0 and verdict.advance_need > row.advance:
@@ -264,6 +274,7 @@ GATE_CUSTOMER_FIELDS = (
     "credit_line__status",
     "credit_line__limit",
     "credit_line__credit_level",
+    "credit_line__term_days",
 )
 
 
@@ -304,6 +315,7 @@ def gate_check_perform(
     amount: Decimal,
     currency: str = "CNY",
     prepaid: bool = False,
+    contract_number: str = "",
     acting_user,
     channel: str = "api",
 ) -> GateCheck:
@@ -319,10 +331,17 @@ def gate_check_perform(
     if amount <= 0:
         raise ValidationFailed(field_errors={"amount": [_("The amount must be positive.")]})
     customer = _customer(customer, customer_code)
+    contract = None
+    if contract_number:
+        from credit.contracts import contract_for_order
+
+        contract = contract_for_order(customer.pk, contract_number)
     now = timezone.now()
     today = timezone.localdate(now)
     group, row = _lock(customer.pk, grouped=customer.group_id is not None)
-    facts = gate_facts(customer=customer, row=row, order_ref=order_ref, on=today, group=group)
+    facts = gate_facts(
+        customer=customer, row=row, order_ref=order_ref, on=today, group=group, contract=contract
+    )
     order = facts.order
     if order is not None and order.customer_id != customer.pk:
         raise ValidationFailed(
@@ -349,6 +368,7 @@ def gate_check_perform(
         checked_at=now,
         requested_by=acting_user if acting_user.is_authenticated else None,
         channel=channel,
+        contract=contract,
     )
     if verdict.releases:
         check.released_at = now
@@ -448,6 +468,7 @@ def _locked_check(check: GateCheck) -> tuple[GateCheck, object, CustomerExposure
             "release_asked_by",
             "release_proposed_by",
             "release_requested_by",
+            "contract",
         )
         .get(pk=check.pk)
     )
@@ -487,6 +508,7 @@ def _release_blocked(
         order_ref=check.order_ref,
         on=timezone.localdate(now),
         group=group,
+        contract=check.contract,
     )
     order = facts.order
     if order is not None and order.status == SalesOrder.Status.INVOICED:
@@ -496,6 +518,14 @@ def _release_blocked(
             _("The customer is at warning level 4 or above: nothing ships, no one can release it.")
         )
     verdict = evaluate(facts, amount=check.amount, prepaid=check.prepaid)
+    if "contract_terms" in verdict.codes:
+        # HANDBOOK §7: the contract's terms are settled in the contract register, not by a release.
+        raise InvalidTransition(
+            _(
+                "The order's contract is not approved or goes beyond the grant: it ships once the "
+                "contract is approved."
+            )
+        )
     _refuse_lowering_what_left(order, verdict)
     _move(check, status)
     check.decision = GateCheck.Decision.RELEASE
@@ -754,13 +784,19 @@ def _reevaluate(customer, *, group, row: CustomerExposure) -> list[GateCheck]:
     today = timezone.localdate(now)
     released = []
     for check in (
-        GateCheck.objects.select_for_update()
+        GateCheck.objects.select_for_update(of=("self",))
+        .select_related("contract")
         .filter(customer_id=customer.pk, status=GateCheck.Status.BLOCKED)
         .order_by("checked_at", "id")
     ):
         check.customer = customer
         facts = gate_facts(
-            customer=customer, row=row, order_ref=check.order_ref, on=today, group=group
+            customer=customer,
+            row=row,
+            order_ref=check.order_ref,
+            on=today,
+            group=group,
+            contract=check.contract,
         )
         order = facts.order
         if order is not None and (
@@ -768,6 +804,12 @@ def _reevaluate(customer, *, group, row: CustomerExposure) -> list[GateCheck]:
         ):
             continue
         verdict = evaluate(facts, amount=check.amount, prepaid=check.prepaid)
+        if not verdict.releases and verdict.reasons != check.reasons:
+            # Still blocked, on other grounds: the check (and so who may release it) says why now,
+            # e.g. overdue alone once the warning has fallen below level 4.
+            check.reasons = verdict.reasons
+            check.warning_level = verdict.warning_level
+            check.save(update_fields=["reasons", "warning_level"])
         if not verdict.releases or (
             order is not None
             and order.status in (SalesOrder.Status.SHIPPED, SalesOrder.Status.DELIVERED)

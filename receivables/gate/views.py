@@ -37,6 +37,7 @@ def gate_check_form(request):
                 order_ref=form.cleaned_data["order_ref"],
                 amount=form.cleaned_data["amount"],
                 prepaid=form.cleaned_data["prepaid"],
+                contract_number=form.cleaned_data["contract"],
                 acting_user=request.user,
                 channel="ui",
             )

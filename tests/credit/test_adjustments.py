@@ -1,4 +1,4 @@
-"""Adjustments (HANDBOOK §6) and the contract terms check (§7)."""
+"""Adjustments (HANDBOOK §6)."""
 
 from decimal import Decimal
 
@@ -127,39 +127,3 @@ def test_lock_then_unlock_needs_finance_director_and_general_manager(users, cust
     assert unlock.status == Adjustment.Status.APPLIED
     line = CreditLine.objects.get(customer=customer)
     assert line.status == "active" and line.changes.filter(kind="unlock").count() == 1
-
-
-def test_contract_terms_check_flags_long_terms_and_no_credit(users, customer):
-    from tests.factories import CustomerFactory
-
-    line_for(customer, term=60)
-    ok = services.contract_check_record(
-        customer=customer,
-        contract_number="HT-1",
-        payment_method="credit",
-        term_days=60,
-        acting_user=users["sales"],
-    )
-    long = services.contract_check_record(
-        customer=customer,
-        contract_number="HT-2",
-        payment_method="credit",
-        term_days=61,
-        acting_user=users["sales"],
-    )
-    none = services.contract_check_record(
-        customer=CustomerFactory(salesperson=users["sales"]),
-        contract_number="HT-3",
-        payment_method="credit",
-        term_days=30,
-        acting_user=users["sales"],
-    )
-    cash = services.contract_check_record(
-        customer=customer,
-        contract_number="HT-4",
-        payment_method="cash_on_delivery",
-        term_days=0,
-        acting_user=users["sales"],
-    )
-    assert ok.ok and cash.ok and not long.ok and not none.ok
-    assert "longer" in long.flags[0] and "no credit" in none.flags[0]

@@ -113,6 +113,8 @@ CREDIT_RULES = {
     "credit-adjustment-new": by_customer(MAINTAIN),
     "credit-security-new": by_customer(CREDIT),
     "credit-contract-new": by_customer(MAINTAIN | {"legal"}),
+    "credit-contracts": page(),
+    "credit-contract": own_and_others_of("contract", ALL),
     "credit-evaluation-new": by_customer(CREDIT),
     "credit-lines": page(),
     "credit-evaluation": own_and_others_of("evaluation", ALL),

@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from credit.contracts import contract_register
 from credit.models import Evaluation
 from creditdesk.audit import record_event
 from creditdesk.models import CreditPolicy
@@ -265,6 +266,17 @@ def _business_objects(users, customer, other_customer) -> dict:
     )
     line_for(customer, limit="100.00")
     line_for(other_customer, limit="100.00")
+    # HANDBOOK §7: terms beyond the grant, so each waits for the credit team's review.
+    contract, other_contract = (
+        contract_register(
+            customer=c,
+            contract_number="HT-1",
+            payment_method="credit",
+            term_days=120,
+            acting_user=by,
+        )
+        for c, by in ((customer, users["sales"]), (other_customer, other_sales))
+    )
     adjustment = credit_services.adjustment_request(
         customer=customer,
         kind=Adjustment.Kind.DECREASE,
@@ -370,6 +382,8 @@ def _business_objects(users, customer, other_customer) -> dict:
         "other_application": other_app,
         "evaluation": evaluation,
         "other_evaluation": other_evaluation,
+        "contract": contract,
+        "other_contract": other_contract,
         "adjustment": adjustment,
         "other_adjustment": other_adjustment,
         "security": security,
