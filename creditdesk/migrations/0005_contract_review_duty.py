@@ -4,20 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('creditdesk', '0004_duties'),
+        ("creditdesk", "0004_duties"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='creditpolicy',
-            name='contract_review_days',
-            field=models.PositiveSmallIntegerField(default=3, verbose_name="a contract's terms reviewed within (days)"),
+            model_name="creditpolicy",
+            name="contract_review_days",
+            field=models.PositiveSmallIntegerField(
+                default=3, verbose_name="a contract's terms reviewed within (days)"
+            ),
         ),
         migrations.AlterField(
-            model_name='duty',
-            name='kind',
-            field=models.CharField(choices=[('formal_review', 'Formal review of a credit application'), ('formal_feedback', 'Feedback to sales after a failed formal review'), ('substantive_review', 'Substantive review of a credit application'), ('signal_report', 'Report of a risk signal'), ('joint_evaluation', 'Joint credit and legal evaluation'), ('evidence_review', "Legal's evidence review"), ('info_form', 'Quarterly customer information form'), ('annual_review', 'Annual review'), ('dossier_update', 'Yearly dossier update'), ('security_end', 'Guarantee or mortgage period ends'), ('document_expiry', 'Qualification document expires'), ('policy_revision', 'Yearly credit policy revision'), ('contract_review', "Review of a sales contract's terms")], max_length=32, verbose_name='duty'),
+            model_name="duty",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("formal_review", "Formal review of a credit application"),
+                    ("formal_feedback", "Feedback to sales after a failed formal review"),
+                    ("substantive_review", "Substantive review of a credit application"),
+                    ("signal_report", "Report of a risk signal"),
+                    ("joint_evaluation", "Joint credit and legal evaluation"),
+                    ("evidence_review", "Legal's evidence review"),
+                    ("info_form", "Quarterly customer information form"),
+                    ("annual_review", "Annual review"),
+                    ("dossier_update", "Yearly dossier update"),
+                    ("security_end", "Guarantee or mortgage period ends"),
+                    ("document_expiry", "Qualification document expires"),
+                    ("policy_revision", "Yearly credit policy revision"),
+                    ("contract_review", "Review of a sales contract's terms"),
+                ],
+                max_length=32,
+                verbose_name="duty",
+            ),
         ),
     ]

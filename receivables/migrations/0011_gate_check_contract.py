@@ -5,16 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('credit', '0005_sales_contracts'),
-        ('receivables', '0010_reminder_orders_refused'),
+        ("credit", "0005_sales_contracts"),
+        ("receivables", "0010_reminder_orders_refused"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='gatecheck',
-            name='contract',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='gate_checks', to='credit.contractcheck', verbose_name='sales contract'),
+            model_name="gatecheck",
+            name="contract",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="gate_checks",
+                to="credit.contractcheck",
+                verbose_name="sales contract",
+            ),
         ),
     ]
