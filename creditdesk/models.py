@@ -211,6 +211,9 @@ class CreditPolicy(models.Model):
     evidence_review_days = models.PositiveSmallIntegerField(
         _("legal's evidence review within (days)"), default=7
     )
+    evaluation_days = models.PositiveSmallIntegerField(
+        _("an evaluation opened by a trigger is completed within (days)"), default=10
+    )
     # Deadlines of every duty (§2, §12)
     duty_notice_days = models.PositiveSmallIntegerField(
         _("open a periodic duty (days before it is due)"), default=30
@@ -409,6 +412,7 @@ class Duty(models.Model):
         SECURITY_END = "security_end", _("Guarantee or mortgage period ends")
         DOCUMENT_EXPIRY = "document_expiry", _("Qualification document expires")
         POLICY_REVISION = "policy_revision", _("Yearly credit policy revision")
+        EVALUATION = "evaluation", _("Credit evaluation opened by a trigger")
 
     kind = models.CharField(_("duty"), max_length=32, choices=Kind.choices)
     customer = models.ForeignKey(
