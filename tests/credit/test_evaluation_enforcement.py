@@ -353,3 +353,88 @@ def test_an_increase_above_the_cap_needs_security_covering_the_increase(users, r
     )
     assert adjustment.status == "awaiting_approval"
     assert Security.objects.filter(adjustment=adjustment).count() == 2
+
+
+def test_the_credit_team_attaches_the_report_on_the_page_and_sales_cannot(
+    users, rich_customer, client_as
+):
+    evaluation = services.evaluation_open(
+        customer=rich_customer, trigger="abnormal", acting_user=users["credit_team"]
+    )
+    url = reverse("credit-evaluation-report", args=[evaluation.pk])
+    data = {"file": report(), "dated_on": (TODAY - dt.timedelta(days=5)).isoformat()}
+    refused = client_as("sales").post(url, data)
+    assert refused.status_code in (403, 404)
+    assert not Evaluation.objects.get(pk=evaluation.pk).professional_report_file
+    data["file"] = report()
+    response = client_as("credit_team").post(url, data)
+    assert response.status_code == 302
+    evaluation = Evaluation.objects.get(pk=evaluation.pk)
+    assert evaluation.professional_report_dated_on == TODAY - dt.timedelta(days=5)
+    assert scoring_report_current(evaluation)
+    download = client_as("credit_team").get(
+        reverse("credit-evaluation-report-file", args=[evaluation.pk])
+    )
+    assert download.status_code == 200
+    assert (
+        AuditEvent.objects.filter(
+            kind="credit.evaluation.report_attached", subject_id=str(evaluation.pk)
+        ).count()
+        == 1
+    )
+
+
+def scoring_report_current(evaluation):
+    from credit.scoring import report_is_current
+
+    return report_is_current(evaluation, TODAY)
+
+
+def test_a_future_dated_report_is_refused(users, rich_customer):
+    evaluation = services.evaluation_open(
+        customer=rich_customer, trigger="abnormal", acting_user=users["credit_team"]
+    )
+    with pytest.raises(ValidationFailed) as exc:
+        services.evaluation_attach_report(
+            evaluation=evaluation,
+            file=report(),
+            dated_on=TODAY + dt.timedelta(days=1),
+            acting_user=users["credit_team"],
+        )
+    assert "dated_on" in exc.value.field_errors
+    assert not Evaluation.objects.get(pk=evaluation.pk).professional_report_file
+
+
+def test_the_decision_page_passes_a_special_approval(users, rich_customer, client_as):
+    app = to_substantive_review(users, rich_customer, limit="500000.00", sales="100000.00")
+    services.evaluation_score(
+        evaluation=app.evaluation, inputs=ratings(90), acting_user=users["credit_team"]
+    )
+    url = reverse("credit-application-action", args=[app.pk, "decide"])
+    client = client_as("credit_team")
+    client.post(url, {"decision": "as_requested"})
+    assert_undecided(app)
+    client.post(url, {"decision": "as_requested", "special_approval": "on", "comment": "特批"})
+    app = CreditApplication.objects.get(pk=app.pk)
+    assert app.status == "awaiting_approval" and app.special_approval
+
+
+def test_the_increase_page_links_its_evaluation_and_its_security(users, rich_customer, client_as):
+    adjustment = _increase_to_propose(users, rich_customer)
+    page = client_as("credit_team").get(reverse("credit-adjustment", args=[adjustment.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert reverse("credit-evaluation", args=[adjustment.evaluation_id]) in body
+    assert f"?adjustment={adjustment.pk}" in body
+    url = reverse("credit-security-new", args=[rich_customer.pk]) + f"?adjustment={adjustment.pk}"
+    client_as("credit_team").post(
+        url,
+        {
+            "kind": "guarantee",
+            "guarantor": "担保公司",
+            "joint_and_several": "on",
+            "period_until": (TODAY + dt.timedelta(days=400)).isoformat(),
+            "value": "1000000.00",
+        },
+    )
+    assert Security.objects.get(adjustment=adjustment).value == Decimal("1000000.00")
