@@ -138,6 +138,7 @@ class DecisionInputSerializer(serializers.Serializer):
     limit = MoneyField(required=False, allow_null=True)
     term_days = DaysField(required=False, allow_null=True)
     comment = TextField(required=False, allow_blank=True, default="")
+    special_approval = serializers.BooleanField(required=False, default=False)
 
 
 class FormalReviewInputSerializer(serializers.Serializer):
@@ -191,6 +192,7 @@ ApplicationDecideApi = _step_api(
         limit=d.get("limit"),
         term_days=d.get("term_days"),
         comment=d["comment"],
+        special_approval=d.get("special_approval", False),
     ),
     DecisionInputSerializer,
 )
@@ -264,6 +266,9 @@ class EvaluationOutputSerializer(serializers.ModelSerializer):
             "suggested_term_days",
             "verification_notes",
             "professional_report",
+            "professional_report_dated_on",
+            "opened_for",
+            "payment_record",
             "opened_at",
             "completed_at",
         ]

@@ -73,6 +73,8 @@ class CreditConfig(AppConfig):
                 "credit.evaluation.opened": _("Evaluation opened"),
                 "credit.evaluation.scored": _("Evaluation scored"),
                 "credit.evaluation.completed": _("Evaluation completed"),
+                "credit.evaluation.reopened": _("Evaluation reopened: dossier facts changed"),
+                "credit.evaluation.report_attached": _("Professional report attached"),
                 "credit.application.created": _("Credit application created"),
                 "credit.application.submitted": _("Credit application submitted"),
                 "credit.application.director_approved": _("Approved by the sales director"),

@@ -101,7 +101,7 @@ def _to_state(customer: Customer, state: str, limit: str, term: int, score: int,
     app = services.application_formal_review(
         application=app, outcome="pass", acting_user=u["credit1"]
     )
-    services.evaluation_score(
+    evaluation = services.evaluation_score(
         evaluation=app.evaluation,
         inputs=_ratings(score),
         acting_user=u["credit1"],
@@ -109,6 +109,17 @@ def _to_state(customer: Customer, state: str, limit: str, term: int, score: int,
     )
     if state == "substantive_review":
         return
+    if evaluation.investigation_reasons:
+        # HANDBOOK §4.2: the credit agency's report the decision waits for.
+        from django.core.files.base import ContentFile
+
+        services.evaluation_attach_report(
+            evaluation=evaluation,
+            file=ContentFile("%PDF-1.4 征信报告".encode(), name="credit-agency-report.pdf"),
+            dated_on=timezone.localdate() - dt.timedelta(days=20),
+            acting_user=u["credit1"],
+        )
+        app.refresh_from_db()
     if state == "cash_only":
         decision = "refuse"
     elif state == "security_pending":

@@ -32,8 +32,20 @@ class DecisionForm(InputLimits, forms.Form):
         label=_("Limit (CNY)"), max_digits=18, decimal_places=2, required=False
     )
     term_days = forms.IntegerField(label=_("Term (days)"), required=False, min_value=1)
+    special_approval = forms.BooleanField(
+        label=_("Specially approved above the first-grant cap (give the reason)"), required=False
+    )
     comment = forms.CharField(
         label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ProfessionalReportForm(InputLimits, forms.Form):
+    """HANDBOOK §4.2: the professional investigation's report and its date."""
+
+    file = forms.FileField(label=_("Professional report"))
+    dated_on = forms.DateField(
+        label=_("Report dated"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
 
@@ -70,7 +82,14 @@ class ScoreForm(InputLimits, forms.Form):
                 min_value=0,
                 max_value=100,
                 decimal_places=2,
-                help_text=_("weight %(w)s; empty: derived from the dossier where possible")
+                help_text=(
+                    _(
+                        "weight %(w)s; empty: derived from the ledger; a rating overrides it and "
+                        "needs the reason"
+                    )
+                    if key == "payment_record"
+                    else _("weight %(w)s; empty: derived from the dossier where possible")
+                )
                 % {"w": weights.get(key, 0)},
                 widget=forms.NumberInput(
                     attrs={"data-weight": weights.get(key, 0), "step": "0.01"}

@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from creditdesk.models import MONEY
+from creditdesk.uploads import validate_upload
 
 
 class CreditLine(models.Model):
@@ -160,6 +161,10 @@ class Evaluation(models.Model):
         DEFAULT = "default", _("Default, illegal acts or overdue payment")
         INVESTMENT = "investment", _("Major investment or spending")
         ANNUAL_REVIEW = "annual_review", _("Annual review")
+        # Opened automatically (HANDBOOK §4.1, §10)
+        WARNING = "warning", _("Risk warning at level 4 or worse")
+        JOINT_RISK = "joint_risk", _("A joint evaluation concluded a risk")
+        OVERDUE = "overdue", _("An invoice overdue beyond the risk-evaluation days")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -170,7 +175,8 @@ class Evaluation(models.Model):
         FAILED = "failed", _("Failed")
         REFUSED = "refused", _("Customer refused the review")
 
-    TRANSITIONS = {Status.OPEN: {Status.COMPLETED}, Status.COMPLETED: set()}
+    # A completed evaluation reopens when the facts it decided on change (HANDBOOK §4.3).
+    TRANSITIONS = {Status.OPEN: {Status.COMPLETED}, Status.COMPLETED: {Status.OPEN}}
 
     customer = models.ForeignKey(
         "customers.Customer",
@@ -209,6 +215,20 @@ class Evaluation(models.Model):
     document_checklist = models.JSONField(_("documentary review"), default=list, blank=True)
     verification_notes = models.TextField(_("verification notes"), blank=True)
     professional_report = models.TextField(_("professional report"), blank=True)
+    # HANDBOOK §4.2: the professional investigation's report (credit agency, law firm) and its date.
+    professional_report_file = models.FileField(
+        _("professional report (file)"),
+        upload_to="evaluations/%Y/%m/",
+        validators=[validate_upload],
+        blank=True,
+    )
+    professional_report_dated_on = models.DateField(
+        _("professional report dated"), null=True, blank=True
+    )
+    # What opened it (the warning level, the invoice, the signal …), HANDBOOK §4.1.
+    opened_for = models.JSONField(_("opened because"), default=dict, blank=True)
+    # HANDBOOK §4.5: the ledger's payment record the scorecard used.
+    payment_record = models.JSONField(_("payment record with us"), default=dict, blank=True)
     # Facts gathered during verification (HANDBOOK §4.2, §5)
     premises_match_registration = models.BooleanField(
         _("fixed premises matching the registered address"), default=True
@@ -263,6 +283,12 @@ class Evaluation(models.Model):
                 fields=["customer", "due_on"],
                 condition=models.Q(trigger="annual_review"),
                 name="one_annual_review_per_due_date",
+            ),
+            # HANDBOOK §4.1: never two open evaluations of one customer for the same trigger.
+            models.UniqueConstraint(
+                fields=["customer", "trigger"],
+                condition=models.Q(status="open"),
+                name="one_open_evaluation_per_trigger",
             ),
         ]
 
@@ -398,6 +424,8 @@ class CreditApplication(models.Model):
         _("granted term (days)"), null=True, blank=True
     )
     security_reasons = models.JSONField(_("security required because"), default=list, blank=True)
+    # HANDBOOK §2: a first grant above the cap of average monthly sales, specially approved.
+    special_approval = models.BooleanField(_("specially approved above the cap"), default=False)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -467,6 +495,15 @@ class Security(models.Model):
         blank=True,
         related_name="securities",
         verbose_name=_("application"),
+    )
+    # HANDBOOK §5/§6: the security given for one increase, which must cover it.
+    adjustment = models.ForeignKey(
+        "Adjustment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="securities",
+        verbose_name=_("adjustment"),
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     asset = models.CharField(_("asset"), max_length=300, blank=True)

@@ -49,8 +49,46 @@ def class_for_assets(policy: CreditPolicy, assets: Decimal | None) -> str:
     return "E"
 
 
-def _derived_rating(aspect: str, customer, policy: CreditPolicy, on: dt.date):
-    """A suggested rating (0–100) for the aspects the dossier already answers."""
+def payment_record_rating(policy: CreditPolicy, record: dict) -> Decimal:
+    """HANDBOOK §4.5: the ledger's payment record as a 0–100 rating. Paid on time: 100; each
+    invoice paid late takes its share off, capped by the worst lateness: past the policy's
+    risk-evaluation days at most 40, past its agency days 0."""
+    worst = int(record["worst_days_late"])
+    share = Decimal(str(record["share_paid_late_pct"]))
+    if worst >= policy.agency_from_days:
+        return Decimal("0")
+    rating = HUNDRED - share
+    if worst >= policy.risk_evaluation_from_days:
+        rating = min(rating, Decimal("40"))
+    elif worst > 0:
+        rating = min(rating, Decimal("80"))
+    return max(rating, Decimal("0")).quantize(CENT)
+
+
+def payment_record_text(record: dict) -> str:
+    return _(
+        "Last 12 months: %(n)s invoices due, on average %(avg)s days beyond terms, "
+        "%(share)s%% paid late, worst %(worst)s days late"
+    ) % {
+        "n": record["invoices"],
+        "avg": record["average_days_beyond_terms"],
+        "share": record["share_paid_late_pct"],
+        "worst": record["worst_days_late"],
+    }
+
+
+def _derived_rating(
+    aspect: str, customer, policy: CreditPolicy, on: dt.date, payment_record: dict | None = None
+):
+    """A suggested rating (0–100) for the aspects the dossier or the ledger already answers."""
+    if aspect == "payment_record":
+        if not payment_record:
+            return None
+        return (
+            payment_record["average_days_beyond_terms"],
+            payment_record_rating(policy, payment_record),
+            payment_record_text(payment_record),
+        )
     if aspect == "years_in_business":
         years = years_between(customer.established_on, on)
         rating = next(
@@ -73,11 +111,16 @@ def _derived_rating(aspect: str, customer, policy: CreditPolicy, on: dt.date):
     return None
 
 
-def compute_scorecard(policy: CreditPolicy, customer, inputs: dict, on: dt.date) -> dict:
+def compute_scorecard(
+    policy: CreditPolicy, customer, inputs: dict, on: dt.date, payment_record: dict | None = None
+) -> dict:
     """Each aspect: input (a 0–100 rating of the aspect), weight, points and why; then the totals.
 
     `inputs` maps an aspect to {"rating": number 0–100, "note": text}; the first two aspects fall back
-    to a rating derived from the dossier when none is given.
+    to a rating derived from the dossier, the payment record to one derived from the ledger, when
+    none is given. A rating given where the ledger answers is an override (`source` "override").
+    An aspect nobody assessed is `source` "missing": it scores 0 here, and blocks the evaluation's
+    completion (HANDBOOK §4.5, no silent 0).
     """
     weights = policy.scorecard_weights
     factors = []
@@ -85,15 +128,18 @@ def compute_scorecard(policy: CreditPolicy, customer, inputs: dict, on: dt.date)
     for key, label in SCORECARD_ASPECTS:
         weight = Decimal(str(weights.get(key, 0)))
         given = inputs.get(key) or {}
-        derived = _derived_rating(key, customer, policy, on)
+        derived = _derived_rating(key, customer, policy, on, payment_record)
         note = str(given.get("note") or "")
         value = None
         if given.get("rating") not in (None, ""):
             rating = Decimal(str(given["rating"]))
             source = "assessed"
+            if key == "payment_record" and derived is not None:
+                source = "override"
+                value = derived[0]
         elif derived is not None:
             value, rating, note = derived[0], derived[1], note or derived[2]
-            source = "dossier"
+            source = "ledger" if key == "payment_record" else "dossier"
         else:
             rating = Decimal("0")
             source = "missing"
@@ -164,7 +210,7 @@ def investigation_reasons(
         reasons.append(_("Abnormal operations or structural change"))
     if evaluation.information_dated_on and (on - evaluation.information_dated_on).days > 365:
         reasons.append(_("Credit information older than one year"))
-    if evaluation.trigger == "default":
+    if evaluation.trigger in ("default", "overdue"):
         reasons.append(_("Default, illegal or overdue behaviour"))
     if evaluation.assets_moving:
         reasons.append(_("Signs of moving assets or evading debts"))
@@ -231,6 +277,26 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def missing_aspects(evaluation) -> list[str]:
+    """HANDBOOK §4.5: the scorecard's aspects nobody assessed (their labels)."""
+    return [f["label"] for f in evaluation.factors or [] if f.get("source") == "missing"]
+
+
+def report_is_current(evaluation, on: dt.date) -> bool:
+    """HANDBOOK §4.2: a professional report is attached and dated within a year of `on`."""
+    dated = evaluation.professional_report_dated_on
+    return (
+        bool(evaluation.professional_report_file)
+        and dated is not None
+        and (dt.timedelta(0) <= on - dated <= dt.timedelta(days=365))
+    )
+
+
+def first_grant_cap(policy: CreditPolicy, monthly_sales: Decimal) -> Decimal:
+    """HANDBOOK §2: a first grant ≤ the policy's % of average monthly sales."""
+    return (monthly_sales * policy.first_grant_max_pct_of_monthly_sales / HUNDRED).quantize(CENT)
+
+
 def security_reasons(
     policy: CreditPolicy, application, evaluation, current_line, on: dt.date
 ) -> list[str]:
@@ -261,8 +327,12 @@ def security_reasons(
                 _("The amount is above what rating %(rating)s allows (%(allowed)s CNY)")
                 % {"rating": evaluation.rating, "allowed": allowed}
             )
-        if evaluation.penalty_in_three_years:
-            reasons.append(_("Penalty or bad credit record"))
+    if evaluation is not None:
+        # HANDBOOK §5: failing any subject condition (premises, registry inspection, organisation,
+        # penalties) requires security, as being established less than 3 years does.
+        for condition in failed_conditions(policy, evaluation, on):
+            if str(condition) not in [str(r) for r in reasons]:
+                reasons.append(condition)
     if (
         current_line is not None
         and current_line.limit > 0

@@ -1,9 +1,11 @@
 """Reads of the credit app shared by views, API, PDFs and other apps."""
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Max, QuerySet, Sum
+from django.utils import timezone
 
 from creditdesk.authority import has_role, is_credit, may
 from creditdesk.roles import Role
@@ -253,3 +255,89 @@ def lock_customer_group(customer_id: int) -> LockedGroup | None:
                 code=group["code"],
                 limit=group_limit_of(group_id),
             )
+
+
+# --- What an evaluation decides on (HANDBOOK §2, §4.5) ------------------------------------------
+
+
+def payment_record(customer_id: int, on: dt.date) -> dict | None:
+    """HANDBOOK §4.5 "payment record with us", from the ledger over the last 12 months.
+
+    Counts each invoice that fell due in the 12 months up to `on`: paid ones by the day of the last
+    payment allocated to them, written-off ones by the day of the write-off, open ones still late
+    by `on`; invoices not yet due do not count. None when no invoice fell due in the window.
+    """
+    from receivables.models import Invoice
+
+    start = on - dt.timedelta(days=365)
+    rows = (
+        Invoice.objects.filter(customer_id=customer_id, due_date__gt=start, due_date__lte=on)
+        .annotate(last_paid_on=Max("allocations__payment__paid_on"))
+        .values_list("status", "due_date", "last_paid_on", "written_off_at")
+    )
+    late_days = []
+    for status, due, last_paid_on, written_off_at in rows:
+        if status == Invoice.Status.PAID:
+            settled = last_paid_on or due
+        elif status == Invoice.Status.WRITTEN_OFF and written_off_at is not None:
+            settled = timezone.localdate(written_off_at)
+        elif due < on:
+            settled = on
+        else:
+            continue  # due today and open: not late yet
+        late_days.append(max((settled - due).days, 0))
+    if not late_days:
+        return None
+    late = [d for d in late_days if d > 0]
+    return {
+        "from": start.isoformat(),
+        "to": on.isoformat(),
+        "invoices": len(late_days),
+        "average_days_beyond_terms": str(
+            (Decimal(sum(late_days)) / len(late_days)).quantize(Decimal("0.1"))
+        ),
+        "share_paid_late_pct": str(
+            (Decimal(len(late)) * 100 / len(late_days)).quantize(Decimal("0.1"))
+        ),
+        "worst_days_late": max(late_days),
+    }
+
+
+def trial_period_monthly_sales(customer: Customer, policy, on: dt.date) -> Decimal | None:
+    """HANDBOOK §2: the average monthly sales of the trial period of cash trading, from the
+    ledger's invoices issued in it (None when the ledger has none)."""
+    from receivables.models import Invoice
+
+    from .scoring import add_months
+
+    if customer.first_trade_on is None or not policy.trial_period_months:
+        return None
+    end = min(add_months(customer.first_trade_on, policy.trial_period_months), on)
+    total = Invoice.objects.filter(
+        customer=customer, issue_date__gte=customer.first_trade_on, issue_date__lt=end
+    ).aggregate(total=Sum("amount"))["total"]
+    if not total:
+        return None
+    return (total / policy.trial_period_months).quantize(Decimal("0.01"))
+
+
+# An application decides on the dossier from its submission until approval (a draft is sales' own).
+DECIDING_APPLICATION = [s for s in CreditApplication.OPEN_STATUSES if s != "draft"]
+
+
+def facts_under_decision(customer_id: int) -> bool:
+    """HANDBOOK §4/§5: an application or an evaluation of the customer is open, so the dossier
+    facts it decides on are locked for sales."""
+    return (
+        CreditApplication.objects.filter(
+            customer_id=customer_id, status__in=DECIDING_APPLICATION
+        ).exists()
+        or Evaluation.objects.filter(
+            customer_id=customer_id, status=Evaluation.Status.OPEN
+        ).exists()
+        or Adjustment.objects.filter(
+            customer_id=customer_id,
+            status__in=Adjustment.OPEN_STATUSES,
+            evaluation__isnull=False,
+        ).exists()
+    )

@@ -4,7 +4,7 @@ import datetime as dt
 import logging
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from .models import (
     Evaluation,
     Security,
 )
+from .selectors import payment_record, trial_period_monthly_sales
 from .workdays import add_working_days
 
 logger = logging.getLogger(__name__)
@@ -132,31 +133,10 @@ def _tell_sales_and_logistics(customer: Customer, title: str, body: str = "") ->
 # --- Evaluation (HANDBOOK §4) -------------------------------------------------------------------
 
 
-@transaction.atomic
-def evaluation_open(
-    *,
-    customer: Customer,
-    trigger: str,
-    acting_user,
-    requested_limit: Decimal | None = None,
-    expected_monthly_sales: Decimal | None = None,
-    due_on: dt.date | None = None,
-) -> Evaluation:
-    """HANDBOOK §4.1: opened by a trigger, with the documentary checklist of §3 at that moment."""
+def _checklist(customer: Customer) -> list[dict]:
     from customers.selectors import document_checklist
 
-    if acting_user is not None:
-        require(acting_user, "credit.evaluation.edit", customer)
-    if trigger not in Evaluation.Trigger.values:
-        raise ValidationFailed(field_errors={"trigger": [_("Unknown trigger.")]})
-    if expected_monthly_sales is None:
-        latest_form = (
-            InfoForm.objects.filter(customer=customer, expected_monthly_sales__isnull=False)
-            .order_by("-year", "-quarter")
-            .first()
-        )
-        expected_monthly_sales = latest_form.expected_monthly_sales if latest_form else None
-    checklist = [
+    return [
         {
             "kind": row["kind"].value,
             "label": str(row["kind"].label),
@@ -167,37 +147,253 @@ def evaluation_open(
         }
         for row in document_checklist(customer)
     ]
-    evaluation = Evaluation.objects.create(
-        customer=customer,
-        trigger=trigger,
-        policy=policy_on(),
-        opened_by=acting_user,
-        requested_limit=requested_limit,
-        expected_monthly_sales=expected_monthly_sales,
-        due_on=due_on,
-        document_checklist=checklist,
-    )
-    if trigger == Evaluation.Trigger.ANNUAL_REVIEW and due_on is not None:
+
+
+# HANDBOOK §4.1/§10: the signals that report a major change of the customer, and the trigger each
+# opens. The others are followed by the joint evaluation alone.
+SIGNAL_TRIGGERS = {
+    "merger_split": Evaluation.Trigger.ABNORMAL,
+    "internal_upheaval": Evaluation.Trigger.ABNORMAL,
+    "shareholder_dispute": Evaluation.Trigger.ABNORMAL,
+    "downsizing": Evaluation.Trigger.ABNORMAL,
+    "major_investment": Evaluation.Trigger.INVESTMENT,
+}
+
+
+def _open_evaluation_duty(evaluation: Evaluation, policy: CreditPolicy) -> None:
+    if evaluation.trigger == Evaluation.Trigger.ANNUAL_REVIEW:
         # HANDBOOK §12: the yearly re-evaluation is due on the line's review date.
-        duty_open(
-            kind=Duty.Kind.ANNUAL_REVIEW,
-            subject=evaluation,
-            customer=customer,
-            due_at=end_of_day(due_on),
-            owner_role=Role.CREDIT_TEAM,
-            title=customer.name,
-            link=reverse("credit-evaluation", args=[evaluation.pk]),
-            policy=evaluation.policy,
+        kind = Duty.Kind.ANNUAL_REVIEW
+    else:
+        # HANDBOOK §4.1: an evaluation a trigger opened is completed within the policy's days.
+        kind = Duty.Kind.EVALUATION
+    duty_open(
+        kind=kind,
+        subject=evaluation,
+        customer=evaluation.customer,
+        due_at=end_of_day(evaluation.due_on),
+        owner_role=Role.CREDIT_TEAM,
+        title=evaluation.customer.name,
+        link=reverse("credit-evaluation", args=[evaluation.pk]),
+        policy=policy,
+    )
+
+
+@transaction.atomic
+def evaluation_open(
+    *,
+    customer: Customer,
+    trigger: str,
+    acting_user,
+    requested_limit: Decimal | None = None,
+    expected_monthly_sales: Decimal | None = None,
+    due_on: dt.date | None = None,
+    opened_for: dict | None = None,
+    with_duty: bool = True,
+) -> Evaluation:
+    """HANDBOOK §4.1: opened by a trigger, with the documentary checklist of §3 at that moment and
+    its duty. Never two open evaluations of one customer for one trigger: a second call returns
+    the open one (with the new request's amounts)."""
+    if acting_user is not None:
+        require(acting_user, "credit.evaluation.edit", customer)
+    if trigger not in Evaluation.Trigger.values:
+        raise ValidationFailed(field_errors={"trigger": [_("Unknown trigger.")]})
+    current = (
+        Evaluation.objects.select_for_update()
+        .filter(customer=customer, trigger=trigger, status=Evaluation.Status.OPEN)
+        .first()
+    )
+    if current is not None:
+        changed = []
+        for name, value in (
+            ("requested_limit", requested_limit),
+            ("expected_monthly_sales", expected_monthly_sales),
+        ):
+            if value is not None and getattr(current, name) != value:
+                setattr(current, name, value)
+                changed.append(name)
+        if opened_for:
+            current.opened_for = {**current.opened_for, **opened_for}
+            changed.append("opened_for")
+        if changed:
+            current.save(update_fields=changed)
+        return current
+    if expected_monthly_sales is None:
+        latest_form = (
+            InfoForm.objects.filter(customer=customer, expected_monthly_sales__isnull=False)
+            .order_by("-year", "-quarter")
+            .first()
         )
+        expected_monthly_sales = latest_form.expected_monthly_sales if latest_form else None
+    policy = policy_on()
+    if due_on is None and with_duty:
+        due_on = timezone.localdate() + dt.timedelta(days=policy.evaluation_days)
+    try:
+        with transaction.atomic():
+            evaluation = Evaluation.objects.create(
+                customer=customer,
+                trigger=trigger,
+                policy=policy,
+                opened_by=acting_user,
+                requested_limit=requested_limit,
+                expected_monthly_sales=expected_monthly_sales,
+                due_on=due_on,
+                document_checklist=_checklist(customer),
+                opened_for=opened_for or {},
+            )
+    except IntegrityError:
+        # Another transaction opened it meanwhile (the partial unique constraint).
+        return Evaluation.objects.get(
+            customer=customer, trigger=trigger, status=Evaluation.Status.OPEN
+        )
+    if with_duty and due_on is not None:
+        _open_evaluation_duty(evaluation, policy)
     record_event(
         kind="credit.evaluation.opened",
         actor=acting_user,
         customer=customer,
         subject=evaluation,
         new={"trigger": trigger, "due_on": due_on},
-        facts={"policy": evaluation.policy.version},
+        facts={"policy": policy.version, **(opened_for or {})},
     )
     return evaluation
+
+
+def evaluations_open_for(
+    *, customer_ids: list[int], trigger: str, opened_for: dict[int, dict] | None = None, now=None
+) -> int:
+    """HANDBOOK §4.1: the same for many customers at once (the warning rules, the overdue job):
+    one insert of the evaluations, their duties and events; customers with an open evaluation for
+    this trigger are skipped, so a repeated or concurrent run opens nothing twice. The documentary
+    checklist is taken when the evaluation is first scored."""
+    from creditdesk.audit import event, record_events
+
+    if not customer_ids:
+        return 0
+    now = now or timezone.now()
+    opened_for = opened_for or {}
+    policy = policy_on(timezone.localdate(now))
+    due_on = timezone.localdate(now) + dt.timedelta(days=policy.evaluation_days)
+    taken = set(
+        Evaluation.objects.filter(
+            customer_id__in=customer_ids, trigger=trigger, status=Evaluation.Status.OPEN
+        ).values_list("customer_id", flat=True)
+    )
+    fresh = [c for c in dict.fromkeys(customer_ids) if c not in taken]
+    if not fresh:
+        return 0
+    Evaluation.objects.bulk_create(
+        [
+            Evaluation(
+                customer_id=c,
+                trigger=trigger,
+                policy=policy,
+                opened_at=now,
+                due_on=due_on,
+                opened_for=opened_for.get(c, {}),
+            )
+            for c in fresh
+        ],
+        ignore_conflicts=True,
+        batch_size=2000,
+    )
+    created = list(
+        Evaluation.objects.filter(
+            customer_id__in=fresh,
+            trigger=trigger,
+            status=Evaluation.Status.OPEN,
+            opened_at=now,
+        ).select_related("customer")
+    )
+    due_at = end_of_day(due_on)
+    remind_at = due_at - dt.timedelta(hours=policy.duty_reminder_hours)
+    Duty.objects.bulk_create(
+        [
+            Duty(
+                kind=Duty.Kind.EVALUATION,
+                subject_type=Evaluation._meta.label_lower,
+                subject_id=str(ev.pk),
+                customer_id=ev.customer_id,
+                owner_role=Role.CREDIT_TEAM,
+                opened_at=now,
+                remind_at=remind_at,
+                due_at=due_at,
+                title=ev.customer.name[:200],
+                link=reverse("credit-evaluation", args=[ev.pk]),
+            )
+            for ev in created
+        ],
+        ignore_conflicts=True,
+        batch_size=2000,
+    )
+    record_events(
+        [
+            event(
+                kind="credit.evaluation.opened",
+                customer=ev.customer,
+                subject=ev,
+                new={"trigger": trigger, "due_on": due_on},
+                facts={"policy": policy.version, **ev.opened_for},
+                at=now,
+            )
+            for ev in created
+        ]
+    )
+    return len(created)
+
+
+def evaluation_open_for_signal(*, signal, acting_user) -> Evaluation | None:
+    """HANDBOOK §4.1: a risk signal reporting a major change opens an evaluation."""
+    trigger = SIGNAL_TRIGGERS.get(signal.kind)
+    if trigger is None:
+        return None
+    return evaluation_open(
+        customer=signal.customer,
+        trigger=trigger,
+        acting_user=None,
+        opened_for={"signal": signal.pk, "signal_kind": signal.kind},
+    )
+
+
+@transaction.atomic
+def overdue_evaluations_run(on: dt.date | None = None) -> int:
+    """HANDBOOK §2/§4.1: an invoice overdue beyond the policy's risk-evaluation days opens an
+    evaluation of its customer. Idempotent and catching up: a customer is skipped when it has an
+    open overdue evaluation or one opened since its oldest such invoice crossed the line."""
+    from receivables.models import Invoice
+
+    on = on or timezone.localdate()
+    policy = policy_on(on)
+    line = on - dt.timedelta(days=policy.risk_evaluation_from_days)
+    oldest = dict(
+        Invoice.objects.filter(status=Invoice.Status.OPEN, due_date__lt=line)
+        .values("customer_id")
+        .annotate(oldest=models.Min("due_date"))
+        .values_list("customer_id", "oldest")
+    )
+    if not oldest:
+        return 0
+    seen = Evaluation.objects.filter(
+        customer_id__in=list(oldest), trigger=Evaluation.Trigger.OVERDUE
+    ).values_list("customer_id", "status", "opened_at")
+    skip = set()
+    for customer_id, status, opened_at in seen:
+        crossed = oldest[customer_id] + dt.timedelta(days=policy.risk_evaluation_from_days + 1)
+        if status == Evaluation.Status.OPEN or timezone.localdate(opened_at) >= crossed:
+            skip.add(customer_id)
+    due = [c for c in oldest if c not in skip]
+    return evaluations_open_for(
+        customer_ids=due,
+        trigger=Evaluation.Trigger.OVERDUE,
+        opened_for={
+            c: {
+                "oldest_due_date": oldest[c].isoformat(),
+                "days_overdue": (on - oldest[c]).days,
+                "risk_evaluation_from_days": policy.risk_evaluation_from_days,
+            }
+            for c in due
+        },
+    )
 
 
 EVALUATION_FACT_FIELDS = (
@@ -233,6 +429,8 @@ def evaluation_score(*, evaluation: Evaluation, inputs: dict, acting_user, **fac
     unknown = set(inputs) - keys
     if unknown:
         raise ValidationFailed(field_errors={k: [_("Unknown scorecard aspect.")] for k in unknown})
+    today = timezone.localdate()
+    record = payment_record(evaluation.customer_id, today)
     errors = {}
     for key, value in inputs.items():
         rating = (value or {}).get("rating")
@@ -244,14 +442,19 @@ def evaluation_score(*, evaluation: Evaluation, inputs: dict, acting_user, **fac
             number = Decimal("-1")
         if not Decimal("0") <= number <= Decimal("100"):
             errors[key] = [_("Give a rating from 0 to 100.")]
+        elif key == "payment_record" and record and not str(value.get("note") or "").strip():
+            # HANDBOOK §4.5: the payment record comes from the ledger; overriding it needs a reason.
+            errors[key] = [_("Overriding the ledger's payment record needs a reason.")]
     if errors:
         raise ValidationFailed(field_errors=errors)
     for name, value in facts.items():
         if name not in EVALUATION_FACT_FIELDS:
             raise ValidationFailed(field_errors={name: [_("Unknown field.")]})
         setattr(evaluation, name, value)
-    today = timezone.localdate()
     policy = evaluation.policy
+    if not evaluation.document_checklist:
+        evaluation.document_checklist = _checklist(evaluation.customer)
+    evaluation.payment_record = record or {}
     evaluation.inputs = {
         k: {
             "rating": str(v.get("rating")) if v.get("rating") not in (None, "") else None,
@@ -259,7 +462,9 @@ def evaluation_score(*, evaluation: Evaluation, inputs: dict, acting_user, **fac
         }
         for k, v in inputs.items()
     }
-    card = scoring.compute_scorecard(policy, evaluation.customer, evaluation.inputs, today)
+    card = scoring.compute_scorecard(
+        policy, evaluation.customer, evaluation.inputs, today, payment_record=record
+    )
     line = CreditLine.objects.filter(customer=evaluation.customer).first()
     evaluation.factors = card["factors"]
     evaluation.total_score = card["total"]
@@ -270,7 +475,12 @@ def evaluation_score(*, evaluation: Evaluation, inputs: dict, acting_user, **fac
         policy, evaluation, line, warning_level_of(evaluation.customer_id), today
     )
     limit, term, notes = scoring.suggestion(
-        policy, card["asset_class"], card["level"], evaluation.expected_monthly_sales, line
+        policy,
+        card["asset_class"],
+        card["level"],
+        trial_period_monthly_sales(evaluation.customer, policy, today)
+        or evaluation.expected_monthly_sales,
+        line,
     )
     evaluation.suggested_limit, evaluation.suggested_term_days = limit, term
     evaluation.suggestion_notes = notes
@@ -287,7 +497,74 @@ def evaluation_score(*, evaluation: Evaluation, inputs: dict, acting_user, **fac
             "weights": policy.scorecard_weights,
             "suggested_limit": limit,
             "suggested_term_days": term,
+            "payment_record": record,
+            "missing": scoring.missing_aspects(evaluation),
         },
+    )
+    return evaluation
+
+
+def _check_assessed(evaluation: Evaluation) -> None:
+    """HANDBOOK §4.5: an aspect nobody assessed blocks the evaluation (it does not score 0)."""
+    missing = scoring.missing_aspects(evaluation)
+    if missing:
+        raise ValidationFailed(
+            _("Assess every aspect of the scorecard first; not assessed: %(aspects)s")
+            % {"aspects": "、".join(missing)}
+        )
+
+
+def _check_professional_report(evaluation: Evaluation, on: dt.date) -> None:
+    """HANDBOOK §4.2: a decision on an evaluation that lists reasons for a professional
+    investigation waits for the professional report, dated within a year."""
+    if evaluation.investigation_reasons and not scoring.report_is_current(evaluation, on):
+        raise ValidationFailed(
+            _(
+                "A professional investigation is required (%(reasons)s): attach the professional "
+                "report, dated within a year, first."
+            )
+            % {"reasons": "; ".join(evaluation.investigation_reasons)}
+        )
+
+
+@transaction.atomic
+def evaluation_attach_report(
+    *, evaluation: Evaluation, file, dated_on: dt.date, acting_user
+) -> Evaluation:
+    """HANDBOOK §4.2/§4.3: the professional assessment's report (credit agency, law firm)."""
+    from django.core.exceptions import ValidationError
+
+    from creditdesk.uploads import validate_upload
+
+    require(acting_user, "credit.evaluation.edit", evaluation)
+    evaluation = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
+    if evaluation.status != Evaluation.Status.OPEN:
+        raise InvalidTransition(_("A completed evaluation cannot be changed."))
+    errors = {}
+    if file is None:
+        errors["file"] = [_("Attach the report.")]
+    else:
+        try:
+            validate_upload(file)
+        except ValidationError as exc:
+            errors["file"] = exc.messages
+    if dated_on is None:
+        errors["dated_on"] = [_("Give the report's date.")]
+    elif dated_on > timezone.localdate():
+        errors["dated_on"] = [_("The report's date cannot be in the future.")]
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+    old = evaluation.professional_report_dated_on
+    evaluation.professional_report_file = file
+    evaluation.professional_report_dated_on = dated_on
+    evaluation.save(update_fields=["professional_report_file", "professional_report_dated_on"])
+    record_event(
+        kind="credit.evaluation.report_attached",
+        actor=acting_user,
+        customer=evaluation.customer,
+        subject=evaluation,
+        old={"dated_on": old},
+        new={"dated_on": dated_on, "file": evaluation.professional_report_file.name},
     )
     return evaluation
 
@@ -304,6 +581,10 @@ def evaluation_complete(
         raise ValidationFailed(field_errors={"result": [_("Unknown result.")]})
     if result == Evaluation.Result.PASSED and evaluation.total_score is None:
         raise ValidationFailed(_("Score the evaluation before passing it."))
+    if result != Evaluation.Result.REFUSED and evaluation.total_score is not None:
+        _check_assessed(evaluation)
+    if result == Evaluation.Result.PASSED:
+        _check_professional_report(evaluation, timezone.localdate())
     _move(evaluation, Evaluation.Status.COMPLETED)
     evaluation.result = result
     evaluation.completed_at = timezone.now()
@@ -318,6 +599,7 @@ def evaluation_complete(
         new={"status": "completed", "result": result, "rating": evaluation.rating},
         comment=comment,
     )
+    duty_close(kind=Duty.Kind.EVALUATION, subject=evaluation, acting_user=acting_user)
     if evaluation.trigger == Evaluation.Trigger.ANNUAL_REVIEW:
         duty_close(kind=Duty.Kind.ANNUAL_REVIEW, subject=evaluation, acting_user=acting_user)
         line = _locked_line(evaluation.customer)
@@ -341,6 +623,98 @@ def evaluation_complete(
             elif line.status != LineStatus.SUSPENDED:
                 _suspend(line, acting_user=acting_user, reason=str(evaluation.get_result_display()))
     return evaluation
+
+
+_SCORE_FIELDS = {
+    "total_score": None,
+    "credit_level": None,
+    "asset_class": "",
+    "factors": [],
+    "failed_conditions": [],
+    "investigation_reasons": [],
+    "suggested_limit": None,
+    "suggested_term_days": None,
+    "suggestion_notes": [],
+    "scored_at": None,
+}
+
+
+def evaluations_reopen_for_facts(*, customer: Customer, changes: dict, acting_user) -> int:
+    """HANDBOOK §4.3: the credit team changed a fact the open work decides on (`changes`: field →
+    (old, new)). Each evaluation deciding on it is open again and unscored, so it is scored on the
+    new facts; a decision waiting for approval goes back to the substantive review. Call inside
+    the transaction that changed the facts."""
+    from django.db.models import Q
+
+    deciding = list(
+        CreditApplication.objects.select_for_update()
+        .filter(
+            customer=customer,
+            status__in=[AppStatus.SUBSTANTIVE_REVIEW, AppStatus.AWAITING_APPROVAL],
+            evaluation__isnull=False,
+        )
+        .order_by("pk")
+    )
+    adjusting = Adjustment.objects.filter(
+        customer=customer,
+        status__in=[Adjustment.Status.CREDIT_REVIEW, Adjustment.Status.AWAITING_APPROVAL],
+        evaluation__isnull=False,
+    ).values_list("evaluation_id", flat=True)
+    evaluations = list(
+        Evaluation.objects.select_for_update()
+        .filter(
+            Q(status=Evaluation.Status.OPEN)
+            | Q(pk__in=[a.evaluation_id for a in deciding])
+            | Q(pk__in=list(adjusting)),
+            customer=customer,
+        )
+        .order_by("pk")
+    )
+    old = {k: v[0] for k, v in changes.items()}
+    new = {k: v[1] for k, v in changes.items()}
+    reopened = 0
+    for evaluation in evaluations:
+        was = evaluation.status
+        if was == Evaluation.Status.COMPLETED:
+            if Evaluation.objects.filter(
+                customer=customer, trigger=evaluation.trigger, status=Evaluation.Status.OPEN
+            ).exists():
+                continue  # the open one of this trigger is reopened instead
+            _move(evaluation, Evaluation.Status.OPEN)
+            evaluation.result = ""
+            evaluation.completed_at = None
+            evaluation.completed_by = None
+        score = evaluation.total_score
+        for name, value in _SCORE_FIELDS.items():
+            setattr(evaluation, name, value)
+        evaluation.save()
+        reopened += 1
+        record_event(
+            kind="credit.evaluation.reopened",
+            actor=acting_user,
+            customer=customer,
+            subject=evaluation,
+            old={"status": was, "score": score, **old},
+            new={"status": evaluation.status, **new},
+            comment=str(_("The dossier facts it decides on changed.")),
+        )
+    for application in deciding:
+        if application.status != AppStatus.AWAITING_APPROVAL:
+            continue
+        previous = _move(application, AppStatus.SUBSTANTIVE_REVIEW)
+        application.decision = ""
+        application.required_authority = ""
+        application.save()
+        record_event(
+            kind="credit.application.sent_back",
+            actor=acting_user,
+            customer=customer,
+            subject=application,
+            old={"status": previous, **old},
+            new={"status": application.status, **new},
+            comment=str(_("The dossier facts it decides on changed.")),
+        )
+    return reopened
 
 
 # --- Applications (HANDBOOK §5) -----------------------------------------------------------------
@@ -545,12 +919,16 @@ def application_formal_review(
             if line is not None and line.limit > 0
             else Evaluation.Trigger.FIRST_APPLICATION
         )
+        # HANDBOOK §4.1: a first application or an increase opens the evaluation; its deadline
+        # is the substantive review's.
         application.evaluation = evaluation_open(
             customer=application.customer,
             trigger=trigger,
             acting_user=acting_user,
             requested_limit=application.requested_limit,
             expected_monthly_sales=application.expected_monthly_sales,
+            opened_for={"application": application.pk},
+            with_duty=False,
         )
     else:
         application.feedback = comment
@@ -631,8 +1009,12 @@ def application_decide(
     limit: Decimal | None = None,
     term_days: int | None = None,
     comment: str = "",
+    special_approval: bool = False,
 ) -> CreditApplication:
-    """HANDBOOK §5: the credit team's decision after the substantive review; then approval by tier."""
+    """HANDBOOK §5: the credit team's decision after the substantive review; then approval by tier.
+
+    `special_approval`: a first grant above the cap of average monthly sales goes ahead without
+    security (HANDBOOK §2), with the reason in the comment."""
     application = _lock_application(application)
     require(acting_user, "credit.application.review", application)
     if decision not in CreditApplication.Decision.values:
@@ -660,6 +1042,20 @@ def application_decide(
             raise ValidationFailed(field_errors=errors)
     line = CreditLine.objects.filter(customer=application.customer).first()
     today = timezone.localdate()
+    _check_assessed(evaluation)
+    cap_facts = {}
+    if decision != Decision.REFUSE:
+        _check_professional_report(evaluation, today)
+        if line is None or line.limit <= 0:
+            cap_facts = _check_first_grant_cap(
+                policy=policy,
+                application=application,
+                limit=limit,
+                with_security=decision == Decision.WITH_SECURITY,
+                special_approval=special_approval,
+                comment=comment,
+                on=today,
+            )
     reasons = (
         scoring.security_reasons(policy, application, evaluation, line, today)
         if decision != Decision.REFUSE
@@ -686,7 +1082,9 @@ def application_decide(
         evaluation.completed_at = timezone.now()
         evaluation.completed_by = acting_user
         evaluation.save(update_fields=["status", "result", "completed_at", "completed_by"])
+        duty_close(kind=Duty.Kind.EVALUATION, subject=evaluation, acting_user=acting_user)
     application.decision = decision
+    application.special_approval = bool(cap_facts.get("special_approval"))
     application.decided_limit = limit
     application.decided_term_days = term_days
     application.security_reasons = [str(r) for r in reasons]
@@ -716,6 +1114,7 @@ def application_decide(
             "security_reasons": application.security_reasons,
             "team_limit_authority": policy.team_limit_authority,
             "team_term_authority_days": policy.team_term_authority_days,
+            **cap_facts,
         },
         comment=comment,
     )
@@ -733,6 +1132,49 @@ def application_decide(
         )
     )
     return application
+
+
+def _check_first_grant_cap(
+    *,
+    policy: CreditPolicy,
+    application: CreditApplication,
+    limit: Decimal,
+    with_security: bool,
+    special_approval: bool,
+    comment: str,
+    on: dt.date,
+) -> dict:
+    """HANDBOOK §2: a first grant ≤ the policy's % of average monthly sales (the trial period's
+    sales in the ledger where there are any, else the application's expected sales), unless
+    secured or specially approved. Returns the facts for the decision's event."""
+    trial_sales = trial_period_monthly_sales(application.customer, policy, on)
+    monthly = trial_sales if trial_sales is not None else application.expected_monthly_sales
+    cap = scoring.first_grant_cap(policy, monthly)
+    facts = {
+        "monthly_sales": monthly,
+        "monthly_sales_from": "ledger" if trial_sales is not None else "application",
+        "first_grant_cap": cap,
+    }
+    if limit <= cap:
+        return facts
+    if special_approval and not comment.strip():
+        raise ValidationFailed(
+            field_errors={"comment": [_("Give the reason for the special approval.")]}
+        )
+    if not with_security and not special_approval:
+        raise ValidationFailed(
+            _(
+                "A first grant above %(pct)s%% of average monthly sales (%(cap)s CNY) needs "
+                "security or a special approval."
+            )
+            % {"pct": policy.first_grant_max_pct_of_monthly_sales, "cap": cap},
+            field_errors={
+                "limit": [
+                    _("Above the first-grant cap of %(cap)s CNY.") % {"cap": cap},
+                ]
+            },
+        )
+    return {**facts, "special_approval": special_approval and not with_security}
 
 
 @transaction.atomic
@@ -898,6 +1340,7 @@ def security_record(
     guarantor: str = "",
     joint_and_several: bool = False,
     period_until: dt.date | None = None,
+    adjustment: Adjustment | None = None,
 ) -> Security:
     require(acting_user, "credit.security.edit", customer)
     errors = {}
@@ -924,9 +1367,12 @@ def security_record(
         raise ValidationFailed(field_errors=errors)
     if application is not None and application.customer_id != customer.pk:
         raise ValidationFailed(field_errors={"application": [_("Another customer's application.")]})
+    if adjustment is not None and adjustment.customer_id != customer.pk:
+        raise ValidationFailed(field_errors={"adjustment": [_("Another customer's adjustment.")]})
     security = Security.objects.create(
         customer=customer,
         application=application,
+        adjustment=adjustment,
         kind=kind,
         asset=asset,
         value=value,
@@ -1048,6 +1494,16 @@ def adjustment_request(
         requested_by=acting_user,
         director_by=acting_user if has_role(acting_user, Role.SALES_DIRECTOR) else None,
     )
+    if kind == Adjustment.Kind.INCREASE:
+        # HANDBOOK §4.1/§6: an application to increase the limit opens an evaluation.
+        adjustment.evaluation = evaluation_open(
+            customer=customer,
+            trigger=Evaluation.Trigger.INCREASE,
+            acting_user=None,
+            requested_limit=new_limit,
+            opened_for={"adjustment": adjustment.pk},
+        )
+        adjustment.save(update_fields=["evaluation"])
     record_event(
         kind="credit.adjustment.requested",
         actor=acting_user,
@@ -1133,24 +1589,36 @@ def adjustment_propose(
                     field_errors={"new_limit": [_("An increase must increase.")]}
                 )
             # HANDBOOK §6: increases re-evaluate.
+            evaluation = evaluation or adjustment.evaluation
             if evaluation is None or evaluation.total_score is None:
                 raise ValidationFailed(
                     field_errors={"evaluation": [_("An increase needs a scored evaluation.")]}
                 )
-            guaranteed = Security.objects.filter(
-                customer=adjustment.customer, verified_at__isnull=False
-            ).exists()
+            _check_assessed(evaluation)
+            _check_professional_report(evaluation, timezone.localdate())
             cap = scoring.increase_cap(policy, line)
-            # HANDBOOK §5/§6: one increase ≤ the cap unless guaranteed or specially approved.
-            if limit > cap and not guaranteed and not special_approval:
-                raise ValidationFailed(
-                    field_errors={
-                        "new_limit": [
-                            _("Above the increase cap of %(cap)s CNY (%(pct)s%%).")
-                            % {"cap": cap, "pct": policy.max_increase_pct}
-                        ]
-                    }
-                )
+            # HANDBOOK §5/§6: one increase ≤ the cap unless specially approved or secured by a
+            # security given for it that covers the increase (not any the customer once had).
+            if limit > cap and not special_approval:
+                covered = _security_for_increase(adjustment, timezone.localdate())
+                if covered < limit - line.limit:
+                    raise ValidationFailed(
+                        field_errors={
+                            "new_limit": [
+                                _(
+                                    "Above the increase cap of %(cap)s CNY (%(pct)s%%): record "
+                                    "and verify security covering the increase of %(inc)s CNY "
+                                    "(covered: %(covered)s CNY), or approve it specially."
+                                )
+                                % {
+                                    "cap": cap,
+                                    "pct": policy.max_increase_pct,
+                                    "inc": limit - line.limit,
+                                    "covered": covered,
+                                }
+                            ]
+                        }
+                    )
         elif limit >= line.limit and term >= line.term_days:
             raise ValidationFailed(field_errors={"new_limit": [_("A decrease must decrease.")]})
         if limit <= 0 or term <= 0:
@@ -1184,6 +1652,18 @@ def adjustment_propose(
         comment=comment,
     )
     return adjustment
+
+
+def _security_for_increase(adjustment: Adjustment, on: dt.date) -> Decimal:
+    """The value of the verified, still running security given for this increase."""
+    from django.db.models import Q, Sum
+
+    total = (
+        Security.objects.filter(adjustment=adjustment, verified_at__isnull=False)
+        .filter(Q(period_until__isnull=True) | Q(period_until__gte=on))
+        .aggregate(total=Sum("value"))["total"]
+    )
+    return total or Decimal("0.00")
 
 
 _KIND_TO_STATUS = {

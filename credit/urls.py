@@ -47,6 +47,16 @@ urlpatterns = [
     path("credit/lines/", views.line_list, name="credit-lines"),
     path("credit/evaluations/<int:pk>/", views.evaluation_detail, name="credit-evaluation"),
     path(
+        "credit/evaluations/<int:pk>/professional-report/",
+        views.evaluation_report,
+        name="credit-evaluation-report",
+    ),
+    path(
+        "credit/evaluations/<int:pk>/professional-report/file",
+        views.evaluation_report_file,
+        name="credit-evaluation-report-file",
+    ),
+    path(
         "credit/evaluations/<int:pk>/complete/",
         views.evaluation_complete,
         name="credit-evaluation-complete",

@@ -4,8 +4,9 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,7 +16,7 @@ from creditdesk.errors import DomainError
 from creditdesk.views import apply_domain_error, check
 from customers.views import dossier_context, get_customer_for
 
-from . import contracts, selectors, services
+from . import contracts, scoring, selectors, services
 from .forms import (
     AdjustmentForm,
     ApplicationForm,
@@ -24,6 +25,7 @@ from .forms import (
     ContractReviewForm,
     DecisionForm,
     EvaluationOpenForm,
+    ProfessionalReportForm,
     ScoreForm,
     SecurityForm,
 )
@@ -183,6 +185,7 @@ def application_action(request, pk: int, action: str):
                     limit=form.cleaned_data["limit"],
                     term_days=form.cleaned_data["term_days"],
                     comment=form.cleaned_data["comment"],
+                    special_approval=form.cleaned_data["special_approval"],
                 )
                 messages.success(request, _("Decision recorded; it now needs approval."))
             except DomainError as exc:
@@ -278,6 +281,11 @@ def evaluation_detail(request, pk: int):
             **dossier_context(request, evaluation.customer, "credit"),
             "evaluation": evaluation,
             "form": form,
+            "report_form": ProfessionalReportForm(),
+            "missing_aspects": scoring.missing_aspects(evaluation),
+            "report_current": scoring.report_is_current(evaluation, timezone.localdate()),
+            "payment_record": evaluation.payment_record
+            or selectors.payment_record(evaluation.customer_id, timezone.localdate()),
             "timeline": _timeline(evaluation),
             "results": Evaluation.Result.choices,
             "score_bands": json.dumps(
@@ -316,6 +324,42 @@ def evaluation_new(request, customer_pk: int):
             "title": _("Open an evaluation"),
         },
     )
+
+
+@login_required
+@require_POST
+def evaluation_report(request, pk: int):
+    """HANDBOOK §4.2: attach the professional report."""
+    evaluation = get_evaluation_for(request.user, pk)
+    check(request.user, "credit.evaluation.edit", evaluation)
+    form = ProfessionalReportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
+        return redirect("credit-evaluation", pk)
+    try:
+        services.evaluation_attach_report(
+            evaluation=evaluation,
+            file=form.cleaned_data["file"],
+            dated_on=form.cleaned_data["dated_on"],
+            acting_user=request.user,
+        )
+        messages.success(request, _("Professional report attached."))
+    except DomainError as exc:
+        messages.error(
+            request,
+            " ".join(
+                [str(exc.message), *(str(e) for errs in exc.field_errors.values() for e in errs)]
+            ).strip(),
+        )
+    return redirect("credit-evaluation", pk)
+
+
+@login_required
+def evaluation_report_file(request, pk: int):
+    evaluation = get_evaluation_for(request.user, pk)
+    if not evaluation.professional_report_file:
+        raise Http404
+    return FileResponse(evaluation.professional_report_file.open("rb"), as_attachment=True)
 
 
 @login_required
@@ -371,6 +415,7 @@ def line_detail(request, customer_pk: int):
         {
             **dossier_context(request, customer, "credit"),
             "line": selectors.credit_line_of(customer.pk),
+            "payment_record": selectors.payment_record(customer.pk, timezone.localdate()),
             "history": selectors.line_history(customer.pk)[:50],
             "applications": customer.credit_applications.all()[:20],
             "evaluations": customer.evaluations.all()[:20],
@@ -491,13 +536,19 @@ def security_new(request, customer_pk: int):
     check(request.user, "credit.security.edit", customer)
     form = SecurityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        application = None
-        if request.GET.get("application"):
+        application = adjustment = None
+        if request.GET.get("application", "").isdigit():
             application = customer.credit_applications.filter(pk=request.GET["application"]).first()
+        if request.GET.get("adjustment", "").isdigit():
+            adjustment = customer.credit_adjustments.filter(pk=request.GET["adjustment"]).first()
         data = {k: v for k, v in form.cleaned_data.items() if v is not None}
         try:
             services.security_record(
-                customer=customer, application=application, acting_user=request.user, **data
+                customer=customer,
+                application=application,
+                adjustment=adjustment,
+                acting_user=request.user,
+                **data,
             )
         except DomainError as exc:
             apply_domain_error(form, exc)

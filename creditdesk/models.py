@@ -214,6 +214,9 @@ class CreditPolicy(models.Model):
     contract_review_days = models.PositiveSmallIntegerField(
         _("a contract's terms reviewed within (days)"), default=3
     )
+    evaluation_days = models.PositiveSmallIntegerField(
+        _("an evaluation opened by a trigger is completed within (days)"), default=10
+    )
     # Deadlines of every duty (§2, §12)
     duty_notice_days = models.PositiveSmallIntegerField(
         _("open a periodic duty (days before it is due)"), default=30
@@ -413,6 +416,7 @@ class Duty(models.Model):
         DOCUMENT_EXPIRY = "document_expiry", _("Qualification document expires")
         POLICY_REVISION = "policy_revision", _("Yearly credit policy revision")
         CONTRACT_REVIEW = "contract_review", _("Review of a sales contract's terms")
+        EVALUATION = "evaluation", _("Credit evaluation opened by a trigger")
 
     kind = models.CharField(_("duty"), max_length=32, choices=Kind.choices)
     customer = models.ForeignKey(

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from creditdesk.audit import record_event
-from creditdesk.authority import require
+from creditdesk.authority import is_credit, require
 from creditdesk.duties import duty_close
 from creditdesk.errors import ValidationFailed
 from creditdesk.models import Duty
@@ -40,6 +40,17 @@ CUSTOMER_FIELDS = (
     "industry",
     "preferred_language",
     "first_trade_on",
+)
+# HANDBOOK §4/§5: the facts an open application or evaluation decides on (age, trial period,
+# asset class, identity, premises).
+DECISION_FACTS = (
+    "established_on",
+    "first_trade_on",
+    "registered_capital",
+    "total_assets",
+    "credit_code",
+    "registered_address",
+    "operating_address",
 )
 
 
@@ -116,6 +127,18 @@ def customer_update(*, acting_user, customer: Customer, salesperson=None, **fiel
         customer.salesperson = salesperson
     if not changes:
         return customer
+    decided = {k: v for k, v in changes.items() if k in DECISION_FACTS}
+    if decided:
+        from credit.selectors import facts_under_decision
+
+        # HANDBOOK §4/§5: while an application or evaluation is open, sales cannot change the facts
+        # it decides on; the credit team can, and the evaluation is then scored again.
+        if not is_credit(acting_user) and facts_under_decision(customer.pk):
+            message = _(
+                "A credit application or evaluation of this customer is open: only the credit "
+                "team can change this now."
+            )
+            raise ValidationFailed(field_errors={name: [message] for name in decided})
     _validate(customer)
     customer.dossier_updated_on = timezone.localdate()
     customer._change_reason = "update"
@@ -130,6 +153,10 @@ def customer_update(*, acting_user, customer: Customer, salesperson=None, **fiel
         old={k: v[0] for k, v in changes.items()},
         new={k: v[1] for k, v in changes.items()},
     )
+    if decided and is_credit(acting_user):
+        from credit.services import evaluations_reopen_for_facts
+
+        evaluations_reopen_for_facts(customer=customer, changes=decided, acting_user=acting_user)
     return customer
 
 

@@ -268,6 +268,15 @@ def _raise(due: dict[int, Target], current: dict, on: dt.date, policy) -> int:
     _insert(AuditEvent, EVENT_COLUMNS, EVENT_CASTS, events)
     entering = [c for c in due if not suspends_trade(current[c][1])]
     _open_reviews(entering, now)
+    # HANDBOOK §4.1: warning level 4 or worse opens a credit evaluation.
+    from credit.services import evaluations_open_for
+
+    evaluations_open_for(
+        customer_ids=[c for c, t in due.items() if suspends_trade(t.level)],
+        trigger="warning",
+        opened_for={c: {"warning_level": t.level} for c, t in due.items()},
+        now=now,
+    )
     _notify_raised(due, reasons, entering, now)
     return len(due)
 

@@ -171,6 +171,21 @@ def _apply_level(
         facts={"source": source, **(facts or {})},
         comment=reason,
     )
+    if (
+        suspends_trade(level)
+        and (old is None or level < old)
+        and source != LevelChange.Source.EVALUATION
+    ):
+        # HANDBOOK §4.1: warning level 4 or worse opens a credit evaluation (a joint evaluation
+        # opens its own, below).
+        from credit.services import evaluation_open
+
+        evaluation_open(
+            customer=warning.customer,
+            trigger="warning",
+            acting_user=None,
+            opened_for={"warning_level": level},
+        )
     if suspends_trade(level) and not suspends_trade(old):
         _open_evidence_review(warning=warning, acting_user=acting_user)
         _notify_suspension(warning, suspended=True)
@@ -391,6 +406,10 @@ def signal_report(
         },
         comment=signal.description,
     )
+    # HANDBOOK §4.1: a signal reporting a major change opens a credit evaluation.
+    from credit.services import evaluation_open_for_signal
+
+    evaluation_open_for_signal(signal=signal, acting_user=acting_user)
     # HANDBOOK §10: the credit team informs legal and a joint evaluation follows.
     notify(
         users_with_role(Role.CREDIT_TEAM, Role.CREDIT_MANAGER, Role.LEGAL),
@@ -516,6 +535,16 @@ def evaluation_conclude(
     )
     if with_referral:
         _create_referral(warning=warning, level=level, referral=referral, acting_user=acting_user)
+    if level is not None:
+        # HANDBOOK §4.1: a joint evaluation that concludes a risk opens a credit evaluation.
+        from credit.services import evaluation_open
+
+        evaluation_open(
+            customer=evaluation.customer,
+            trigger="joint_risk",
+            acting_user=None,
+            opened_for={"joint_evaluation": evaluation.pk, "warning_level": level},
+        )
     return evaluation
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("credit", "0005_sales_contracts"),
+        ("credit", "0006_sales_contracts"),
         ("receivables", "0010_reminder_orders_refused"),
     ]
 

@@ -9,6 +9,18 @@ from creditdesk.models import SCORECARD_ASPECTS
 from tests.factories import ContactFactory, CustomerFactory
 
 
+def attach_report(evaluation, user, dated_on=None):
+    """HANDBOOK §4.2: the professional report a decision on `evaluation` waits for."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return services.evaluation_attach_report(
+        evaluation=evaluation,
+        file=SimpleUploadedFile("report.pdf", b"%PDF-1.4 report", content_type="application/pdf"),
+        dated_on=dated_on or timezone.localdate() - dt.timedelta(days=10),
+        acting_user=user,
+    )
+
+
 def ratings(value) -> dict:
     return {key: {"rating": str(value), "note": "测试"} for key, _label in SCORECARD_ASPECTS}
 
@@ -44,9 +56,11 @@ def application_at_approval(
     app = services.application_formal_review(
         application=app, outcome="pass", acting_user=users["credit_team"]
     )
-    services.evaluation_score(
+    evaluation = services.evaluation_score(
         evaluation=app.evaluation, inputs=ratings(rating), acting_user=users["credit_team"]
     )
+    if evaluation.investigation_reasons:
+        attach_report(evaluation, users["credit_team"])
     return services.application_decide(
         application=app,
         decision=decision,

@@ -105,7 +105,8 @@ def test_new_policy_weights_change_new_evaluations_only(
         scorecard_weights=weights,
     )
     policy_approve(acting_user=general_manager, policy=new_policy)
-    new = services.evaluation_open(customer=customer, trigger="investment", acting_user=credit_team)
+    # (another trigger: one customer never has two open evaluations for the same one)
+    new = services.evaluation_open(customer=customer, trigger="abnormal", acting_user=credit_team)
     new = services.evaluation_score(evaluation=new, inputs=inputs, acting_user=credit_team)
     assert new.policy == new_policy and new.total_score == Decimal("61.00")
     # the old evaluation keeps its version, and rescoring it still uses that version

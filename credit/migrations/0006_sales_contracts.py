@@ -14,7 +14,7 @@ def flagged_contracts_wait_for_credit(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("credit", "0004_group_limits"),
+        ("credit", "0005_evaluations_enforced"),
         ("customers", "0002_customer_groups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
