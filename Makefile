@@ -13,7 +13,9 @@ SYS_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/creditdesk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
-RUN_ENV := DEBUG=$${DEBUG:-1}
+# `make run PORT=8001`: the address the site serves on; SITE_URL (links in e-mails) follows it.
+PORT ?= 8000
+RUN_ENV := DEBUG=$${DEBUG:-1} SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}
 
 .PHONY: help setup sysdeps run serve test test-browser test-fuzz lint format bench worker beat migrate demo messages check-services
 
@@ -50,11 +52,11 @@ demo: migrate ## load the demo users and data (only into an empty database)
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 
 run: demo ## set up, migrate, load demo data, serve on http://127.0.0.1:8000 with worker and beat
-	@echo "CreditDesk on http://127.0.0.1:8000 (demo users in README.md)"
+	@echo "CreditDesk on http://127.0.0.1:$(PORT) (demo users in README.md; mail is written to var/mail/)"
 	@$(RUN_ENV) $(BIN)/celery -A creditdesk worker -B --pool=solo --loglevel=INFO \
 	  --schedule=var/celerybeat-schedule & worker=$$!; \
 	trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
-	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Production mode on this machine, as the Docker image runs it: static files collected with the
 # production storage, then gunicorn with creditdesk/gunicorn.conf.py (WEB_CONCURRENCY workers,

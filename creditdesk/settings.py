@@ -196,6 +196,11 @@ elif os.environ.get("EMAIL_HOST"):
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
     EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+elif DEBUG:
+    # No mail server on a development machine: each message is a file in var/mail/ (and customer
+    # mail is logged on the dossier), so the demo load and the jobs do not flood the console.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
 else:
     # No mail server configured: mail is printed to the console (and logged on the dossier).
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -85,6 +85,13 @@ def gate_view(user, obj) -> bool:
     return _sales_of(user, obj)
 
 
+@rule("gate.browse")
+def gate_browse(user, obj) -> bool:
+    """The menu's gate entry for those who read checks but do not run them (the general manager,
+    the finance director): it opens the list of checks, not the check form."""
+    return gate_view(user, obj) and not gate_check(user, obj)
+
+
 def _at_step(obj, *steps: str) -> bool:
     """Without a check (menus, route rules) the role decides; with one, its step too."""
     return obj is None or release_step(obj) in steps

@@ -58,7 +58,8 @@ def register_ui() -> None:
     from receivables.demo import seed as seed_receivables
     from receivables.gate.queues import work_queues
 
-    register_nav(NavItem(_("Release gate"), "gate-check-form", "gate.view", order=40))
+    register_nav(NavItem(_("Release gate"), "gate-check-form", "gate.check", order=40))
+    register_nav(NavItem(_("Release gate"), "gate-check-list", "gate.browse", order=40))
     register_dossier_tab(
         DossierTab("gate", _("Release gate"), "customer-gate", "gate.view", order=55)
     )
