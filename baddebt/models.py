@@ -198,9 +198,6 @@ class BadDebtCase(models.Model):
     def number(self) -> str:
         return f"BD-{self.opened_at:%Y}-{self.pk:05d}" if self.pk else "BD-new"
 
-    def can_move_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS.get(self.status, set())
-
 
 def attachment_path(instance, filename: str) -> str:
     return f"baddebt/{instance.case_id}/{filename}"

@@ -22,6 +22,7 @@ from creditdesk.notifications import notify, users_with_role
 from creditdesk.policy import policy_on
 from creditdesk.roles import Role
 from creditdesk.uploads import validate_upload
+from creditdesk.workflow import move
 from receivables.models import Invoice
 
 from .models import (
@@ -155,17 +156,6 @@ def preconditions(case: BadDebtCase, *, on: dt.date | None = None) -> list[Probl
                 Problem("attachments", _("Attach: %(kind)s.") % {"kind": Kind(kind).label})
             )
     return problems
-
-
-def _move(case: BadDebtCase, to: str) -> str:
-    if not case.can_move_to(to):
-        raise InvalidTransition(
-            _("A case in state “%(old)s” cannot become “%(new)s”.")
-            % {"old": case.get_status_display(), "new": Status(to).label}
-        )
-    old = case.status
-    case.status = to
-    return old
 
 
 def _lock(case: BadDebtCase) -> BadDebtCase:
@@ -352,7 +342,7 @@ def case_submit(*, acting_user, case: BadDebtCase) -> BadDebtCase:
     case = _lock(case)
     today = timezone.localdate()
     problems = preconditions(case, on=today)
-    old = _move(case, Status.LEGAL_REVIEW)
+    old = move(case, Status.LEGAL_REVIEW)
     if problems:
         errors: dict[str, list[str]] = {}
         for p in problems:
@@ -420,7 +410,7 @@ def case_review(
         raise ValidationFailed(field_errors={"opinion": [_("Choose one of the four opinions.")]})
     if not causes.strip():
         raise ValidationFailed(field_errors={"causes": [_("Record the main causes.")]})
-    old = _move(case, OPINION_LEADS_TO[opinion])
+    old = move(case, OPINION_LEADS_TO[opinion])
     # HANDBOOK §1: the reviewer is not the applicant.
     ensure_four_eyes(acting_user, submitted_by=case.opened_by, approved_by=[case.submitted_by])
     case.legal_opinion = opinion
@@ -464,7 +454,7 @@ def case_return(*, acting_user, case: BadDebtCase, comment: str) -> BadDebtCase:
     case = _lock(case)
     if not comment.strip():
         raise ValidationFailed(field_errors={"comment": [_("Say what is missing.")]})
-    old = _move(case, Status.MORE_MATERIAL)
+    old = move(case, Status.MORE_MATERIAL)
     ensure_four_eyes(
         acting_user,
         submitted_by=case.opened_by,
@@ -500,7 +490,7 @@ def case_confirm(*, acting_user, case: BadDebtCase, comment: str = "") -> BadDeb
     """
     require(acting_user, "baddebt.case.confirm", case)
     case = _lock(case)
-    old = _move(case, Status.WRITTEN_OFF)
+    old = move(case, Status.WRITTEN_OFF)
     ensure_four_eyes(
         acting_user,
         submitted_by=case.opened_by,
@@ -571,7 +561,7 @@ def case_archive(*, acting_user, case: BadDebtCase) -> BadDebtCase:
     """HANDBOOK §11: the credit team stops collection and archives the case."""
     require(acting_user, "baddebt.case.archive", case)
     case = _lock(case)
-    old = _move(case, Status.ARCHIVED)
+    old = move(case, Status.ARCHIVED)
     case.archived_by = acting_user
     case.archived_at = timezone.now()
     case.save(update_fields=["status", "archived_by", "archived_at"])
@@ -593,7 +583,7 @@ def case_restart(*, acting_user, case: BadDebtCase, reason: str) -> BadDebtCase:
     case = _lock(case)
     if not reason.strip():
         raise ValidationFailed(field_errors={"reason": [_("Say why collection restarts.")]})
-    old = _move(case, Status.RESTARTED)
+    old = move(case, Status.RESTARTED)
     case.restarted_by = acting_user
     case.restarted_at = timezone.now()
     case.restart_reason = reason

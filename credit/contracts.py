@@ -24,6 +24,7 @@ from creditdesk.models import Duty
 from creditdesk.notifications import notify, users_with_role
 from creditdesk.policy import policy_on
 from creditdesk.roles import Role
+from creditdesk.workflow import move
 
 from .models import ContractCheck, CreditLine
 
@@ -237,19 +238,10 @@ def contract_review(
         new = Status.APPROVED
     if not approve:
         new = Status.REJECTED
-    contract.status = new
+    move(contract, new, event="credit.contract.reviewed", actor=acting_user, comment=note)
     contract.review_note = "\n".join(filter(None, [contract.review_note, note.strip()]))
     contract.save()
     duty_close(kind=Duty.Kind.CONTRACT_REVIEW, subject=contract, acting_user=acting_user, at=now)
-    record_event(
-        kind="credit.contract.reviewed",
-        actor=acting_user,
-        customer=contract.customer,
-        subject=contract,
-        old=old,
-        new=new,
-        comment=note,
-    )
     if contract.is_pending:
         _open_review(contract, now=now)
     else:

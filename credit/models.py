@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from creditdesk.models import MONEY
 from creditdesk.uploads import validate_upload
+from creditdesk.workflow import Action
 
 
 class CreditLine(models.Model):
@@ -329,6 +330,76 @@ class CreditApplication(models.Model):
         Status.GRANTED: set(),
         Status.REFUSED: set(),
     }
+
+    # What people do to an application, and in which states (its page offers `available_actions`).
+    ACTIONS = (
+        Action(
+            "submit",
+            _("Submit to the sales director"),
+            "credit.application.submit",
+            frozenset({Status.DRAFT}),
+            primary=True,
+        ),
+        Action(
+            "resubmit",
+            _("Resubmit with documents"),
+            "credit.application.submit",
+            frozenset({Status.RETURNED}),
+            primary=True,
+        ),
+        Action(
+            "director-approve",
+            _("Approve"),
+            "credit.application.director",
+            frozenset({Status.SUBMITTED}),
+            primary=True,
+        ),
+        Action(
+            "director-reject",
+            _("Reject"),
+            "credit.application.director",
+            frozenset({Status.SUBMITTED}),
+        ),
+        Action(
+            "formal-pass",
+            _("Formal review passed"),
+            "credit.application.review",
+            frozenset({Status.FORMAL_REVIEW}),
+            primary=True,
+        ),
+        Action(
+            "formal-return",
+            _("Return for documents"),
+            "credit.application.review",
+            frozenset({Status.FORMAL_REVIEW}),
+        ),
+        Action(
+            "formal-fail",
+            _("Fail with feedback"),
+            "credit.application.review",
+            frozenset({Status.FORMAL_REVIEW}),
+        ),
+        Action(
+            "decide",
+            _("Record the decision"),
+            "credit.application.review",
+            frozenset({Status.SUBSTANTIVE_REVIEW}),
+            primary=True,
+        ),
+        Action(
+            "approve",
+            _("Approve"),
+            "credit.application.approve",
+            frozenset({Status.AWAITING_APPROVAL}),
+            primary=True,
+        ),
+        Action(
+            "send-back",
+            _("Send back"),
+            "credit.application.approve",
+            frozenset({Status.AWAITING_APPROVAL}),
+        ),
+    )
     OPEN_STATUSES = (
         Status.DRAFT,
         Status.SUBMITTED,
@@ -469,9 +540,6 @@ class CreditApplication(models.Model):
 
     def __str__(self) -> str:
         return _("Application %(pk)s · %(customer)s") % {"pk": self.pk, "customer": self.customer}
-
-    def can_move_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS.get(self.status, set())
 
 
 class Security(models.Model):

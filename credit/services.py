@@ -17,6 +17,7 @@ from creditdesk.models import SCORECARD_ASPECTS, CreditPolicy, Duty
 from creditdesk.notifications import notify, users_with_role
 from creditdesk.policy import policy_on
 from creditdesk.roles import Role
+from creditdesk.workflow import move
 from customers.models import Customer, InfoForm
 
 from . import scoring
@@ -34,17 +35,6 @@ from .workdays import add_working_days
 logger = logging.getLogger(__name__)
 AppStatus = CreditApplication.Status
 LineStatus = CreditLine.Status
-
-
-def _move(obj, status: str) -> str:
-    """Change a workflow object's status through its allowed-transitions map."""
-    if status not in obj.TRANSITIONS.get(obj.status, set()):
-        raise InvalidTransition(
-            _("This step is not possible while the request is “%(status)s”.")
-            % {"status": obj.get_status_display()}
-        )
-    old, obj.status = obj.status, status
-    return old
 
 
 def _line_snapshot(line: CreditLine | None) -> dict | None:
@@ -585,7 +575,7 @@ def evaluation_complete(
         _check_assessed(evaluation)
     if result == Evaluation.Result.PASSED:
         _check_professional_report(evaluation, timezone.localdate())
-    _move(evaluation, Evaluation.Status.COMPLETED)
+    move(evaluation, Evaluation.Status.COMPLETED)
     evaluation.result = result
     evaluation.completed_at = timezone.now()
     evaluation.completed_by = acting_user
@@ -680,7 +670,7 @@ def evaluations_reopen_for_facts(*, customer: Customer, changes: dict, acting_us
                 customer=customer, trigger=evaluation.trigger, status=Evaluation.Status.OPEN
             ).exists():
                 continue  # the open one of this trigger is reopened instead
-            _move(evaluation, Evaluation.Status.OPEN)
+            move(evaluation, Evaluation.Status.OPEN)
             evaluation.result = ""
             evaluation.completed_at = None
             evaluation.completed_by = None
@@ -701,7 +691,7 @@ def evaluations_reopen_for_facts(*, customer: Customer, changes: dict, acting_us
     for application in deciding:
         if application.status != AppStatus.AWAITING_APPROVAL:
             continue
-        previous = _move(application, AppStatus.SUBSTANTIVE_REVIEW)
+        previous = move(application, AppStatus.SUBSTANTIVE_REVIEW)
         application.decision = ""
         application.required_authority = ""
         application.save()
@@ -790,7 +780,7 @@ def _lock_application(application: CreditApplication) -> CreditApplication:
 def application_submit(*, application: CreditApplication, acting_user) -> CreditApplication:
     application = _lock_application(application)
     require(acting_user, "credit.application.submit", application)
-    old = _move(application, AppStatus.SUBMITTED)
+    old = move(application, AppStatus.SUBMITTED)
     application.submitted_by = acting_user
     application.submitted_at = timezone.now()
     application.save()
@@ -839,7 +829,7 @@ def application_director_decide(
     require(acting_user, "credit.application.director", application)
     ensure_four_eyes(acting_user, submitted_by=application.submitted_by)
     new = AppStatus.FORMAL_REVIEW if approve else AppStatus.DIRECTOR_REJECTED
-    old = _move(application, new)
+    old = move(application, new)
     application.director_by = acting_user
     application.director_at = timezone.now()
     policy = policy_on()
@@ -894,7 +884,7 @@ def application_formal_review(
         "return": AppStatus.RETURNED,
         "fail": AppStatus.FORMAL_FAILED,
     }[outcome]
-    old = _move(application, target)
+    old = move(application, target)
     application.formal_reviewed_by = acting_user
     today = timezone.localdate()
     duty_close(kind=Duty.Kind.FORMAL_REVIEW, subject=application, acting_user=acting_user)
@@ -978,7 +968,7 @@ def application_resubmit(
     """Sales returns the application with the documents asked for; the formal review restarts."""
     application = _lock_application(application)
     require(acting_user, "credit.application.submit", application)
-    old = _move(application, AppStatus.FORMAL_REVIEW)
+    old = move(application, AppStatus.FORMAL_REVIEW)
     _start_formal_review(application, application.policy or policy_on())
     application.evaluation = None if old == AppStatus.RETURNED else application.evaluation
     application.save()
@@ -1071,7 +1061,7 @@ def application_decide(
         raise ValidationFailed(
             field_errors={"decision": [_("Level 5 (bad record) gets no credit.")]}
         )
-    old = _move(application, AppStatus.AWAITING_APPROVAL)
+    old = move(application, AppStatus.AWAITING_APPROVAL)
     duty_close(kind=Duty.Kind.SUBSTANTIVE_REVIEW, subject=application, acting_user=acting_user)
     if evaluation.status == Evaluation.Status.OPEN:
         # The substantive review ends with the decision: the evaluation goes into the dossier.
@@ -1196,7 +1186,7 @@ def application_approve(
         approved_by=[application.director_by, application.decided_by],
     )
     granted = application.decision != CreditApplication.Decision.REFUSE
-    old = _move(application, AppStatus.GRANTED if granted else AppStatus.REFUSED)
+    old = move(application, AppStatus.GRANTED if granted else AppStatus.REFUSED)
     application.approved_by = acting_user
     application.approved_at = timezone.now()
     application.save()
@@ -1307,7 +1297,7 @@ def application_send_back(
     require(acting_user, "credit.application.approve", application)
     if not comment.strip():
         raise ValidationFailed(field_errors={"comment": [_("Say why.")]})
-    old = _move(application, AppStatus.SUBSTANTIVE_REVIEW)
+    old = move(application, AppStatus.SUBSTANTIVE_REVIEW)
     application.decision = ""
     application.required_authority = ""
     application.save()
@@ -1542,7 +1532,7 @@ def adjustment_director_decide(
     adjustment = _lock_adjustment(adjustment)
     require(acting_user, "credit.adjustment.director", adjustment)
     ensure_four_eyes(acting_user, submitted_by=adjustment.requested_by)
-    old = _move(
+    old = move(
         adjustment, Adjustment.Status.CREDIT_REVIEW if approve else Adjustment.Status.REJECTED
     )
     adjustment.director_by = acting_user
@@ -1633,7 +1623,7 @@ def adjustment_propose(
             if adjustment.kind == Kind.UNLOCK
             else scoring.required_authority(policy, line.limit, line.term_days)
         )
-    old = _move(adjustment, Adjustment.Status.AWAITING_APPROVAL)
+    old = move(adjustment, Adjustment.Status.AWAITING_APPROVAL)
     adjustment.new_limit, adjustment.new_term_days = limit, term
     adjustment.evaluation = evaluation
     adjustment.special_approval = special_approval
@@ -1687,7 +1677,7 @@ def adjustment_approve(*, adjustment: Adjustment, acting_user, comment: str = ""
     if adjustment.kind == Adjustment.Kind.UNLOCK and adjustment.status == (
         Adjustment.Status.AWAITING_APPROVAL
     ):
-        old = _move(adjustment, Adjustment.Status.AWAITING_GM)
+        old = move(adjustment, Adjustment.Status.AWAITING_GM)
         adjustment.approved_by = acting_user
         adjustment.save()
         record_event(
@@ -1708,7 +1698,7 @@ def adjustment_approve(*, adjustment: Adjustment, acting_user, comment: str = ""
             )
         )
         return adjustment
-    old = _move(adjustment, Adjustment.Status.APPLIED)
+    old = move(adjustment, Adjustment.Status.APPLIED)
     if adjustment.kind == Adjustment.Kind.UNLOCK:
         adjustment.gm_by = acting_user
     else:
@@ -1761,7 +1751,7 @@ def adjustment_reject(*, adjustment: Adjustment, acting_user, comment: str) -> A
         require(acting_user, "credit.adjustment.approve", adjustment)
     if not comment.strip():
         raise ValidationFailed(field_errors={"comment": [_("Say why.")]})
-    old = _move(adjustment, Adjustment.Status.REJECTED)
+    old = move(adjustment, Adjustment.Status.REJECTED)
     adjustment.decided_at = timezone.now()
     adjustment.save()
     record_event(

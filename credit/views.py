@@ -14,6 +14,7 @@ from creditdesk.audit import event_label, events_for
 from creditdesk.authority import may
 from creditdesk.errors import DomainError
 from creditdesk.views import apply_domain_error, check
+from creditdesk.workflow import available_actions
 from customers.views import dossier_context, get_customer_for
 
 from . import contracts, scoring, selectors, services
@@ -91,6 +92,7 @@ def application_new(request, customer_pk: int):
 @login_required
 def application_detail(request, pk: int):
     application = get_application_for(request.user, pk)
+    actions = available_actions(application, request.user)
     return render(
         request,
         "credit/application_detail.html",
@@ -110,6 +112,8 @@ def application_detail(request, pk: int):
             ),
             "comment_form": CommentForm(),
             "securities": application.securities.all(),
+            "actions": actions,
+            "action_names": {a.name for a in actions},
         },
     )
 

@@ -19,11 +19,11 @@ from creditdesk.errors import InvalidTransition, ValidationFailed
 from creditdesk.notifications import notify, users_with_role
 from creditdesk.policy import policy_on
 from creditdesk.roles import Role
+from creditdesk.workflow import move
 from customers.models import Customer, CustomerGroup
 
 from .. import scoring
 from ..models import GroupCreditLine, GroupCreditLineChange, GroupLimitRequest
-from ..services import _move
 
 Status = GroupLimitRequest.Status
 
@@ -93,7 +93,7 @@ def group_limit_director_decide(
     require(acting_user, "credit.group_limit.director", request)
     # HANDBOOK §1: the sales director does not approve their own request.
     ensure_four_eyes(acting_user, submitted_by=request.requested_by)
-    old = _move(request, Status.CREDIT_REVIEW if approve else Status.REJECTED)
+    old = move(request, Status.CREDIT_REVIEW if approve else Status.REJECTED)
     request.director_by = acting_user
     if not approve:
         request.decided_at = timezone.now()
@@ -128,7 +128,7 @@ def group_limit_propose(
     if limit <= 0:
         raise ValidationFailed(field_errors={"limit": [_("Give a positive limit.")]})
     policy = policy_on()
-    old = _move(request, Status.AWAITING_APPROVAL)
+    old = move(request, Status.AWAITING_APPROVAL)
     request.proposed_limit = limit
     request.proposed_by = acting_user
     request.policy = policy
@@ -176,7 +176,7 @@ def group_limit_approve(
         submitted_by=request.requested_by,
         approved_by=[request.director_by, request.proposed_by],
     )
-    old = _move(request, Status.APPLIED)
+    old = move(request, Status.APPLIED)
     request.approved_by = acting_user
     request.decided_at = timezone.now()
     request.save()
@@ -247,7 +247,7 @@ def group_limit_send_back(
     require(acting_user, "credit.group_limit.approve", request)
     if not (comment or "").strip():
         raise ValidationFailed(field_errors={"comment": [_("Say why.")]})
-    old = _move(request, Status.CREDIT_REVIEW)
+    old = move(request, Status.CREDIT_REVIEW)
     request.required_authority = ""
     request.save()
     record_event(
@@ -275,7 +275,7 @@ def group_limit_reject(
         require(acting_user, "credit.group_limit.director", request)
     if not (comment or "").strip():
         raise ValidationFailed(field_errors={"comment": [_("Say why.")]})
-    old = _move(request, Status.REJECTED)
+    old = move(request, Status.REJECTED)
     request.decided_at = timezone.now()
     request.save()
     record_event(

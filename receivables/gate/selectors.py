@@ -9,11 +9,6 @@ from django.db.models import QuerySet
 
 from receivables.models import ZERO, CustomerExposure, GateCheck, SalesOrder
 
-# Check statuses a later check of the same order supersedes (HANDBOOK §9: one line per order).
-SUPERSEDABLE = tuple(
-    s for s, moves in GateCheck.TRANSITIONS.items() if GateCheck.Status.SUPERSEDED in moves
-)
-
 
 def credit_line(customer):
     """The customer's credit line or None (cash only), from the select_related cache when the

@@ -26,8 +26,9 @@ from creditdesk.authority import require
 from creditdesk.errors import Conflict, InvalidTransition, SegregationOfDuties, ValidationFailed
 from creditdesk.notifications import notify, users_with_role
 from creditdesk.roles import Role
+from creditdesk.workflow import move, move_all
 from receivables.gate.permissions import NEEDS_GM, Step, release_step
-from receivables.gate.selectors import SUPERSEDABLE, GateFacts, credit_line, gate_facts
+from receivables.gate.selectors import GateFacts, credit_line, gate_facts
 from receivables.ledger.exposure import exposure_locked, exposure_move
 from receivables.models import ZERO, CustomerExposure, GateCheck, SalesOrder
 
@@ -259,9 +260,10 @@ def _figures(check: GateCheck, facts: GateFacts, verdict: Verdict) -> None:
 
 def _supersede(check: GateCheck) -> None:
     """Earlier open checks of the same order give way to this one (one line per order in the queue)."""
-    GateCheck.objects.filter(order_ref=check.order_ref, status__in=SUPERSEDABLE).exclude(
-        pk=check.pk
-    ).update(status=GateCheck.Status.SUPERSEDED)
+    move_all(
+        GateCheck.objects.filter(order_ref=check.order_ref).exclude(pk=check.pk),
+        GateCheck.Status.SUPERSEDED,
+    )
 
 
 # What a check reads of the customer it is given by ERP code (the rest loads on first use).
@@ -426,16 +428,6 @@ def _tell_blocked(check_id: int) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _move(check: GateCheck, new: str) -> str:
-    if new not in GateCheck.TRANSITIONS.get(check.status, set()):
-        raise InvalidTransition(
-            _("This step is not possible while the check is “%(status)s”.")
-            % {"status": check.get_status_display()}
-        )
-    old, check.status = check.status, new
-    return old
-
-
 def _four_eyes(user, *people) -> None:
     """HANDBOOK §1: nobody releases, requests or approves a check they asked for or ran, and each
     step of a release is another person."""
@@ -527,7 +519,7 @@ def _release_blocked(
             )
         )
     _refuse_lowering_what_left(order, verdict)
-    _move(check, status)
+    move(check, status)
     check.decision = GateCheck.Decision.RELEASE
     check.released_at = now
     _reserve(
@@ -644,7 +636,7 @@ def _step(
 ) -> GateCheck:
     """One step of the locked/revoked release path: move the check, record the step and tell the
     role that takes the next one."""
-    old = _move(check, to)
+    old = move(check, to)
     check.save(update_fields=["status", *changed])
     record_event(
         kind=kind,
@@ -667,7 +659,7 @@ def _step(
 
 
 def _decline(check: GateCheck, *, acting_user, comment: str, kind: str, who: str) -> GateCheck:
-    old = _move(check, GateCheck.Status.BLOCKED)
+    old = move(check, GateCheck.Status.BLOCKED)
     check.release_proposed_by = check.release_requested_by = None
     check.save(update_fields=["status", "release_proposed_by", "release_requested_by"])
     record_event(
@@ -816,7 +808,7 @@ def _reevaluate(customer, *, group, row: CustomerExposure) -> list[GateCheck]:
             and (verdict.credit_need < 0 or verdict.advance_need < 0)
         ):
             continue
-        old = _move(check, GateCheck.Status.RELEASED_ON_PAYMENT)
+        old = move(check, GateCheck.Status.RELEASED_ON_PAYMENT)
         check.decision = GateCheck.Decision.RELEASE
         check.released_at = now
         check.reasons = []
@@ -866,14 +858,9 @@ def gate_check_cancel(*, check: GateCheck, acting_user) -> GateCheck:
         SalesOrder.Status.INVOICED,
     ):
         raise InvalidTransition(_("A delivered or invoiced order cannot be cancelled."))
-    open_checks = GateCheck.objects.filter(order_ref=check.order_ref).exclude(
-        status__in=[
-            GateCheck.Status.CANCELLED,
-            GateCheck.Status.EXPIRED,
-            GateCheck.Status.SUPERSEDED,
-        ]
+    changed = move_all(
+        GateCheck.objects.filter(order_ref=check.order_ref), GateCheck.Status.CANCELLED
     )
-    changed = open_checks.update(status=GateCheck.Status.CANCELLED)
     freed = ZERO
     if order is not None and order.status in SalesOrder.RESERVING:
         freed = _free(order, row)
@@ -917,14 +904,7 @@ def releases_expire(*, now: dt.datetime | None = None) -> int:
             order.status = SalesOrder.Status.EXPIRED
             order.closed_at = order.updated_at = now
             order.save()
-            GateCheck.objects.filter(
-                order_ref=order.order_ref,
-                status__in=[
-                    GateCheck.Status.RELEASED,
-                    GateCheck.Status.RELEASED_BY_CREDIT,
-                    GateCheck.Status.RELEASED_ON_PAYMENT,
-                ],
-            ).update(status=GateCheck.Status.EXPIRED)
+            move_all(GateCheck.objects.filter(order_ref=order.order_ref), GateCheck.Status.EXPIRED)
             record_event(
                 kind="gate.release_expired",
                 customer=order.customer,
@@ -957,11 +937,8 @@ def sales_order_mark(*, order: SalesOrder, status: str, acting_user) -> SalesOrd
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
     if order.status == status:
         return order
-    if status not in SalesOrder.TRANSITIONS.get(order.status, set()):
-        raise InvalidTransition()
     now = timezone.now()
-    old = order.status
-    order.status = status
+    old = move(order, status)
     order.updated_at = now
     freed = ZERO
     if status == SalesOrder.Status.SHIPPED:
@@ -973,9 +950,7 @@ def sales_order_mark(*, order: SalesOrder, status: str, acting_user) -> SalesOrd
             order.recalled_at = now
         order.closed_at = now
         freed = _free(order, row)
-        GateCheck.objects.filter(order_ref=order.order_ref).exclude(
-            status__in=[GateCheck.Status.SUPERSEDED, GateCheck.Status.EXPIRED]
-        ).update(status=GateCheck.Status.CANCELLED)
+        move_all(GateCheck.objects.filter(order_ref=order.order_ref), GateCheck.Status.CANCELLED)
     order.save()
     record_event(
         kind=f"order.{status}",

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from creditdesk.audit import event, record_event, record_events
 from creditdesk.errors import InvalidTransition, ValidationFailed
 from creditdesk.inputs import validate_amount, validate_business_date, validate_reference
+from creditdesk.workflow import move_all
 from receivables.gate.services import blocked_checks_reevaluate
 from receivables.ledger.exposure import (
     ExposureTotals,
@@ -416,10 +417,13 @@ def _invoices_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
             SalesOrder, invoiced_orders, ["status", "reserved_amount", "closed_at", "updated_at"]
         )
         # Blocked repeats of an invoiced order leave the release queue.
-        GateCheck.objects.filter(
-            order_ref__in=[o.order_ref for o in invoiced_orders],
-            status__in=GateCheck.OPEN_BLOCKED,
-        ).update(status=GateCheck.Status.SUPERSEDED)
+        move_all(
+            GateCheck.objects.filter(
+                order_ref__in=[o.order_ref for o in invoiced_orders],
+                status__in=GateCheck.OPEN_BLOCKED,
+            ),
+            GateCheck.Status.SUPERSEDED,
+        )
     moves.write()
     _write_events(events, acting_user, now)
     return outcomes, set()
