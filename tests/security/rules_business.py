@@ -119,6 +119,9 @@ CREDIT_RULES = {
     "credit-lines": page(),
     "credit-evaluation": own_and_others_of("evaluation", ALL),
     "credit-evaluation-complete": post_only(CREDIT, kwargs=pk("evaluation")),
+    # HANDBOOK §4.2: the credit team attaches the professional report; without one, no file.
+    "credit-evaluation-report": post_only(CREDIT, kwargs=pk("evaluation")),
+    "credit-evaluation-report-file": page((), refused=404, kwargs=pk("evaluation")),
     "credit-evaluation-pdf": own_and_others_of("evaluation", ALL),
     "credit-adjustment": own_and_others_of("adjustment", ALL),
     "credit-adjustment-action": [

@@ -1,0 +1,50 @@
+"""Leftover English on a page rendered in Simplified Chinese (issue: every page speaks Chinese).
+
+`leftover_words(html)` returns the English words and raw codes a zh-hans reader would see: the text
+of the page and the attributes people read (title, placeholder, aria-label, alt), without scripts,
+styles, the language switcher, e-mail addresses, URLs, file names and the abbreviations Chinese
+credit teams use as they are (CNY, PDF, ERP …)."""
+
+import re
+from html.parser import HTMLParser
+
+# Written as they are in Chinese business text.
+KEPT = {
+    "CNY", "RMB", "PDF", "XLSX", "CSV", "ERP", "API", "ID", "URL", "DSO", "KPI", "KPIs", "GB", "VAT",
+    "CreditDesk", "OK", "IP", "SMTP", "HTTP", "HTTPS", "JSON", "Token", "GM", "SKIP", "Excel",
+    "English", "AM", "PM",
+}
+READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
+SKIPPED_TAGS = {"script", "style", "code", "pre", "textarea", "svg"}
+WORD = re.compile(r"(?<![\w@./:-])[A-Za-z][A-Za-z_]{1,}(?![\w@/-])")
+NOISE = re.compile(r"\S+@\S+|https?://\S+|/[\w./?=&%-]*|\b[\w.-]+\.(?:pdf|xlsx|csv|txt|png|jpg)\b")
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.skip = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in SKIPPED_TAGS:
+            self.skip += 1
+        elif not self.skip:
+            self.parts.extend(v for k, v in attrs if k in READ_ATTRIBUTES and v)
+
+    def handle_endtag(self, tag):
+        if tag in SKIPPED_TAGS and self.skip:
+            self.skip -= 1
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.parts.append(data)
+
+
+def leftover_words(html: str, also_allowed: set[str] = frozenset()) -> list[str]:
+    parser = _Text()
+    parser.feed(html)
+    text = NOISE.sub(" ", " ".join(parser.parts))
+    return sorted(
+        {w for w in WORD.findall(text) if w not in KEPT and w not in also_allowed}
+    )
