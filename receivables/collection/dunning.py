@@ -512,17 +512,15 @@ def letters_of(customer: Customer, limit: int = 50):
     )
 
 
-def awaiting_legal():
-    return (
-        DunningLetter.objects.filter(status=Status.AWAITING_LEGAL)
-        .select_related("customer")
-        .order_by("for_date", "id")
-    )
+def awaiting_legal(customers=None):
+    qs = DunningLetter.objects.filter(status=Status.AWAITING_LEGAL)
+    if customers is not None:  # None: every customer (`ageing.customers_for`)
+        qs = qs.filter(customer__in=customers)
+    return qs.select_related("customer").order_by("for_date", "id")
 
 
-def awaiting_post():
-    return (
-        DunningLetter.objects.filter(status=Status.TO_POST)
-        .select_related("customer")
-        .order_by("for_date", "id")
-    )
+def awaiting_post(customers=None):
+    qs = DunningLetter.objects.filter(status=Status.TO_POST)
+    if customers is not None:  # None: every customer (`ageing.customers_for`)
+        qs = qs.filter(customer__in=customers)
+    return qs.select_related("customer").order_by("for_date", "id")

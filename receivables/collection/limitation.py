@@ -65,12 +65,16 @@ def open_invoices() -> QuerySet[Invoice]:
 
 
 def ending_within(
-    on: dt.date | None = None, *, customers: QuerySet | None = None, days: int | None = None
+    on: dt.date | None = None,
+    *,
+    customers: QuerySet | None = None,
+    days: int | None = None,
+    policy: CreditPolicy | None = None,
 ) -> QuerySet[Invoice]:
     """Open invoices whose period ends within the policy's days of `on`, the lapsed ones too
     (issue 17 §5: the credit team's and legal's queue), soonest first."""
     on = on or timezone.localdate()
-    policy = policy_on(on)
+    policy = policy or policy_on(on)
     horizon = on + dt.timedelta(days=policy.limitation_warning_days if days is None else days)
     qs = open_invoices().annotate(period_start=_period_start())
     qs = qs.filter(period_start__lte=_shift_years(horizon, -policy.limitation_years))
