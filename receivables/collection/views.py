@@ -8,7 +8,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from creditdesk import exports
 from creditdesk.authority import may
@@ -251,10 +253,11 @@ def customer_letters(request, pk: int):
 
 
 @login_required
+@require_POST
 def statement_produce(request, pk: int):
     customer = get_customer_for(request.user, pk, "receivables.statement.produce")
-    form = StatementPeriodForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = StatementPeriodForm(request.POST)
+    if form.is_valid():
         data = form.cleaned_data
         period = {"period_start": data["period_start"], "period_end": data["period_end"]}
         try:
@@ -316,10 +319,11 @@ def statement_confirm(request, pk: int, statement_pk: int):
 
 
 @login_required
+@require_POST
 def limitation_restart_add(request, pk: int):
     customer = get_customer_for(request.user, pk, "receivables.limitation.record")
-    form = LimitationRestartForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    form = LimitationRestartForm(request.POST, request.FILES or None)
+    if form.is_valid():
         try:
             limitation.limitation_restart_record(
                 customer=customer, acting_user=request.user, **form.cleaned_data
@@ -357,9 +361,8 @@ def letter_pdf(request, pk: int):
 
 
 @login_required
+@require_POST
 def letter_decide(request, pk: int, decision: str):
-    if request.method != "POST":
-        return redirect("receivables-letters")
     action = "receivables.dunning.post" if decision == "posted" else "receivables.dunning.approve"
     letter = _letter_for(request.user, pk, action)
     form = LetterDecisionForm(request.POST)
@@ -378,7 +381,10 @@ def letter_decide(request, pk: int, decision: str):
             raise Http404
     except DomainError as exc:
         messages.error(request, str(exc.message))
-    return redirect(request.POST.get("next") or "receivables-letters")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "receivables-letters"
+    return redirect(target or "receivables-letters")
 
 
 @login_required
