@@ -321,6 +321,26 @@ RECEIVABLES_RULES = {
             kwargs=lambda ctx: {"pk": ctx.customer.pk},
         ),
     ],
+    "api-dunning-letters": [
+        api(COLLECTION_READERS, kwargs=lambda ctx: {"pk": ctx.customer.pk}),
+        api(COLLECTION_READERS - {"sales"}, kwargs=lambda ctx: {"pk": ctx.other_customer.pk}),
+    ],
+    # The walker's letter is printed and waiting for the post: legal's approval is a 409.
+    "api-dunning-letter-approve": api_post_only(
+        {"legal"}, kwargs=pk("letter"), overrides={"legal": 409}
+    ),
+    # An empty reason: legal gets past the authority to the validation (400).
+    "api-dunning-letter-stop": api_post_only({"legal"}, kwargs=pk("letter")),
+    "api-statement-create": [
+        *api_post_only(CREDIT | {"sales"}, kwargs=lambda ctx: {"pk": ctx.customer.pk}),
+        api(
+            CREDIT,
+            method="post",
+            data=lambda ctx: {},
+            kwargs=lambda ctx: {"pk": ctx.other_customer.pk},
+        ),
+    ],
+    "api-limitation-queue": api(CREDIT | {"legal"}),
 }
 
 REPORTERS = frozenset({*SALES_SIDE, "logistics", *CREDIT, "legal"})
