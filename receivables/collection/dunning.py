@@ -110,7 +110,7 @@ def held_customers(on: dt.date):
     promised = CollectionLogEntry.objects.filter(
         kind=CollectionLogEntry.Kind.PROMISE_TO_PAY, promised_date__gte=on
     ).values("customer_id")
-    return Customer.objects.filter(Q(pk__in=on_plan) | Q(pk__in=promised)).values("pk")
+    return Customer.objects.filter(Q(pk__in=on_plan) | Q(pk__in=promised)).order_by().values("pk")
 
 
 def _table(model) -> str:
@@ -147,14 +147,23 @@ def _claim_level(level: Level, on: dt.date, now, policy: CreditPolicy) -> int:
         WHERE {conditions}
         GROUP BY i.customer_id
         ON CONFLICT (customer_id, level, for_date) DO NOTHING
+        RETURNING id, customer_id
     """  # noqa: S608
-    # The letters this run claimed carry its claim time: the lines join them by it.
+    # The lines join the letters this run claimed. On PostgreSQL they come as arrays from the
+    # RETURNING: the letters table's statistics, stale within this transaction, cannot lead the
+    # planner into a nested loop over thousands of fresh letters. Elsewhere (the embedded SQLite
+    # database) the letters are found by this run's claim time.
+    if connection.vendor == "postgresql":
+        claimed_letters = "unnest(%s::bigint[], %s::bigint[]) AS l(id, customer_id)"
+        join = ""
+    else:
+        claimed_letters = _table(DunningLetter) + " l"
+        join = " AND l.level = %s AND l.for_date = %s AND l.claimed_at = %s"
     lines = f"""
         INSERT INTO {_table(DunningLetterInvoice)} (letter_id, invoice_id, level, amount)
         SELECT l.id, i.id, %s, i.open_amount
         FROM {_table(Invoice)} i
-        JOIN {_table(DunningLetter)} l ON l.customer_id = i.customer_id
-            AND l.level = %s AND l.for_date = %s AND l.claimed_at = %s
+        JOIN {claimed_letters} ON l.customer_id = i.customer_id{join}
         WHERE {conditions}
         ON CONFLICT (invoice_id, level) DO NOTHING
     """  # noqa: S608
@@ -173,10 +182,15 @@ def _claim_level(level: Level, on: dt.date, now, policy: CreditPolicy) -> int:
                 *condition_params,
             ],
         )
-        claimed = cursor.rowcount
-        if claimed:
-            cursor.execute(lines, [level.number, level.number, day, at, *condition_params])
-    return claimed
+        rows = cursor.fetchall()
+        if rows:
+            ids, customers = [r[0] for r in rows], [r[1] for r in rows]
+            if connection.vendor == "postgresql":
+                join_params = [ids, customers]
+            else:
+                join_params = [level.number, day, at]
+            cursor.execute(lines, [level.number, *join_params, *condition_params])
+    return len(rows)
 
 
 def claim_letters(on: dt.date) -> dict[str, int]:
