@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from creditdesk.audit import record_event
 from creditdesk.authority import require
-from creditdesk.errors import InvalidTransition
+from creditdesk.errors import InvalidTransition, ValidationFailed
 from creditdesk.models import CreditPolicy
 from creditdesk.pdf import render_pdf
 from creditdesk.policy import policy_on
@@ -200,7 +200,7 @@ def claim_letters(on: dt.date) -> dict[str, int]:
     counts: dict[str, int] = {}
     with transaction.atomic():
         # Concurrent runs queue here, so each sees the letters the one before it claimed.
-        CreditPolicy.objects.select_for_update().filter(pk=policy.pk).exists()
+        list(CreditPolicy.objects.select_for_update().filter(pk=policy.pk).values_list("pk"))
         for level in reversed(levels_of(policy)):
             if level.is_letter:
                 counts[level.kind] = _claim_level(level, on, now, policy)
@@ -475,8 +475,6 @@ def letter_stop(*, letter: DunningLetter, acting_user, note: str) -> DunningLett
     """Legal stops a lawyer's letter (a reason is required); its invoices stay at this level."""
     require(acting_user, "receivables.dunning.approve", letter.customer)
     if not (note or "").strip():
-        from creditdesk.errors import ValidationFailed
-
         raise ValidationFailed(field_errors={"note": [_("Say why the letter is stopped.")]})
     return _decide(letter, to=Status.REJECTED, acting_user=acting_user, note=note)
 
