@@ -178,7 +178,9 @@ def test_legal_stops_a_lawyers_letter_with_a_reason(mailoutbox, legal):
 
 
 @pytest.mark.django_db
-def test_held_at_its_level_by_a_running_promise_or_a_repayment_plan(mailoutbox, credit_team):
+def test_held_at_its_level_by_a_running_promise_or_a_repayment_plan(
+    mailoutbox, credit_team, client_as
+):
     promised = customer_with_contact()
     planned = customer_with_contact()
     free = customer_with_contact()
@@ -199,6 +201,8 @@ def test_held_at_its_level_by_a_running_promise_or_a_repayment_plan(mailoutbox, 
     run(days_after(60))
     assert [m.to for m in mailoutbox[3:]] == [[f"ap{free.pk}@customer.test"]]
     assert dunning.level_of(promised) == 2 and dunning.level_of(free) == 3
+    page = client_as("credit_team").get(f"/customers/{planned.pk}/letters/").content.decode()
+    assert "Held at its level" in page
     # once the promise's date has passed, the customer moves on
     run(days_after(66))
     assert dunning.level_of(promised) == 3 and dunning.level_of(planned) == 2
