@@ -13,6 +13,7 @@ from creditdesk.audit import events_for
 from creditdesk.errors import DomainError
 from creditdesk.views import apply_domain_error, check
 from customers.views import dossier_context, get_customer_for
+from receivables.collection.limitation import lapsed
 
 from . import selectors, services
 from .forms import (
@@ -86,9 +87,17 @@ def case_open(request, pk: int):
 @login_required
 def case_detail(request, pk: int):
     case = get_case_for(request.user, pk)
+    invoices = list(selectors.case_invoices(case))
+    # Issue 17 §5: the case flags the invoices whose limitation period has ended.
+    lapsed_ids = set(
+        lapsed(invoice_ids=[ci.invoice_id for ci in invoices]).values_list("pk", flat=True)
+    )
+    for ci in invoices:
+        ci.limitation_lapsed = ci.invoice_id in lapsed_ids
     context = {
         "case": case,
-        "invoices": selectors.case_invoices(case),
+        "invoices": invoices,
+        "lapsed_count": len(lapsed_ids),
         "attachments": case.attachments.select_related("uploaded_by"),
         "entries": selectors.case_entries(case),
         "totals": selectors.case_totals(case),

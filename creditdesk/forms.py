@@ -21,6 +21,10 @@ class PolicyForm(InputLimits, forms.ModelForm):
             "reference_matrix": _(
                 "JSON: for classes A–E and levels 1–5, the limit and term in days."
             ),
+            "dunning_levels": _(
+                "JSON: a list of levels (kind: notice, demand, final_demand or lawyer; days "
+                "overdue; approval: waits for legal; post: printed for post too)."
+            ),
             "provision_rates": _(
                 "JSON: a list of age bands (up_to_days) with their provision rate."
             ),

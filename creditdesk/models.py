@@ -57,6 +57,18 @@ def default_reference_matrix() -> dict[str, dict[str, dict[str, object]]]:
     return matrix
 
 
+def default_dunning_levels() -> list[dict[str, object]]:
+    """HANDBOOK §8: days overdue → the letter that goes out (issue 17 §3). The +1 day notice is the
+    reminder job's e-mail (`overdue_notice_days`); the others are letters with a PDF, the lawyer's
+    letter after legal's approval."""
+    return [
+        {"kind": "notice", "days": 1},
+        {"kind": "demand", "days": 30},
+        {"kind": "final_demand", "days": 60},
+        {"kind": "lawyer", "days": 90, "approval": True, "post": True},
+    ]
+
+
 def default_provision_rates() -> list[dict[str, object]]:
     """Provision rate by age of the receivable past due: ≤1 year, 1–2, 2–3, over 3 years."""
     return [
@@ -169,6 +181,16 @@ class CreditPolicy(models.Model):
     )
     monthly_statement_days = models.PositiveSmallIntegerField(
         _("monthly statement within (days after month end)"), default=5
+    )
+    dunning_levels = models.JSONField(
+        _("dunning levels (days overdue → letter)"), default=default_dunning_levels
+    )
+    # The limitation period (诉讼时效, PRC Civil Code art. 188) and the queue's look-ahead.
+    limitation_years = models.PositiveSmallIntegerField(
+        _("limitation period (years from due date or restart)"), default=3
+    )
+    limitation_warning_days = models.PositiveSmallIntegerField(
+        _("limitation queue: period ends within (days)"), default=90
     )
     release_validity_days = models.PositiveSmallIntegerField(
         _("a release stays valid for (days)"), default=14

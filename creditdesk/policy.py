@@ -5,6 +5,7 @@ decision dated on or after its effective date until a later approved version tak
 """
 
 import datetime as dt
+import itertools
 
 from django.db import transaction
 from django.utils import timezone
@@ -91,6 +92,13 @@ def validate_policy(policy: CreditPolicy) -> None:
         errors["warning_level4_overdue_days"] = [
             _("Warning thresholds must rise from level 4 to level 2.")
         ]
+    if not _dunning_levels_valid(policy.dunning_levels):
+        errors["dunning_levels"] = [
+            _(
+                "Give the dunning levels as a list, each with a kind (notice, demand, final_demand, "
+                "lawyer) used once and days overdue rising from one level to the next."
+            )
+        ]
     matrix = policy.reference_matrix
     if (
         not isinstance(matrix, dict)
@@ -103,6 +111,30 @@ def validate_policy(policy: CreditPolicy) -> None:
         errors["reference_matrix"] = [_("The reference matrix needs classes A–E × levels 1–5.")]
     if errors:
         raise ValidationFailed(field_errors=errors)
+
+
+DUNNING_KINDS = ("notice", "demand", "final_demand", "lawyer")
+
+
+def _dunning_levels_valid(levels) -> bool:
+    """Issue 17 §3: each level names its letter once; the days overdue rise level by level."""
+    if not isinstance(levels, list):
+        return False
+    days, kinds = [], []
+    for level in levels:
+        if not isinstance(level, dict) or level.get("kind") not in DUNNING_KINDS:
+            return False
+        if not isinstance(level.get("days"), int) or isinstance(level.get("days"), bool):
+            return False
+        if not all(isinstance(level.get(k, False), bool) for k in ("approval", "post")):
+            return False
+        days.append(level["days"])
+        kinds.append(level["kind"])
+    return (
+        len(set(kinds)) == len(kinds)
+        and all(d >= 1 for d in days)
+        and all(a < b for a, b in itertools.pairwise(days))
+    )
 
 
 @transaction.atomic

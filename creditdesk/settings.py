@@ -177,6 +177,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # E-mail: EMAIL_URL (smtp://user:password@host:port, smtp+tls:// or smtp+ssl://) or EMAIL_HOST & co.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CreditDesk <credit@creditdesk.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The letterhead of dunning letters and statements (issue 17 §3).
+COMPANY_NAME = os.environ.get("COMPANY_NAME", "上海信达化工有限公司")
+COMPANY_NAME_EN = os.environ.get("COMPANY_NAME_EN", "Shanghai Xinda Chemical Co., Ltd.")
+COMPANY_ADDRESS = os.environ.get("COMPANY_ADDRESS", "上海市浦东新区张江路100号")
+COMPANY_PHONE = os.environ.get("COMPANY_PHONE", "021-5000 0000")
+COMPANY_EMAIL = os.environ.get("COMPANY_EMAIL", "credit@creditdesk.local")
 EMAIL_TIMEOUT = 30
 if os.environ.get("EMAIL_URL"):
     _mail = urlparse(os.environ["EMAIL_URL"])

@@ -301,6 +301,11 @@ class Invoice(models.Model):
         _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
     )
     written_off_at = models.DateTimeField(_("written off at"), null=True, blank=True)
+    # The last day its limitation period was restarted (a confirmed statement, a debt
+    # acknowledgement, a repayment plan, a legal demand); the period runs from the due date before.
+    limitation_restarted_on = models.DateField(
+        _("limitation period restarted on"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
@@ -680,3 +685,269 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+# Dunning letters, statements on demand and the limitation period (issue 17 §3–§5).
+
+
+def dunning_letter_path(letter: "DunningLetter", filename: str) -> str:
+    return f"dunning/{letter.customer_id}/{uuid.uuid4().hex}.pdf"
+
+
+class DunningLetter(models.Model):
+    """One dunning letter to one customer at one level, listing every invoice it concerns
+    (HANDBOOK §8, issue 17 §3). Each invoice is in one letter per level (`DunningLetterInvoice`)."""
+
+    class Kind(models.TextChoices):
+        DEMAND = "demand", _("Formal demand letter")
+        FINAL_DEMAND = "final_demand", _("Final demand before legal action")
+        LAWYER = "lawyer", _("Lawyer's letter")
+
+    class Status(models.TextChoices):
+        AWAITING_LEGAL = "awaiting_legal", _("Waiting for legal's approval")
+        TO_SEND = "to_send", _("To send")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent by e-mail")
+        TO_POST = "to_post", _("Printed, to post")
+        POSTED = "posted", _("Posted")
+        REJECTED = "rejected", _("Stopped by legal")
+        CANCELLED = "cancelled", _("Cancelled: nothing left owing")
+
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.AWAITING_LEGAL: {Status.TO_SEND, Status.REJECTED},
+        Status.TO_SEND: {Status.SENDING},
+        # A sender that crashed leaves SENDING behind: a later run takes it again.
+        Status.SENDING: {Status.SENDING, Status.SENT, Status.TO_POST, Status.CANCELLED},
+        Status.SENT: set(),
+        Status.TO_POST: {Status.POSTED},
+        Status.POSTED: set(),
+        Status.REJECTED: set(),
+        Status.CANCELLED: set(),
+    }
+    # A letter that counts for the customer's level.
+    COUNTING = (Status.AWAITING_LEGAL, Status.TO_SEND, Status.SENDING, Status.SENT)
+    COUNTING += (Status.TO_POST, Status.POSTED)
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="dunning_letters",
+        verbose_name=_("customer"),
+    )
+    level = models.PositiveSmallIntegerField(_("dunning level"))
+    kind = models.CharField(_("letter"), max_length=16, choices=Kind.choices)
+    for_date = models.DateField(_("for date"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.TO_SEND, db_index=True
+    )
+    total = models.DecimalField(_("amount demanded (CNY)"), **MONEY, default=ZERO)
+    policy_version = models.CharField(_("policy version"), max_length=40, blank=True)
+    by_post = models.BooleanField(_("printed for post"), default=False)
+    pdf = models.FileField(_("letter (PDF)"), upload_to=dunning_letter_path, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # The sender's lease, as on the reminders: a row taken but not sent is taken again once it lapses.
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    sent_mail = models.ForeignKey(
+        "customers.SentMail",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent e-mail"),
+    )
+    posted_at = models.DateTimeField(_("posted at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved or stopped by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("dunning letter")
+        verbose_name_plural = _("dunning letters")
+        ordering = ["-for_date", "-level", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "level", "for_date"], name="one_dunning_letter_per_day"
+            )
+        ]
+        indexes = [models.Index(fields=["customer", "level"], name="dunningletter_cust_level")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.kind} {self.for_date}"
+
+
+class DunningLetterInvoice(models.Model):
+    """An invoice listed in a dunning letter: the unique row makes each level once per invoice."""
+
+    letter = models.ForeignKey(
+        DunningLetter, on_delete=models.CASCADE, related_name="lines", verbose_name=_("letter")
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="dunning_lines", verbose_name=_("invoice")
+    )
+    level = models.PositiveSmallIntegerField(_("dunning level"))
+    amount = models.DecimalField(_("amount demanded (CNY)"), **MONEY, default=ZERO)
+
+    class Meta:
+        verbose_name = _("invoice in a dunning letter")
+        verbose_name_plural = _("invoices in dunning letters")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "level"], name="one_dunning_level_per_invoice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} {self.invoice_id}"
+
+
+def statement_copy_path(statement: "CustomerStatement", filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"statements/{statement.customer_id}/{uuid.uuid4().hex}.{extension}"
+
+
+class CustomerStatement(models.Model):
+    """A statement of account produced for a period (issue 17 §4), and the customer's
+    confirmation of it (对账确认): the balance confirmed on a date, or the differences claimed."""
+
+    class Confirmation(models.TextChoices):
+        PENDING = "pending", _("Awaiting the customer's confirmation")
+        CONFIRMED = "confirmed", _("Balance confirmed")
+        DIFFERENCES = "differences", _("Differences claimed")
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="statements",
+        verbose_name=_("customer"),
+    )
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("to"))
+    opening_balance = models.DecimalField(_("opening balance (CNY)"), **MONEY, default=ZERO)
+    closing_balance = models.DecimalField(_("closing balance (CNY)"), **MONEY, default=ZERO)
+    # The invoices open at the period's end, as the statement listed them.
+    invoices = models.JSONField(_("invoices"), default=list, blank=True)
+    produced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("produced by"),
+    )
+    produced_at = models.DateTimeField(_("produced at"), default=timezone.now)
+    sent_mail = models.ForeignKey(
+        "customers.SentMail",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent e-mail"),
+    )
+    confirmation = models.CharField(
+        _("confirmation"),
+        max_length=12,
+        choices=Confirmation.choices,
+        default=Confirmation.PENDING,
+    )
+    confirmed_on = models.DateField(_("confirmed by the customer on"), null=True, blank=True)
+    confirmed_balance = models.DecimalField(
+        _("balance confirmed (CNY)"), **MONEY, null=True, blank=True
+    )
+    differences = models.TextField(_("differences claimed"), blank=True)
+    signed_copy = models.FileField(
+        _("signed copy"), upload_to=statement_copy_path, max_length=200, blank=True
+    )
+    confirmation_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmation recorded by"),
+    )
+    confirmation_recorded_at = models.DateTimeField(
+        _("confirmation recorded at"), null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("statement of account")
+        verbose_name_plural = _("statements of account")
+        ordering = ["-produced_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_start__lte=models.F("period_end")),
+                name="statement_period_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.period_start}–{self.period_end}"
+
+
+def limitation_document_path(restart: "LimitationRestart", filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"limitation/{restart.customer_id}/{uuid.uuid4().hex}.{extension}"
+
+
+class LimitationRestart(models.Model):
+    """An act that restarts the limitation period of the invoices it concerns (issue 17 §5,
+    PRC Civil Code art. 195), recorded with its date."""
+
+    class Kind(models.TextChoices):
+        CONFIRMED_STATEMENT = "confirmed_statement", _("Confirmed statement")
+        DEBT_ACKNOWLEDGEMENT = "debt_acknowledgement", _("Debt acknowledgement")
+        REPAYMENT_PLAN = "repayment_plan", _("Repayment plan")
+        LEGAL_DEMAND = "legal_demand", _("Legal demand")
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="limitation_restarts",
+        verbose_name=_("customer"),
+    )
+    kind = models.CharField(_("restarted by"), max_length=24, choices=Kind.choices)
+    restarted_on = models.DateField(_("date"))
+    invoices = models.JSONField(_("invoices"), default=list, blank=True)
+    statement = models.ForeignKey(
+        CustomerStatement,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("statement"),
+    )
+    letter = models.ForeignKey(
+        DunningLetter,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("letter"),
+    )
+    note = models.TextField(_("note"), blank=True)
+    document = models.FileField(
+        _("document"), upload_to=limitation_document_path, max_length=200, blank=True
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("limitation period restart")
+        verbose_name_plural = _("limitation period restarts")
+        ordering = ["-restarted_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.kind} {self.restarted_on}"

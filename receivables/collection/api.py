@@ -15,8 +15,8 @@ from creditdesk.authority import require
 from creditdesk.errors import ValidationFailed
 from creditdesk.inputs import BusinessDateField, MoneyField, ReferenceField, TextField
 from customers.models import Customer
-from receivables.collection import ageing, kpis, services
-from receivables.models import CollectionLogEntry
+from receivables.collection import ageing, dunning, kpis, limitation, services, statements
+from receivables.models import CollectionLogEntry, CustomerStatement, DunningLetter
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -298,3 +298,197 @@ class CollectionLogApi(APIView):
             customer=customer, acting_user=request.user, **serializer.validated_data
         )
         return Response(CollectionEntryOutputSerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+# ------------------------------------------------------------ letters, statements, limitation
+# Issue 17 §3–§5, with the same authority as the pages.
+
+
+class DunningLetterOutputSerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(help_text="demand | final_demand | lawyer")
+    status = serializers.CharField(
+        help_text="awaiting_legal | to_send | sending | sent | to_post | posted | rejected | "
+        "cancelled"
+    )
+    invoices = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DunningLetter
+        fields = [
+            "id",
+            "customer",
+            "level",
+            "kind",
+            "for_date",
+            "status",
+            "total",
+            "by_post",
+            "sent_at",
+            "posted_at",
+            "decided_at",
+            "decision_note",
+            "invoices",
+        ]
+
+    def get_invoices(self, letter) -> list[int]:
+        return [line.invoice_id for line in letter.lines.all()]
+
+
+class CustomerDunningLetterListApi(APIView):
+    """A customer's dunning letters, newest first."""
+
+    permission_classes = [Authority]
+    pagination_class = Pagination  # so the schema describes the paginated body
+    authority_action = "receivables.collection.view"
+
+    @extend_schema(responses=DunningLetterOutputSerializer(many=True))
+    def get(self, request, pk: int):
+        customer = _customer(request.user, pk, "receivables.collection.view")
+        letters = dunning.letters_of(customer, limit=500).prefetch_related("lines")
+        return paginated(self, request, letters, DunningLetterOutputSerializer)
+
+
+class LetterDecisionInputSerializer(serializers.Serializer):
+    note = TextField(required=False, allow_blank=True, default="")
+
+
+def _letter(user, pk: int) -> DunningLetter:
+    letter = get_object_or_404(DunningLetter.objects.select_related("customer"), pk=pk)
+    require(user, "receivables.collection.view", letter.customer)
+    return letter
+
+
+class DunningLetterApproveApi(APIView):
+    """Legal approves a lawyer's letter waiting in its queue; it goes out at once."""
+
+    permission_classes = [Authority]
+    authority_action = "receivables.dunning.approve"
+
+    @extend_schema(request=LetterDecisionInputSerializer, responses=DunningLetterOutputSerializer)
+    def post(self, request, pk: int):
+        serializer = LetterDecisionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        letter = dunning.letter_approve(
+            letter=_letter(request.user, pk), acting_user=request.user, **serializer.validated_data
+        )
+        return Response(DunningLetterOutputSerializer(letter).data)
+
+
+class DunningLetterStopApi(APIView):
+    """Legal stops a lawyer's letter, with the reason."""
+
+    permission_classes = [Authority]
+    authority_action = "receivables.dunning.approve"
+
+    @extend_schema(request=LetterDecisionInputSerializer, responses=DunningLetterOutputSerializer)
+    def post(self, request, pk: int):
+        serializer = LetterDecisionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        letter = dunning.letter_stop(
+            letter=_letter(request.user, pk), acting_user=request.user, **serializer.validated_data
+        )
+        return Response(DunningLetterOutputSerializer(letter).data)
+
+
+class StatementInputSerializer(serializers.Serializer):
+    period_start = BusinessDateField()
+    period_end = BusinessDateField()
+    email = serializers.BooleanField(
+        required=False, default=False, help_text="e-mail it to the customer (PDF and XLSX)"
+    )
+
+
+class StatementRowSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    number = serializers.CharField()
+    kind = serializers.CharField(help_text="invoice | payment | credit_note | write_off")
+    debit = serializers.DecimalField(**MONEY, allow_null=True)
+    credit = serializers.DecimalField(**MONEY, allow_null=True)
+    balance = serializers.DecimalField(**MONEY)
+
+
+class StatementOutputSerializer(serializers.ModelSerializer):
+    confirmation = serializers.CharField(help_text="pending | confirmed | differences")
+    rows = StatementRowSerializer(many=True, required=False)
+
+    class Meta:
+        model = CustomerStatement
+        fields = [
+            "id",
+            "customer",
+            "period_start",
+            "period_end",
+            "opening_balance",
+            "closing_balance",
+            "invoices",
+            "produced_at",
+            "confirmation",
+            "confirmed_on",
+            "confirmed_balance",
+            "differences",
+            "rows",
+        ]
+
+
+class StatementCreateApi(APIView):
+    """Issue 17 §4: a customer's statement for a period (recorded; e-mailed on request)."""
+
+    permission_classes = [Authority]
+    authority_action = "receivables.statement.produce"
+
+    @extend_schema(request=StatementInputSerializer, responses={201: StatementOutputSerializer})
+    def post(self, request, pk: int):
+        customer = _customer(request.user, pk, "receivables.statement.produce")
+        serializer = StatementInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        period = {"period_start": data["period_start"], "period_end": data["period_end"]}
+        if data["email"]:
+            statement = statements.statement_send(
+                customer=customer, acting_user=request.user, **period
+            )
+            rows = statements.statement_figures(customer, **_range(period))["rows"]
+        else:
+            statement, figures = statements.statement_produce(
+                customer=customer, acting_user=request.user, **period
+            )
+            rows = figures["rows"]
+        statement.rows = rows
+        return Response(StatementOutputSerializer(statement).data, status=status.HTTP_201_CREATED)
+
+
+def _range(period: dict) -> dict:
+    return {"start": period["period_start"], "end": period["period_end"]}
+
+
+class LimitationInvoiceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    customer = serializers.IntegerField(source="customer_id")
+    customer_name = serializers.CharField(source="customer.name")
+    due_date = serializers.DateField()
+    limitation_restarted_on = serializers.DateField(allow_null=True)
+    limitation_ends_on = serializers.DateField()
+    limitation_lapsed = serializers.BooleanField()
+    open_amount = serializers.DecimalField(**MONEY)
+
+
+class LimitationQueueApi(APIView):
+    """Issue 17 §5: open invoices whose limitation period ends within the policy's days, or lapsed."""
+
+    permission_classes = [Authority]
+    pagination_class = Pagination  # so the schema describes the paginated body
+    authority_action = "receivables.limitation.view"
+
+    @extend_schema(responses=LimitationInvoiceSerializer(many=True))
+    def get(self, request):
+        from creditdesk.policy import policy_on
+
+        policy = policy_on()
+        invoices = limitation.ending_within(
+            customers=ageing.customers_for(request.user), policy=policy
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(invoices, request, view=self)
+        rows = limitation.with_limitation(page, policy)
+        return paginator.get_paginated_response(LimitationInvoiceSerializer(rows, many=True).data)

@@ -16,4 +16,25 @@ urlpatterns = [
         api.CollectionLogApi.as_view(),
         name="api-collection-log",
     ),
+    path(
+        "customers/<int:pk>/dunning-letters/",
+        api.CustomerDunningLetterListApi.as_view(),
+        name="api-dunning-letters",
+    ),
+    path(
+        "dunning-letters/<int:pk>/approve/",
+        api.DunningLetterApproveApi.as_view(),
+        name="api-dunning-letter-approve",
+    ),
+    path(
+        "dunning-letters/<int:pk>/stop/",
+        api.DunningLetterStopApi.as_view(),
+        name="api-dunning-letter-stop",
+    ),
+    path(
+        "customers/<int:pk>/statements/",
+        api.StatementCreateApi.as_view(),
+        name="api-statement-create",
+    ),
+    path("limitation/", api.LimitationQueueApi.as_view(), name="api-limitation-queue"),
 ]

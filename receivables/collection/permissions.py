@@ -50,3 +50,39 @@ def collection_log(user, customer) -> bool:
 @rule("receivables.collection.refer_agency")
 def collection_refer_agency(user, customer) -> bool:
     return has_role(user, *_AGENCY_REFERRERS)
+
+
+# Issue 17 §4: the credit team and the customer's salesperson produce statements and record the
+# customer's confirmation.
+@rule("receivables.statement.produce")
+def statement_produce(user, customer) -> bool:
+    if has_role(user, *CREDIT_ROLES):
+        return True
+    return has_role(user, Role.SALES) and (customer is None or owns(user, customer))
+
+
+@rule("receivables.statement.confirm")
+def statement_confirm(user, customer) -> bool:
+    return statement_produce(user, customer)
+
+
+# Issue 17 §3: legal approves the lawyer's letter; the credit team posts the printed letters.
+@rule("receivables.dunning.approve")
+def dunning_approve(user, customer) -> bool:
+    return has_role(user, Role.LEGAL)
+
+
+@rule("receivables.dunning.post")
+def dunning_post(user, customer) -> bool:
+    return has_role(user, *CREDIT_ROLES)
+
+
+# Issue 17 §5: the limitation queue is the credit team's and legal's; they record what restarts it.
+@rule("receivables.limitation.view")
+def limitation_view(user, customer) -> bool:
+    return has_role(user, *CREDIT_ROLES, Role.LEGAL)
+
+
+@rule("receivables.limitation.record")
+def limitation_record(user, customer) -> bool:
+    return has_role(user, *CREDIT_ROLES, Role.LEGAL)

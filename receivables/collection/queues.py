@@ -54,3 +54,80 @@ def collection_queues(user) -> list[QueueSection]:
         flagged = [a for a in accounts if a["risk_evaluation"]]
         sections.append(_section(_("Risk evaluation and evidence review due"), flagged, base))
     return sections
+
+
+def letter_queues(user) -> list[QueueSection]:
+    """Issue 17 §3, §5: legal's lawyer's letters, the letters to post, the limitation periods ending."""
+    from receivables.collection import dunning, limitation
+
+    sections = []
+    customers = ageing.customers_for(user)
+    letters_url = reverse("receivables-letters")
+    if may(user, "receivables.dunning.approve"):
+        waiting = dunning.awaiting_legal(customers)
+        sections.append(_letter_section(_("Lawyer's letters to approve"), waiting, letters_url))
+    if may(user, "receivables.dunning.post"):
+        to_post = dunning.awaiting_post(customers)
+        sections.append(_letter_section(_("Letters to post"), to_post, letters_url))
+    if may(user, "receivables.limitation.view"):
+        policy = _policy()
+        ending = limitation.ending_within(customers=customers, policy=policy)
+        rows = limitation.with_limitation(ending[: LIMIT + 1], policy)
+        sections.append(
+            QueueSection(
+                title=_("Limitation periods ending"),
+                items=[
+                    QueueItem(
+                        label=f"{i.customer.name}: {i.number} {i.open_amount:,.2f}",
+                        url=reverse("customer-letters", args=[i.customer_id]),
+                        due=i.limitation_ends_on,
+                        overdue=i.limitation_lapsed,
+                    )
+                    for i in rows[:LIMIT]
+                ],
+                total=len(rows) if len(rows) <= LIMIT else ending.count(),
+                url=reverse("receivables-limitation"),
+            )
+        )
+    return sections
+
+
+def _policy():
+    from creditdesk.policy import policy_on
+
+    return policy_on()
+
+
+def _letter_section(title, queryset, url) -> QueueSection:
+    letters = list(queryset[: LIMIT + 1])
+    return QueueSection(
+        title=title,
+        items=[
+            QueueItem(
+                label=f"{letter.customer.name}: {letter.get_kind_display()} {letter.total:,.2f}",
+                url=reverse("customer-letters", args=[letter.customer_id]),
+                due=letter.for_date,
+            )
+            for letter in letters[:LIMIT]
+        ],
+        total=len(letters) if len(letters) <= LIMIT else queryset.count(),
+        url=url,
+    )
+
+
+def lapsing_badge(user, customer) -> list[dict]:
+    """Issue 17 §5: the dossier flags open invoices whose limitation period has ended."""
+    from receivables.collection import limitation
+
+    if not may(user, "receivables.collection.view", customer):
+        return []
+    count = limitation.lapsed(customer).count()
+    if not count:
+        return []
+    return [
+        {
+            "label": _("Limitation lapsed: %(n)s invoices") % {"n": count},
+            "tone": "danger",
+            "url": reverse("customer-letters", args=[customer.pk]),
+        }
+    ]

@@ -8,12 +8,13 @@ def register() -> None:
     from creditdesk.registry import (
         DossierTab,
         NavItem,
+        register_dossier_badge,
         register_dossier_tab,
         register_nav,
         register_work_queue,
     )
     from receivables.collection import permissions, tasks  # noqa: F401  (rules and the daily job)
-    from receivables.collection.queues import collection_queues
+    from receivables.collection.queues import collection_queues, lapsing_badge, letter_queues
 
     register_nav(NavItem(_("Ageing"), "receivables-ageing", "receivables.ageing.view", order=50))
     register_nav(
@@ -29,7 +30,26 @@ def register() -> None:
             order=60,
         )
     )
+    register_nav(
+        NavItem(
+            _("Limitation periods"),
+            "receivables-limitation",
+            "receivables.limitation.view",
+            order=56,
+        )
+    )
+    register_dossier_tab(
+        DossierTab(
+            "letters",
+            _("Letters and statements"),
+            "customer-letters",
+            "receivables.collection.view",
+            order=62,
+        )
+    )
     register_work_queue(collection_queues)
+    register_work_queue(letter_queues)
+    register_dossier_badge(lapsing_badge)
     register_event_labels(
         {
             "collection.call": _("Collection call"),
@@ -37,5 +57,15 @@ def register() -> None:
             "collection.visit": _("Collection visit"),
             "collection.promise_to_pay": _("Promise to pay"),
             "collection.agency_referral": _("Referred to a collection agency"),
+            "dunning.demand": _("Formal demand letter"),
+            "dunning.final_demand": _("Final demand before legal action"),
+            "dunning.lawyer": _("Lawyer's letter"),
+            "dunning.to_send": _("Lawyer's letter approved by legal"),
+            "dunning.rejected": _("Lawyer's letter stopped by legal"),
+            "dunning.posted": _("Letter posted"),
+            "statement.produced": _("Statement produced"),
+            "statement.confirmed": _("Statement confirmed by the customer"),
+            "statement.differences": _("Differences claimed on a statement"),
+            "limitation.restarted": _("Limitation period restarted"),
         }
     )

@@ -57,3 +57,33 @@ def send_due_reminders_task(on: str | None = None) -> str:
 def send_claimed_reminders_task(ids: list[int], on: str) -> str:
     """Send claimed rows (a chunk of statements); rows already sent or taken over are skipped."""
     return _summary(send_claimed(ids, on=dt.date.fromisoformat(on)))
+
+
+DUNNING_JOB = "receivables.run_dunning"
+LETTER_CHUNK = 50
+
+
+@shared_task(name=DUNNING_JOB)
+@tracked_job(DUNNING_JOB)
+def run_dunning_task(on: str | None = None) -> str:
+    """Issue 17 §3: claim today's dunning letters and hand them to workers in chunks (a PDF each).
+    Idempotent: a second run claims nothing, and a chunk run twice sends nothing twice."""
+    from django.utils import timezone
+
+    from receivables.collection import dunning
+
+    day = dt.date.fromisoformat(on) if on else timezone.localdate()
+    counts = dunning.claim_letters(day)
+    ids = dunning.letters_to_send(day)
+    for start in range(0, len(ids), LETTER_CHUNK):
+        send_letters_task.delay(ids[start : start + LETTER_CHUNK], day.isoformat())
+    counts["letters_queued"] = len(ids)
+    return _summary(counts)
+
+
+@shared_task(name="receivables.send_dunning_letters", acks_late=True)
+def send_letters_task(ids: list[int], on: str | None = None) -> str:
+    """Send the letters still to send among `ids`; those sent or held by another worker are skipped."""
+    from receivables.collection import dunning
+
+    return _summary(dunning.send_letters(ids, on=dt.date.fromisoformat(on) if on else None))

@@ -18,4 +18,28 @@ urlpatterns = [
         views.collection_entry_add,
         name="customer-collection-add",
     ),
+    path("receivables/letters/", views.letter_queue, name="receivables-letters"),
+    path("receivables/letters/<int:pk>/pdf/", views.letter_pdf, name="receivables-letter-pdf"),
+    path(
+        "receivables/letters/<int:pk>/<str:decision>/",
+        views.letter_decide,
+        name="receivables-letter-decide",
+    ),
+    path("receivables/limitation/", views.limitation_queue, name="receivables-limitation"),
+    path("customers/<int:pk>/letters/", views.customer_letters, name="customer-letters"),
+    path(
+        "customers/<int:pk>/statements/",
+        views.statement_produce,
+        name="customer-statement-produce",
+    ),
+    path(
+        "customers/<int:pk>/statements/<int:statement_pk>/confirm/",
+        views.statement_confirm,
+        name="customer-statement-confirm",
+    ),
+    path(
+        "customers/<int:pk>/limitation/restart/",
+        views.limitation_restart_add,
+        name="customer-limitation-restart",
+    ),
 ]

@@ -1,20 +1,34 @@
 """Pages for the ageing, the KPIs and the collection of overdue accounts (HANDBOOK §8)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from creditdesk import exports
 from creditdesk.authority import may
 from creditdesk.errors import DomainError
+from creditdesk.policy import policy_on
 from creditdesk.views import apply_domain_error, check
 from customers.views import dossier_context, get_customer_for
-from receivables.collection import ageing, kpis, services
-from receivables.collection.forms import AgeingFilterForm, CollectionEntryForm, DrillDownForm
-from receivables.models import ReminderLog
+from receivables.collection import ageing, dunning, kpis, limitation, services, statements
+from receivables.collection.forms import (
+    AgeingFilterForm,
+    CollectionEntryForm,
+    DrillDownForm,
+    LetterDecisionForm,
+    LimitationRestartForm,
+    StatementConfirmationForm,
+    StatementPeriodForm,
+)
+from receivables.models import CustomerStatement, DunningLetter, ReminderLog
 
 
 def _rows(request, as_of, group):
@@ -196,3 +210,214 @@ def collection_entry_add(request, pk: int):
     context = dossier_context(request, customer, "collection")
     context["form"] = form
     return render(request, "receivables/ageing/entry_form.html", context)
+
+
+# ------------------------------------------------------------ letters, statements, limitation
+# Issue 17 §3–§5: the dossier's tab, legal's and the post's queues, the limitation queue.
+
+
+def _letters_context(request, customer, *, period_form=None, restart_form=None) -> dict:
+    policy = policy_on()
+    context = dossier_context(request, customer, "letters")
+    context["level"] = dunning.level_of(customer)
+    context["held"] = dunning.held_customers(timezone.localdate()).filter(pk=customer.pk).exists()
+    context["levels"] = dunning.levels_of(policy)
+    context["letters"] = dunning.letters_of(customer)
+    context["statements"] = statements.statements_of(customer)
+    context["invoices"] = limitation.with_limitation(
+        limitation.open_invoices().filter(customer=customer).order_by("due_date", "id")[:200],
+        policy,
+    )
+    context["lapsed_count"] = sum(1 for i in context["invoices"] if i.limitation_lapsed)
+    context["restarts"] = customer.limitation_restarts.select_related("recorded_by")[:50]
+    context["can_produce"] = may(request.user, "receivables.statement.produce", customer)
+    context["can_confirm"] = may(request.user, "receivables.statement.confirm", customer)
+    context["can_restart"] = may(request.user, "receivables.limitation.record", customer)
+    context["can_approve"] = may(request.user, "receivables.dunning.approve", customer)
+    context["can_post"] = may(request.user, "receivables.dunning.post", customer)
+    if context["can_produce"]:
+        start = timezone.localdate().replace(day=1)
+        context["period_form"] = period_form or StatementPeriodForm(
+            initial={"period_start": start, "period_end": timezone.localdate()}
+        )
+    if context["can_restart"]:
+        context["restart_form"] = restart_form or LimitationRestartForm()
+    return context
+
+
+@login_required
+def customer_letters(request, pk: int):
+    customer = get_customer_for(request.user, pk, "receivables.collection.view")
+    return render(
+        request, "receivables/letters/customer_letters.html", _letters_context(request, customer)
+    )
+
+
+@login_required
+@require_POST
+def statement_produce(request, pk: int):
+    customer = get_customer_for(request.user, pk, "receivables.statement.produce")
+    form = StatementPeriodForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        period = {"period_start": data["period_start"], "period_end": data["period_end"]}
+        try:
+            if data["action"] == "email":
+                statements.statement_send(customer=customer, acting_user=request.user, **period)
+            else:
+                _statement, figures = statements.statement_produce(
+                    customer=customer, acting_user=request.user, **period
+                )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            if data["action"] == "email":
+                messages.success(request, _("Statement e-mailed to the customer."))
+                return redirect("customer-letters", pk=pk)
+            name = f"statement-{customer.erp_code}-{period['period_start']:%Y%m%d}-"
+            name += f"{period['period_end']:%Y%m%d}"
+            if data["action"] == "xlsx":
+                response = HttpResponse(
+                    statements.statement_xlsx(figures), content_type=exports.XLSX_TYPE
+                )
+                response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+                return response
+            language = customer.preferred_language or settings.LANGUAGE_CODE
+            response = HttpResponse(
+                statements.statement_pdf(figures, language), content_type="application/pdf"
+            )
+            response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+            return response
+    context = _letters_context(request, customer, period_form=form)
+    return render(request, "receivables/letters/customer_letters.html", context, status=400)
+
+
+@login_required
+def statement_confirm(request, pk: int, statement_pk: int):
+    customer = get_customer_for(request.user, pk, "receivables.statement.confirm")
+    statement = get_object_or_404(CustomerStatement, pk=statement_pk, customer=customer)
+    form = StatementConfirmationForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            statements.statement_confirm(
+                statement=statement,
+                acting_user=request.user,
+                confirmed=data["answer"] == "confirmed",
+                confirmed_on=data["confirmed_on"],
+                confirmed_balance=data["confirmed_balance"],
+                differences=data["differences"],
+                signed_copy=data["signed_copy"],
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("The customer's answer is recorded."))
+            return redirect("customer-letters", pk=pk)
+    context = dossier_context(request, customer, "letters")
+    context.update(form=form, statement=statement)
+    return render(request, "receivables/letters/statement_confirm.html", context)
+
+
+@login_required
+@require_POST
+def limitation_restart_add(request, pk: int):
+    customer = get_customer_for(request.user, pk, "receivables.limitation.record")
+    form = LimitationRestartForm(request.POST, request.FILES or None)
+    if form.is_valid():
+        try:
+            limitation.limitation_restart_record(
+                customer=customer, acting_user=request.user, **form.cleaned_data
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("The limitation period is restarted."))
+            return redirect("customer-letters", pk=pk)
+    context = _letters_context(request, customer, restart_form=form)
+    return render(request, "receivables/letters/customer_letters.html", context, status=400)
+
+
+def _letter_for(user, pk: int, action: str) -> DunningLetter:
+    letter = get_object_or_404(DunningLetter.objects.select_related("customer"), pk=pk)
+    check(user, "receivables.collection.view", letter.customer)
+    check(user, action, letter.customer)
+    return letter
+
+
+@login_required
+def letter_pdf(request, pk: int):
+    letter = _letter_for(request.user, pk, "receivables.collection.view")
+    if letter.pdf:
+        content = letter.pdf.read()
+    elif letter.status == DunningLetter.Status.AWAITING_LEGAL:
+        content = dunning.draft_pdf(letter)  # legal reads the draft before approving it
+    else:
+        raise Http404
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="{letter.kind}-{letter.customer.erp_code}-{letter.for_date:%Y%m%d}.pdf"'
+    )
+    return response
+
+
+@login_required
+@require_POST
+def letter_decide(request, pk: int, decision: str):
+    action = "receivables.dunning.post" if decision == "posted" else "receivables.dunning.approve"
+    letter = _letter_for(request.user, pk, action)
+    form = LetterDecisionForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        if decision == "approve":
+            dunning.letter_approve(letter=letter, acting_user=request.user, note=note)
+            messages.success(request, _("The lawyer's letter is approved and goes out now."))
+        elif decision == "stop":
+            dunning.letter_stop(letter=letter, acting_user=request.user, note=note)
+            messages.success(request, _("The letter is stopped."))
+        elif decision == "posted":
+            dunning.letter_mark_posted(letter=letter, acting_user=request.user)
+            messages.success(request, _("The letter is marked as posted."))
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "receivables-letters"
+    return redirect(target or "receivables-letters")
+
+
+@login_required
+def letter_queue(request):
+    """Legal's lawyer's letters to approve and the credit team's letters to post."""
+    check(request.user, "receivables.collection.view")
+    can_approve = may(request.user, "receivables.dunning.approve")
+    can_post = may(request.user, "receivables.dunning.post")
+    if not (can_approve or can_post):
+        raise PermissionDenied
+    customers = ageing.customers_for(request.user)
+    return render(
+        request,
+        "receivables/letters/queue.html",
+        {
+            "awaiting": dunning.awaiting_legal(customers)[:200] if can_approve else [],
+            "to_post": dunning.awaiting_post(customers)[:200] if can_post else [],
+            "can_approve": can_approve,
+            "can_post": can_post,
+        },
+    )
+
+
+@login_required
+def limitation_queue(request):
+    check(request.user, "receivables.limitation.view")
+    policy = policy_on()
+    invoices = limitation.ending_within(customers=ageing.customers_for(request.user))
+    page = Paginator(invoices, 50).get_page(request.GET.get("page"))
+    limitation.with_limitation(page.object_list, policy)
+    return render(
+        request,
+        "receivables/letters/limitation_queue.html",
+        {"page": page, "days": policy.limitation_warning_days},
+    )

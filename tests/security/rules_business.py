@@ -260,6 +260,45 @@ RECEIVABLES_RULES = {
     "receivables-collection": page(COLLECTION_READERS),
     "customer-collection": own_and_others(COLLECTION_READERS),
     "customer-collection-add": own_and_others(COLLECTORS),
+    # Issue 17 §3–§5: letters, statements, the limitation period.
+    "receivables-letters": page(CREDIT | {"legal"}),
+    "receivables-letter-pdf": own_and_others_of("letter", COLLECTION_READERS),
+    "receivables-letter-decide": [
+        *post_only(CREDIT, kwargs=lambda ctx: {"pk": ctx.letter.pk, "decision": "posted"}),
+        page(
+            CREDIT,
+            method="post",
+            kwargs=lambda ctx: {"pk": ctx.other_letter.pk, "decision": "posted"},
+        ),
+        page(
+            {"legal"},
+            method="post",
+            kwargs=lambda ctx: {"pk": ctx.letter.pk, "decision": "approve"},
+        ),
+    ],
+    "receivables-limitation": page(CREDIT | {"legal"}),
+    "customer-letters": own_and_others(COLLECTION_READERS),
+    "customer-statement-produce": [
+        *post_only(CREDIT | {"sales"}, kwargs=lambda ctx: {"pk": ctx.customer.pk}),
+        page(CREDIT, method="post", kwargs=lambda ctx: {"pk": ctx.other_customer.pk}),
+    ],
+    "customer-statement-confirm": [
+        page(
+            CREDIT | {"sales"},
+            kwargs=lambda ctx: {"pk": ctx.customer.pk, "statement_pk": ctx.statement.pk},
+        ),
+        page(
+            CREDIT,
+            kwargs=lambda ctx: {
+                "pk": ctx.other_customer.pk,
+                "statement_pk": ctx.other_statement.pk,
+            },
+        ),
+    ],
+    "customer-limitation-restart": [
+        *post_only(CREDIT | {"legal"}, kwargs=lambda ctx: {"pk": ctx.customer.pk}),
+        page(CREDIT | {"legal"}, method="post", kwargs=lambda ctx: {"pk": ctx.other_customer.pk}),
+    ],
     # API
     "api-gate-check-create": api_post_only(GATE_CHECKERS),
     # The API is for the gate's readers only (sales open a blocked check on its page).
@@ -287,6 +326,26 @@ RECEIVABLES_RULES = {
             kwargs=lambda ctx: {"pk": ctx.customer.pk},
         ),
     ],
+    "api-dunning-letters": [
+        api(COLLECTION_READERS, kwargs=lambda ctx: {"pk": ctx.customer.pk}),
+        api(COLLECTION_READERS - {"sales"}, kwargs=lambda ctx: {"pk": ctx.other_customer.pk}),
+    ],
+    # The walker's letter is printed and waiting for the post: legal's approval is a 409.
+    "api-dunning-letter-approve": api_post_only(
+        {"legal"}, kwargs=pk("letter"), overrides={"legal": 409}
+    ),
+    # An empty reason: legal gets past the authority to the validation (400).
+    "api-dunning-letter-stop": api_post_only({"legal"}, kwargs=pk("letter")),
+    "api-statement-create": [
+        *api_post_only(CREDIT | {"sales"}, kwargs=lambda ctx: {"pk": ctx.customer.pk}),
+        api(
+            CREDIT,
+            method="post",
+            data=lambda ctx: {},
+            kwargs=lambda ctx: {"pk": ctx.other_customer.pk},
+        ),
+    ],
+    "api-limitation-queue": api(CREDIT | {"legal"}),
 }
 
 REPORTERS = frozenset({*SALES_SIDE, "logistics", *CREDIT, "legal"})

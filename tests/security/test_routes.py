@@ -405,6 +405,39 @@ def _business_objects(users, customer, other_customer) -> dict:
         "import_job": ImportJob.objects.create(
             kind="invoices", original_name="i.csv", uploaded_by=users["credit_team"]
         ),
+        **_letter_objects(users, customer, other_customer, PDF_BYTES),
+    }
+
+
+def _letter_objects(users, customer, other_customer, pdf_bytes) -> dict:
+    """A printed dunning letter to post and a statement, for each customer (issue 17 §3, §4)."""
+    import datetime as dt
+
+    from django.core.files.base import ContentFile
+
+    from receivables.models import CustomerStatement, DunningLetter
+
+    def letter(c):
+        row = DunningLetter(
+            customer=c, level=2, kind="demand", for_date=dt.date(2026, 1, 5), status="to_post"
+        )
+        row.pdf.save("letter.pdf", ContentFile(pdf_bytes), save=False)
+        row.save()
+        return row
+
+    def statement(c):
+        return CustomerStatement.objects.create(
+            customer=c,
+            period_start=dt.date(2026, 1, 1),
+            period_end=dt.date(2026, 1, 31),
+            produced_by=users["credit_team"],
+        )
+
+    return {
+        "letter": letter(customer),
+        "other_letter": letter(other_customer),
+        "statement": statement(customer),
+        "other_statement": statement(other_customer),
     }
 
 
