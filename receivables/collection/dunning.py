@@ -8,12 +8,12 @@ the level says so, or when the customer has no e-mail contact), recorded on the 
 Exactly once, by claiming before sending, as the reminders do:
 
 1. `claim_letters` runs in one transaction that first locks the policy row, so concurrent runs
-   claim one after the other and the later one finds nothing left. Per level, highest first, one
-   `INSERT … SELECT … GROUP BY customer ON CONFLICT DO NOTHING` makes one letter per customer for
-   its open invoices that reached the level and are in no letter of this level or a higher one
-   (an invoice that skipped levels gets only the highest: no flood), and a second INSERT lists
-   them (`DunningLetterInvoice`, unique per invoice and level). Held customers (a payment plan, a
-   promise running) are left out: they stay at their level.
+   claim one after the other and the later one finds nothing left. Per level, highest first, it
+   reads the open invoices that reached the level and are in no letter of this level or a higher
+   one (`due_for_level`: an invoice that skipped levels gets only the highest, no flood), and
+   writes one letter per customer listing them (`DunningLetterInvoice`, unique per invoice and
+   level). Held customers (a payment plan, a promise running) are left out: they stay at their
+   level.
 2. The lawyer's letter waits for legal (`awaiting_legal`); the others are sent by `send_letters`,
    which takes its letters with `select_for_update(skip_locked)` and a lease, so two senders never
    send one letter twice. Each letter costs a fixed number of queries, whatever it lists.
@@ -29,18 +29,19 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db import transaction
+from django.db.models import Exists, Max, OuterRef, Q
 from django.template.loader import select_template
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from creditdesk.audit import record_event
 from creditdesk.authority import require
-from creditdesk.errors import InvalidTransition, ValidationFailed
+from creditdesk.errors import ValidationFailed
 from creditdesk.models import CreditPolicy
 from creditdesk.pdf import render_pdf
 from creditdesk.policy import policy_on
+from creditdesk.workflow import move
 from customers.models import Contact, Customer
 from customers.services import mail_customer
 from receivables.collection import limitation
@@ -56,6 +57,8 @@ log = logging.getLogger(__name__)
 
 ZERO = Decimal("0.00")
 Status = DunningLetter.Status
+# Rows per INSERT when the claim writes letters and their lines.
+BATCH = 1000
 # A letter taken by a sender but not finished within this time is taken again by the next run.
 SEND_LEASE = dt.timedelta(minutes=30)
 
@@ -101,7 +104,7 @@ def held_customers(on: dt.date):
     """Issue 17 §3: a customer on a payment plan or with a promise to pay is held at its level.
 
     A repayment plan legal obtained (HANDBOOK §10), or a promise to pay whose date has not passed.
-    One queryset of customer ids, used inside the claim's SQL."""
+    One queryset of customer ids, a subquery of the claim's read."""
     from riskwarnings.models import EvidenceRemedy
 
     on_plan = EvidenceRemedy.objects.filter(
@@ -113,84 +116,65 @@ def held_customers(on: dt.date):
     return Customer.objects.filter(Q(pk__in=on_plan) | Q(pk__in=promised)).order_by().values("pk")
 
 
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
+def due_for_level(level: Level, on: dt.date):
+    """HANDBOOK §8: the open invoices that reached `level` on `on` (its days overdue) and are in no
+    letter of this level or a higher one (an invoice that skipped levels gets only the highest);
+    held customers stay at their level."""
+    listed = DunningLetterInvoice.objects.filter(invoice=OuterRef("pk"), level__gte=level.number)
+    return (
+        Invoice.objects.filter(
+            status=Invoice.Status.OPEN,
+            open_amount__gt=0,
+            due_date__lte=on - dt.timedelta(days=level.days),
+        )
+        .exclude(Exists(listed))
+        .exclude(customer_id__in=held_customers(on))
+    )
 
 
 def _claim_level(level: Level, on: dt.date, now, policy: CreditPolicy) -> int:
-    """Claim one level's letters; returns how many letters. Two INSERTs."""
-    held_sql, held_params = held_customers(on).query.sql_with_params()
-    # Open invoices that reached the level and are in no letter of it or a higher one.
-    conditions = f"""
-        i.status = %s AND i.open_amount > 0 AND i.due_date <= %s
-        AND NOT EXISTS (
-            SELECT 1 FROM {_table(DunningLetterInvoice)} s
-            WHERE s.invoice_id = i.id AND s.level >= %s
-        )
-        AND i.customer_id NOT IN ({held_sql})
-    """  # noqa: S608
-    condition_params = [
-        Invoice.Status.OPEN,
-        connection.ops.adapt_datefield_value(on - dt.timedelta(days=level.days)),
-        level.number,
-        *held_params,
-    ]
-    at = connection.ops.adapt_datetimefield_value(now)
-    day = connection.ops.adapt_datefield_value(on)
+    """Claim one level's letters: one letter per customer listing its invoices due for the level.
+    Returns how many letters. One read, then the letters and their lines in batched INSERTs."""
+    already = DunningLetter.objects.filter(level=level.number, for_date=on).values("customer_id")
+    # A customer that already has today's letter of this level gets what came since tomorrow.
+    due = due_for_level(level, on).exclude(customer_id__in=already)
+    by_customer: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for invoice_id, customer_id, amount in due.order_by("customer_id", "pk").values_list(
+        "pk", "customer_id", "open_amount"
+    ):
+        by_customer[customer_id].append((invoice_id, amount))
+    if not by_customer:
+        return 0
     status = Status.AWAITING_LEGAL if level.approval else Status.TO_SEND
-    # Table names come from the models; every value is a query parameter.
-    letters = f"""
-        INSERT INTO {_table(DunningLetter)} (customer_id, level, kind, for_date, status, total,
-            policy_version, by_post, pdf, created_at, claimed_at, decision_note)
-        SELECT i.customer_id, %s, %s, %s, %s, SUM(i.open_amount), %s, %s, '', %s, %s, ''
-        FROM {_table(Invoice)} i
-        WHERE {conditions}
-        GROUP BY i.customer_id
-        ON CONFLICT (customer_id, level, for_date) DO NOTHING
-        RETURNING id, customer_id
-    """  # noqa: S608
-    # The lines join the letters this run claimed. On PostgreSQL they come as arrays from the
-    # RETURNING: the letters table's statistics, stale within this transaction, cannot lead the
-    # planner into a nested loop over thousands of fresh letters. Elsewhere (the embedded SQLite
-    # database) the letters are found by this run's claim time.
-    if connection.vendor == "postgresql":
-        claimed_letters = "unnest(%s::bigint[], %s::bigint[]) AS l(id, customer_id)"
-        join = ""
-    else:
-        claimed_letters = _table(DunningLetter) + " l"
-        join = " AND l.level = %s AND l.for_date = %s AND l.claimed_at = %s"
-    lines = f"""
-        INSERT INTO {_table(DunningLetterInvoice)} (letter_id, invoice_id, level, amount)
-        SELECT l.id, i.id, %s, i.open_amount
-        FROM {_table(Invoice)} i
-        JOIN {claimed_letters} ON l.customer_id = i.customer_id{join}
-        WHERE {conditions}
-        ON CONFLICT (invoice_id, level) DO NOTHING
-    """  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(
-            letters,
-            [
-                level.number,
-                level.kind,
-                day,
-                status,
-                policy.version,
-                level.post,
-                at,
-                at,
-                *condition_params,
-            ],
-        )
-        rows = cursor.fetchall()
-        if rows:
-            ids, customers = [r[0] for r in rows], [r[1] for r in rows]
-            if connection.vendor == "postgresql":
-                join_params = [ids, customers]
-            else:
-                join_params = [level.number, day, at]
-            cursor.execute(lines, [level.number, *join_params, *condition_params])
-    return len(rows)
+    letters = DunningLetter.objects.bulk_create(
+        [
+            DunningLetter(
+                customer_id=customer_id,
+                level=level.number,
+                kind=level.kind,
+                for_date=on,
+                status=status,
+                total=sum((amount for _id, amount in invoices), ZERO),
+                policy_version=policy.version,
+                by_post=level.post,
+                created_at=now,
+                claimed_at=now,
+            )
+            for customer_id, invoices in by_customer.items()
+        ],
+        batch_size=BATCH,
+    )
+    DunningLetterInvoice.objects.bulk_create(
+        [
+            DunningLetterInvoice(
+                letter_id=letter.pk, invoice_id=invoice_id, level=level.number, amount=amount
+            )
+            for letter in letters
+            for invoice_id, amount in by_customer[letter.customer_id]
+        ],
+        batch_size=BATCH,
+    )
+    return len(letters)
 
 
 def claim_letters(on: dt.date) -> dict[str, int]:
@@ -438,24 +422,13 @@ def run_dunning(on: dt.date | None = None) -> dict[str, int]:
 
 
 def _decide(letter: DunningLetter, *, to: str, acting_user, note: str = "") -> DunningLetter:
-    letter = DunningLetter.objects.select_for_update().get(pk=letter.pk)
-    if to not in DunningLetter.TRANSITIONS.get(letter.status, set()):
-        raise InvalidTransition(_("This letter is no longer waiting for this step."))
-    old = letter.status
-    letter.status = to
+    letter = DunningLetter.objects.select_for_update().select_related("customer").get(pk=letter.pk)
+    note = (note or "").strip()
+    move(letter, to, event=f"dunning.{to}", actor=acting_user, comment=note)
     letter.decided_by = acting_user
     letter.decided_at = timezone.now()
-    letter.decision_note = (note or "").strip()
+    letter.decision_note = note
     letter.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-    record_event(
-        kind=f"dunning.{to}",
-        actor=acting_user,
-        customer=letter.customer,
-        subject=letter,
-        old={"status": old},
-        new={"status": to},
-        comment=letter.decision_note,
-    )
     return letter
 
 
@@ -483,20 +456,10 @@ def letter_stop(*, letter: DunningLetter, acting_user, note: str) -> DunningLett
 def letter_mark_posted(*, letter: DunningLetter, acting_user) -> DunningLetter:
     """The credit team posted the printed letter; a lawyer's letter posted is a legal demand."""
     require(acting_user, "receivables.dunning.post", letter.customer)
-    letter = DunningLetter.objects.select_for_update().get(pk=letter.pk)
-    if Status.POSTED not in DunningLetter.TRANSITIONS.get(letter.status, set()):
-        raise InvalidTransition(_("This letter is not waiting to be posted."))
-    letter.status = Status.POSTED
+    letter = DunningLetter.objects.select_for_update().select_related("customer").get(pk=letter.pk)
+    move(letter, Status.POSTED, event="dunning.posted", actor=acting_user)
     letter.posted_at = timezone.now()
     letter.save(update_fields=["status", "posted_at"])
-    record_event(
-        kind="dunning.posted",
-        actor=acting_user,
-        customer=letter.customer,
-        subject=letter,
-        old={"status": Status.TO_POST},
-        new={"status": Status.POSTED},
-    )
     if letter.kind == DunningLetter.Kind.LAWYER and letter.sent_mail_id is None:
         lines = list(letter.lines.all())
         _legal_demand(letter, lines, timezone.localdate())
