@@ -7,7 +7,9 @@ from django.utils.translation import gettext as _
 from creditdesk.authority import has_role, is_credit
 from creditdesk.registry import QueueItem, QueueSection
 from creditdesk.roles import Role
+from creditdesk.templatetags.authority import money
 from receivables.gate.selectors import release_queue, undelivered_releases
+from receivables.gate.services import REASON_LABELS
 from receivables.models import GateCheck
 
 SHOWN = 20
@@ -16,10 +18,10 @@ SHOWN = 20
 def _check_items(qs) -> list[QueueItem]:
     return [
         QueueItem(
-            label=f"{c.customer.name}: {c.order_ref} ({c.amount})",
+            label=f"{c.customer.name}: {c.order_ref} ({money(c.amount)})",
             url=reverse("gate-check-detail", args=[c.pk]),
             due=c.checked_at,
-            detail=", ".join(c.reason_codes),
+            detail="、".join(str(REASON_LABELS.get(code, code)) for code in c.reason_codes),
         )
         for c in qs[:SHOWN]
     ]

@@ -61,6 +61,19 @@ REASON_MESSAGES = {
     ),
 }
 REASON_CODES = tuple(REASON_MESSAGES)
+# A reason in a few words, for lists and queues (the message says it in full).
+REASON_LABELS = {
+    "no_credit_line": gettext_lazy("No credit line"),
+    "credit_locked": gettext_lazy("Line locked"),
+    "credit_revoked": gettext_lazy("Line revoked"),
+    "credit_suspended": gettext_lazy("Line suspended"),
+    "warning_level": gettext_lazy("Warning level 4 or above"),
+    "overdue_receivables": gettext_lazy("Overdue receivables"),
+    "limit_exceeded": gettext_lazy("Over the credit limit"),
+    "group_limit_exceeded": gettext_lazy("Over the group limit"),
+    "prepayment_not_received": gettext_lazy("Prepayment not received"),
+    "contract_terms": gettext_lazy("Contract terms"),
+}
 _STATUS_REASON = {
     "locked": "credit_locked",
     "revoked": "credit_revoked",

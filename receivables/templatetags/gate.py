@@ -16,6 +16,15 @@ def gate_reason(reason: dict) -> str:
 
 
 @register.filter
+def gate_reason_label(reason: dict) -> str:
+    """A stored reason in a few words, in the active language (lists and queues)."""
+    from receivables.gate.services import REASON_LABELS
+
+    code = reason.get("code", "")
+    return str(REASON_LABELS[code]) if code in REASON_LABELS else reason.get("message", "")
+
+
+@register.filter
 def gate_step(step: str | None) -> str:
     """What a blocked check waits for (`receivables.gate.permissions.release_step`)."""
     from receivables.gate.permissions import Step
