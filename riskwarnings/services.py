@@ -1,21 +1,27 @@
 """Every write of the warning ladder (HANDBOOK §10)."""
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mass_mail
 from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from creditdesk.audit import record_event
-from creditdesk.authority import is_credit, require
+from creditdesk.audit import event, record_event, record_events
+from creditdesk.authority import ensure_four_eyes, is_credit, require
 from creditdesk.duties import duty_close, duty_escalate, duty_open, end_of_day
 from creditdesk.errors import InvalidTransition, NotFound, ValidationFailed
-from creditdesk.models import Duty
+from creditdesk.models import Duty, Notification
 from creditdesk.notifications import notify, users_with_role
 from creditdesk.policy import policy_on
 from creditdesk.roles import Role
@@ -38,6 +44,8 @@ from .models import (
     SignalKind,
     suspends_trade,
 )
+
+BATCH = 2000
 
 
 def _level_name(level: int | None) -> str:
@@ -63,66 +71,335 @@ def evidence_checklist_titles() -> list[tuple[str, str]]:
     ]
 
 
-def _open_evidence_review(*, warning: RiskWarning, acting_user) -> EvidenceReview | None:
-    """HANDBOOK §10: at level 4+ legal reviews all trade evidence. One open review at a time."""
-    if EvidenceReview.objects.filter(customer=warning.customer, status="open").exists():
-        return None
-    policy = policy_on()
-    review = EvidenceReview.objects.create(
-        customer=warning.customer,
-        warning=warning,
-        # HANDBOOK §10: legal reviews the trade evidence within the policy's days.
-        due_on=timezone.localdate() + dt.timedelta(days=policy.evidence_review_days),
+@dataclass(frozen=True)
+class LevelMove:
+    """One customer's new level, for `warning_levels_set`. `summary` is the text the warning row
+    keeps (the rule job gives many customers one text); the change row keeps `reason`."""
+
+    customer_id: int
+    level: int | None
+    reason: str
+    facts: dict = field(default_factory=dict)
+    summary: str = ""
+    evaluation: JointEvaluation | None = None
+    proposal: LevelProposal | None = None
+
+
+# One notification per recipient per call; a digest lists this many customers.
+DIGEST_LINES = 30
+
+
+@transaction.atomic
+def warning_levels_set(
+    *,
+    moves: Sequence[LevelMove],
+    source: str,
+    acting_user=None,
+    raise_only: bool = False,
+) -> list[LevelChange]:
+    """The one place a warning level changes, for a person (one move) and the rule job (many).
+
+    Locks the warnings, changes the level, writes the change row and its event, opens legal's
+    evidence review at level 4+, tells the people concerned and, when a level comes down, has the
+    gate decide the customer's blocked checks again. With `raise_only` a move that is not graver
+    than the level it finds (someone raised it meanwhile) is left alone. A constant number of
+    statements whatever the number of moves.
+    """
+    by_customer = {m.customer_id: m for m in moves}
+    if not by_customer:
+        return []
+    ids = list(by_customer)
+    existing = set(
+        RiskWarning.objects.filter(customer_id__in=ids).values_list("customer_id", flat=True)
     )
-    duty_open(
-        kind=Duty.Kind.EVIDENCE_REVIEW,
-        subject=review,
-        customer=warning.customer,
-        due_at=end_of_day(review.due_on),
-        owner_role=Role.LEGAL,
-        title=warning.customer.name,
-        link=reverse("evidence-review", args=[review.pk]),
-        policy=policy,
+    RiskWarning.objects.bulk_create(
+        [RiskWarning(customer_id=c, level=None) for c in ids if c not in existing],
+        batch_size=BATCH,
+        ignore_conflicts=True,
     )
+    warnings = {
+        w.customer_id: w
+        for w in RiskWarning.objects.select_for_update().filter(customer_id__in=ids).order_by("pk")
+    }
+    applied: list[tuple[LevelMove, RiskWarning, int | None]] = []
+    for customer_id, move in by_customer.items():
+        warning = warnings[customer_id]
+        old = warning.level
+        if old == move.level:
+            continue
+        if raise_only and not (old is None or (move.level is not None and move.level < old)):
+            continue
+        applied.append((move, warning, old))
+    if not applied:
+        return []
+    now = timezone.now()
+    actor = acting_user if acting_user is not None and acting_user.is_authenticated else None
+    groups: dict[tuple[int | None, str], list[int]] = {}
+    for move, warning, old in applied:
+        text = move.summary or move.reason
+        groups.setdefault((move.level, text), []).append(warning.pk)
+        warning.level, warning.reason = move.level, text
+        warning.changed_at, warning.changed_by = now, actor
+        if old is None:
+            warning.opened_at = now
+    for (level, text), pks in groups.items():
+        RiskWarning.objects.filter(pk__in=pks).update(
+            level=level,
+            reason=text,
+            changed_at=now,
+            changed_by=actor,
+            # SET sees the old row: a warning opened now (it had no level) records when.
+            opened_at=Case(When(level__isnull=True, then=Value(now)), default=F("opened_at")),
+        )
+    changes = LevelChange.objects.bulk_create(
+        [
+            LevelChange(
+                warning=warning,
+                customer_id=warning.customer_id,
+                old_level=old,
+                new_level=move.level,
+                source=source,
+                reason=move.reason,
+                facts=_jsonable(move.facts),
+                changed_by=actor,
+                at=now,
+                evaluation=move.evaluation,
+                proposal=move.proposal,
+            )
+            for move, warning, old in applied
+        ],
+        batch_size=BATCH,
+    )
+    events = []
+    for move, warning, old in applied:
+        row = event(
+            kind="warning.level_changed",
+            actor=actor,
+            subject=warning,
+            old={"level": old},
+            new={"level": move.level, "collection_owner": warning.collection_owner},
+            facts={"source": source, **move.facts},
+            comment=move.reason,
+            at=now,
+        )
+        row.customer_id = warning.customer_id
+        events.append(row)
+    record_events(events)
+    _supersede_overtaken_proposals(applied, now)
+    entering = [w for m, w, old in applied if suspends_trade(m.level) and not suspends_trade(old)]
+    _open_evidence_reviews(entering, acting_user=actor, now=now)
+    _notify_level_changes(applied)
+    # HANDBOOK §9, §10: a level that comes down has the gate decide the blocked checks again
+    # (after the commit, under the gate's own locks), as a payment does.
+    from receivables.gate.services import gate_checks_reevaluate
+
+    for move, warning, old in applied:
+        if old is not None and (move.level is None or move.level > old):
+            customer_id = warning.customer_id
+            transaction.on_commit(
+                partial(gate_checks_reevaluate, customer_id=customer_id), robust=True
+            )
+    return changes
+
+
+def _jsonable(facts: dict) -> dict:
+    from creditdesk.audit import _jsonable as jsonable
+
+    return jsonable(facts or {})
+
+
+def _supersede_overtaken_proposals(applied, now) -> None:
+    """A proposal the new level made moot: a raise it reached, a lowering computed from the old
+    level (the one being confirmed is left to its decider)."""
+    deciding = [m.proposal.pk for m, _w, _o in applied if m.proposal is not None]
+    moot = Q()
+    for move, warning, _old in applied:
+        lowering = Q(customer_id=warning.customer_id, direction=LevelProposal.Direction.LOWER)
+        moot |= lowering
+        if move.level is not None:
+            moot |= Q(
+                customer_id=warning.customer_id,
+                direction=LevelProposal.Direction.RAISE,
+                proposed_level__gte=move.level,
+            )
+    LevelProposal.objects.filter(moot, status__in=LevelProposal.OPEN_STATUSES).exclude(
+        pk__in=deciding
+    ).update(status=LevelProposal.Status.SUPERSEDED, decided_at=now)
+
+
+def _open_evidence_reviews(warnings: list[RiskWarning], *, acting_user, now) -> None:
+    """HANDBOOK §10: at level 4+ legal reviews all trade evidence, within the policy's days, as
+    legal's duty. One open review per customer."""
+    if not warnings:
+        return
+    busy = set(
+        EvidenceReview.objects.filter(
+            customer_id__in=[w.customer_id for w in warnings], status=EvidenceReview.Status.OPEN
+        ).values_list("customer_id", flat=True)
+    )
+    warnings = [w for w in warnings if w.customer_id not in busy]
+    if not warnings:
+        return
+    today = timezone.localdate(now)
+    policy = policy_on(today)
+    # HANDBOOK §10: legal reviews the trade evidence within the policy's days.
+    due_on = today + dt.timedelta(days=policy.evidence_review_days)
+    reviews = EvidenceReview.objects.bulk_create(
+        [
+            EvidenceReview(customer_id=w.customer_id, warning=w, opened_at=now, due_on=due_on)
+            for w in warnings
+        ],
+        batch_size=BATCH,
+    )
+    titles = evidence_checklist_titles()
     EvidenceItem.objects.bulk_create(
-        EvidenceItem(review=review, category=category, title=title)
-        for category, title in evidence_checklist_titles()
+        [
+            EvidenceItem(review=review, category=category, title=title)
+            for review in reviews
+            for category, title in titles
+        ],
+        batch_size=BATCH,
     )
-    record_event(
-        kind="warning.evidence_review_opened",
-        actor=acting_user,
-        customer=warning.customer,
-        subject=review,
-        new={"due_on": review.due_on},
+    names = dict(
+        Customer.objects.filter(pk__in=[r.customer_id for r in reviews]).values_list("pk", "name")
     )
-    return review
-
-
-def _notify_suspension(warning: RiskWarning, *, suspended: bool) -> None:
-    customer = warning.customer
-    recipients = [customer.salesperson, *users_with_role(Role.LOGISTICS, *_credit_roles())]
-    if suspended:
-        title = _("%(customer)s: warning level %(level)s, credit trade suspended") % {
-            "customer": customer.name,
-            "level": warning.level,
-        }
-        body = _("Nothing ships on credit; logistics recalls the goods released but not delivered.")
-    else:
-        title = _("%(customer)s: credit trade no longer suspended by a warning") % {
-            "customer": customer.name
-        }
-        body = _("The warning is now: %(level)s.") % {"level": _level_name(warning.level)}
-    notify(
-        recipients,
-        title=title,
-        body=body,
-        link=reverse("customer-warnings", args=[customer.pk]),
-        customer=customer,
+    due_at = end_of_day(due_on)
+    Duty.objects.bulk_create(
+        [
+            Duty(
+                kind=Duty.Kind.EVIDENCE_REVIEW,
+                customer_id=review.customer_id,
+                subject_type=EvidenceReview._meta.label_lower,
+                subject_id=str(review.pk),
+                owner_role=Role.LEGAL,
+                opened_at=now,
+                remind_at=due_at - dt.timedelta(hours=policy.duty_reminder_hours),
+                due_at=due_at,
+                title=names.get(review.customer_id, "")[:200],
+                link=reverse("evidence-review", args=[review.pk]),
+            )
+            for review in reviews
+        ],
+        batch_size=BATCH,
+        ignore_conflicts=True,
     )
+    events = []
+    for review in reviews:
+        row = event(
+            kind="warning.evidence_review_opened",
+            actor=acting_user,
+            subject=review,
+            new={"due_on": due_on},
+            at=now,
+        )
+        row.customer_id = review.customer_id
+        events.append(row)
+    record_events(events)
 
 
-def _credit_roles() -> list[str]:
-    return [Role.CREDIT_TEAM, Role.CREDIT_MANAGER]
+def _change_line(name: str, old: int | None, new: int | None) -> str:
+    return f"{name}: {_level_name(old)} → {_level_name(new)}"
+
+
+def _notify_level_changes(applied) -> None:
+    """Who hears of a level change (HANDBOOK §10): entering level 4+ the salesperson, logistics
+    (recall), the credit team and legal (evidence review); leaving it the salesperson, logistics
+    and the credit team; any other change the credit team. Each recipient gets one notification
+    per call: about the customer when there is one, else a digest."""
+    credit = [Role.CREDIT_TEAM, Role.CREDIT_MANAGER]
+    audience = {
+        "entering": [*credit, Role.LOGISTICS, Role.LEGAL],
+        "leaving": [*credit, Role.LOGISTICS],
+        "other": credit,
+    }
+    staff: dict[str, set[int]] = {}
+    emails: dict[int, str] = {}
+    for pk, email, group in (
+        get_user_model()
+        .objects.filter(groups__name__in=[*credit, Role.LOGISTICS, Role.LEGAL], is_active=True)
+        .values_list("pk", "email", "groups__name")
+    ):
+        staff.setdefault(group, set()).add(pk)
+        emails[pk] = email
+    customers: dict[int, tuple[str, int | None]] = {}
+    for pk, name, salesperson_id, email in Customer.objects.filter(
+        pk__in=[w.customer_id for _m, w, _o in applied]
+    ).values_list("pk", "name", "salesperson_id", "salesperson__email"):
+        customers[pk] = (name, salesperson_id)
+        if salesperson_id is not None:
+            emails.setdefault(salesperson_id, email or "")
+    items: dict[int, list[tuple[str, LevelMove, RiskWarning, int | None]]] = {}
+    for move, warning, old in applied:
+        if suspends_trade(move.level) and not suspends_trade(old):
+            what = "entering"
+        elif suspends_trade(old) and not suspends_trade(move.level):
+            what = "leaving"
+        else:
+            what = "other"
+        recipients = set().union(*(staff.get(role, set()) for role in audience[what]))
+        salesperson = customers[warning.customer_id][1]
+        if what != "other" and salesperson is not None:
+            recipients.add(salesperson)
+        for pk in recipients:
+            items.setdefault(pk, []).append((what, move, warning, old))
+    rows = []
+    for recipient, mine in items.items():
+        if len(mine) == 1:
+            what, move, warning, old = mine[0]
+            name = customers[warning.customer_id][0]
+            if what == "entering":
+                title = _("%(customer)s: warning level %(level)s, credit trade suspended") % {
+                    "customer": name,
+                    "level": move.level,
+                }
+                body = _(
+                    "Nothing ships on credit; logistics recalls the goods released but not "
+                    "delivered."
+                )
+            elif what == "leaving":
+                title = _("%(customer)s: credit trade no longer suspended by a warning") % {
+                    "customer": name
+                }
+                body = _("The warning is now: %(level)s.") % {"level": _level_name(move.level)}
+            else:
+                title = _("%(customer)s: warning level changed") % {"customer": name}
+                body = _change_line(name, old, move.level)
+            body = f"{body}\n{move.reason}".strip()
+            link = reverse("customer-warnings", args=[warning.customer_id])
+            customer_id = warning.customer_id
+        else:
+            suspended = sum(1 for what, *_rest in mine if what == "entering")
+            title = _("Warning levels changed for %(n)s customers") % {"n": len(mine)}
+            lines = [
+                _("%(n)s of them are newly suspended from credit trade.") % {"n": suspended},
+                *(
+                    _change_line(customers[w.customer_id][0], old, m.level)
+                    for _what, m, w, old in mine[:DIGEST_LINES]
+                ),
+            ]
+            body, link, customer_id = "\n".join(lines), reverse("warning-board"), None
+        rows.append(
+            Notification(
+                recipient_id=recipient,
+                customer_id=customer_id,
+                title=str(title)[:200],
+                body=body,
+                link=link,
+            )
+        )
+    Notification.objects.bulk_create(rows, batch_size=BATCH)
+    mails = [
+        (
+            n.title,
+            f"{n.body}\n\n{settings.SITE_URL}{n.link}".strip(),
+            None,
+            [emails[n.recipient_id]],
+        )
+        for n in rows
+        if emails.get(n.recipient_id)
+    ]
+    if mails:
+        transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=True))
 
 
 def _apply_level(
@@ -136,53 +413,25 @@ def _apply_level(
     proposal: LevelProposal | None = None,
     facts: dict | None = None,
 ) -> LevelChange | None:
-    """Set a locked warning's level; the one place a level changes one customer at a time."""
-    old = warning.level
-    if old == level:
-        return None
-    now = timezone.now()
-    warning.level = level
-    warning.reason = reason
-    warning.changed_at = now
-    warning.changed_by = acting_user
-    if old is None:
-        warning.opened_at = now
-    warning.save(update_fields=["level", "reason", "changed_at", "changed_by", "opened_at"])
-    change = LevelChange.objects.create(
-        warning=warning,
-        customer=warning.customer,
-        old_level=old,
-        new_level=level,
+    """One customer's level through `warning_levels_set`; `warning` (locked) follows the change."""
+    changes = warning_levels_set(
+        moves=[
+            LevelMove(
+                customer_id=warning.customer_id,
+                level=level,
+                reason=reason,
+                facts=facts or {},
+                evaluation=evaluation,
+                proposal=proposal,
+            )
+        ],
         source=source,
-        reason=reason,
-        facts=facts or {},
-        changed_by=acting_user,
-        at=now,
-        evaluation=evaluation,
-        proposal=proposal,
+        acting_user=acting_user,
     )
-    record_event(
-        kind="warning.level_changed",
-        actor=acting_user,
-        customer=warning.customer,
-        subject=warning,
-        old={"level": old},
-        new={"level": level, "collection_owner": warning.collection_owner},
-        facts={"source": source, **(facts or {})},
-        comment=reason,
-    )
-    if suspends_trade(level) and not suspends_trade(old):
-        _open_evidence_review(warning=warning, acting_user=acting_user)
-        _notify_suspension(warning, suspended=True)
-    elif suspends_trade(old) and not suspends_trade(level):
-        _notify_suspension(warning, suspended=False)
-        # HANDBOOK §9, §10: the checks blocked by the warning are decided again once it falls
-        # below level 4 (after the commit, under the gate's own locks).
-        from receivables.gate.services import gate_checks_reevaluate
-
-        customer_id = warning.customer_id
-        transaction.on_commit(lambda: gate_checks_reevaluate(customer_id=customer_id), robust=True)
-    return change
+    if not changes:
+        return None
+    warning.refresh_from_db(fields=["level", "reason", "changed_at", "changed_by", "opened_at"])
+    return changes[0]
 
 
 def _needs_referral(warning: RiskWarning, level: int | None) -> bool:
@@ -199,9 +448,9 @@ def _needs_referral(warning: RiskWarning, level: int | None) -> bool:
 
 def _check_referral(referral: dict) -> None:
     errors = {}
-    for field in ("firm", "referred_on", "scope", "fee"):
-        if referral.get(field) in (None, ""):
-            errors[field] = [_("This field is required.")]
+    for name in ("firm", "referred_on", "scope", "fee"):
+        if referral.get(name) in (None, ""):
+            errors[name] = [_("This field is required.")]
     if not errors and Decimal(referral["fee"]) < 0:
         errors["fee"] = [_("The fee cannot be negative.")]
     if errors:
@@ -523,16 +772,28 @@ def evaluation_conclude(
 def proposal_decide(
     *, proposal: LevelProposal, confirm: bool, reason: str = "", acting_user
 ) -> LevelProposal:
-    """The credit team confirms or rejects a level an automatic rule proposed."""
+    """The credit team confirms or rejects a level an automatic rule proposed.
+
+    HANDBOOK §1, §10: a lowering or lift (the cause of the level is gone) needs four eyes: a
+    member of the credit team endorses it, a credit manager (another person) approves it.
+    """
     require(acting_user, "riskwarnings.proposal.decide", proposal)
     proposal = (
         LevelProposal.objects.select_for_update().select_related("customer").get(pk=proposal.pk)
     )
-    if proposal.status != LevelProposal.Status.PENDING:
+    if proposal.status not in LevelProposal.OPEN_STATUSES:
         raise InvalidTransition(_("This proposal is already decided."))
     if not confirm and not (reason or "").strip():
         raise ValidationFailed(field_errors={"reason": [_("Give the reason for rejecting it.")]})
     warning = _lock_warning(proposal.customer)
+    if confirm and proposal.is_lowering:
+        if warning.level != proposal.current_level:
+            raise InvalidTransition(_("The level changed since this proposal; it is moot."))
+        if proposal.status == LevelProposal.Status.PENDING:
+            return _endorse_lowering(proposal, reason=reason, acting_user=acting_user)
+        require(acting_user, "riskwarnings.proposal.approve_lowering", proposal)
+        ensure_four_eyes(acting_user, submitted_by=proposal.endorsed_by)
+    old_status = proposal.status
     proposal.status = LevelProposal.Status.CONFIRMED if confirm else LevelProposal.Status.REJECTED
     proposal.decided_by = acting_user
     proposal.decided_at = timezone.now()
@@ -543,13 +804,16 @@ def proposal_decide(
         actor=acting_user,
         customer=proposal.customer,
         subject=proposal,
-        old={"status": "pending"},
+        old={"status": old_status},
         new={"status": proposal.status, "level": proposal.proposed_level},
         facts=proposal.rules,
         comment=proposal.decision_reason,
     )
-    # Rules never lower: confirming a proposal the level already passed changes nothing.
-    if confirm and (warning.level is None or proposal.proposed_level < warning.level):
+    applies = proposal.is_lowering or (
+        warning.level is None or proposal.proposed_level < warning.level
+    )
+    # A raise the level already passed changes nothing when confirmed.
+    if confirm and applies:
         _apply_level(
             warning=warning,
             level=proposal.proposed_level,
@@ -559,6 +823,35 @@ def proposal_decide(
             proposal=proposal,
             facts=proposal.rules,
         )
+    return proposal
+
+
+def _endorse_lowering(proposal: LevelProposal, *, reason: str, acting_user) -> LevelProposal:
+    """The first pair of eyes on a lowering: the credit manager is asked to approve it."""
+    proposal.status = LevelProposal.Status.ENDORSED
+    proposal.endorsed_by = acting_user
+    proposal.endorsed_at = timezone.now()
+    proposal.decision_reason = (reason or "").strip()
+    proposal.save()
+    record_event(
+        kind="warning.proposal_endorsed",
+        actor=acting_user,
+        customer=proposal.customer,
+        subject=proposal,
+        old={"status": "pending"},
+        new={"status": proposal.status, "level": proposal.proposed_level},
+        facts=proposal.rules,
+        comment=proposal.decision_reason,
+    )
+    notify(
+        [u for u in users_with_role(Role.CREDIT_MANAGER) if u.pk != acting_user.pk],
+        title=_("%(customer)s: lowering the warning to approve")
+        % {"customer": proposal.customer.name},
+        body=_("%(level)s — endorsed by %(user)s.")
+        % {"level": proposal.get_target_display(), "user": acting_user.get_username()},
+        link=reverse("proposal-list"),
+        customer=proposal.customer,
+    )
     return proposal
 
 
