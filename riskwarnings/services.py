@@ -10,8 +10,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mass_mail
-from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import connection, transaction
+from django.db.models import Case, F, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -210,21 +210,26 @@ def _jsonable(facts: dict) -> dict:
 
 def _supersede_overtaken_proposals(applied, now) -> None:
     """A proposal the new level made moot: a raise it reached, a lowering computed from the old
-    level (the one being confirmed is left to its decider)."""
-    deciding = [m.proposal.pk for m, _w, _o in applied if m.proposal is not None]
-    moot = Q()
-    for move, warning, _old in applied:
-        lowering = Q(customer_id=warning.customer_id, direction=LevelProposal.Direction.LOWER)
-        moot |= lowering
-        if move.level is not None:
-            moot |= Q(
-                customer_id=warning.customer_id,
-                direction=LevelProposal.Direction.RAISE,
-                proposed_level__gte=move.level,
-            )
-    LevelProposal.objects.filter(moot, status__in=LevelProposal.OPEN_STATUSES).exclude(
-        pk__in=deciding
-    ).update(status=LevelProposal.Status.SUPERSEDED, decided_at=now)
+    level (the one being confirmed is left to its decider). The open proposals are the credit
+    team's queue, a short list: they are read whole rather than filtered by customer."""
+    new_level = {warning.customer_id: move.level for move, warning, _old in applied}
+    deciding = {m.proposal.pk for m, _w, _o in applied if m.proposal is not None}
+    moot = [
+        pk
+        for pk, customer_id, direction, proposed in LevelProposal.objects.filter(
+            status__in=LevelProposal.OPEN_STATUSES
+        ).values_list("pk", "customer_id", "direction", "proposed_level")
+        if customer_id in new_level
+        and pk not in deciding
+        and (
+            direction == LevelProposal.Direction.LOWER
+            or (new_level[customer_id] is not None and proposed >= new_level[customer_id])
+        )
+    ]
+    if moot:
+        LevelProposal.objects.filter(pk__in=moot).update(
+            status=LevelProposal.Status.SUPERSEDED, decided_at=now
+        )
 
 
 def _open_evidence_reviews(warnings: list[RiskWarning], *, acting_user, now) -> None:
@@ -251,38 +256,9 @@ def _open_evidence_reviews(warnings: list[RiskWarning], *, acting_user, now) -> 
         ],
         batch_size=BATCH,
     )
-    titles = evidence_checklist_titles()
-    EvidenceItem.objects.bulk_create(
-        [
-            EvidenceItem(review=review, category=category, title=title)
-            for review in reviews
-            for category, title in titles
-        ],
-        batch_size=BATCH,
-    )
-    names = dict(
-        Customer.objects.filter(pk__in=[r.customer_id for r in reviews]).values_list("pk", "name")
-    )
-    due_at = end_of_day(due_on)
-    Duty.objects.bulk_create(
-        [
-            Duty(
-                kind=Duty.Kind.EVIDENCE_REVIEW,
-                customer_id=review.customer_id,
-                subject_type=EvidenceReview._meta.label_lower,
-                subject_id=str(review.pk),
-                owner_role=Role.LEGAL,
-                opened_at=now,
-                remind_at=due_at - dt.timedelta(hours=policy.duty_reminder_hours),
-                due_at=due_at,
-                title=names.get(review.customer_id, "")[:200],
-                link=reverse("evidence-review", args=[review.pk]),
-            )
-            for review in reviews
-        ],
-        batch_size=BATCH,
-        ignore_conflicts=True,
-    )
+    review_ids = [review.pk for review in reviews]
+    _add_checklists(review_ids)
+    _open_review_duties(review_ids, now, due_on, policy)
     events = []
     for review in reviews:
         row = event(
@@ -295,6 +271,69 @@ def _open_evidence_reviews(warnings: list[RiskWarning], *, acting_user, now) -> 
         row.customer_id = review.customer_id
         events.append(row)
     record_events(events)
+
+
+def _id_chunks(ids: list[int]):
+    """`ids` in lists short enough for one IN (…) on each database (SQLite caps parameters)."""
+    size = min(connection.features.max_query_params or 20000, 20000) - 50
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _add_checklists(review_ids: list[int]) -> None:
+    """The checklist of each new review, in one INSERT … SELECT per chunk, in the SQL
+    PostgreSQL and SQLite share."""
+    q = connection.ops.quote_name
+    item, review = EvidenceItem._meta.db_table, EvidenceReview._meta.db_table
+    titles = evidence_checklist_titles()
+    choices = " UNION ALL ".join(["SELECT %s AS category, %s AS title"] * len(titles))
+    with connection.cursor() as cursor:
+        for chunk in _id_chunks(review_ids):
+            marks = ", ".join(["%s"] * len(chunk))
+            # Only quoted model table names and placeholders are interpolated.
+            sql = f"""
+                INSERT INTO {q(item)} (review_id, category, title, status, defect)
+                SELECT r.id, v.category, v.title, %s, ''
+                FROM {q(review)} r CROSS JOIN ({choices}) v
+                WHERE r.id IN ({marks})
+            """  # noqa: S608
+            params = [EvidenceItem.Status.UNCHECKED]
+            params += [str(text) for pair in titles for text in pair]
+            cursor.execute(sql, [*params, *chunk])
+
+
+def _open_review_duties(review_ids: list[int], opened_at, due_on: dt.date, policy) -> None:
+    """HANDBOOK §10: each new review is legal's duty, due with the review (one INSERT … SELECT
+    per chunk, the same SQL on PostgreSQL and SQLite)."""
+    q = connection.ops.quote_name
+    duty, review = Duty._meta.db_table, EvidenceReview._meta.db_table
+    customer = Customer._meta.db_table
+    due_at = end_of_day(due_on)
+    remind_at = due_at - dt.timedelta(hours=policy.duty_reminder_hours)
+    marker = 987654321
+    prefix, suffix = reverse("evidence-review", args=[marker]).split(str(marker))
+    moments = [connection.ops.adapt_datetimefield_value(t) for t in (opened_at, remind_at, due_at)]
+    with connection.cursor() as cursor:
+        for chunk in _id_chunks(review_ids):
+            marks = ", ".join(["%s"] * len(chunk))
+            # Only quoted model table names and placeholders are interpolated.
+            sql = f"""
+                INSERT INTO {q(duty)} (kind, customer_id, subject_type, subject_id, period,
+                                       owner_role, opened_at, remind_at, due_at, title, link)
+                SELECT %s, r.customer_id, %s, CAST(r.id AS TEXT), '', %s, %s, %s, %s,
+                       SUBSTR(c.name, 1, 200), %s || CAST(r.id AS TEXT) || %s
+                FROM {q(review)} r JOIN {q(customer)} c ON c.id = r.customer_id
+                WHERE r.id IN ({marks})
+            """  # noqa: S608
+            params = [
+                Duty.Kind.EVIDENCE_REVIEW,
+                EvidenceReview._meta.label_lower,
+                Role.LEGAL,
+                *moments,
+                prefix,
+                suffix,
+            ]
+            cursor.execute(sql, [*params, *chunk])
 
 
 def _change_line(name: str, old: int | None, new: int | None) -> str:
