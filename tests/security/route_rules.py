@@ -117,6 +117,9 @@ FOUNDATION_RULES: dict[str, Rule | list[Rule]] = {
     "deadlines": page(),
     "notifications-read": [page(method="post"), page(refused=405, allowed=(), anonymous=LOGIN)],
     "policy-list": page(),
+    "policy-execution": page(
+        {"credit_team", "credit_manager", "finance_director", "general_manager"}
+    ),
     "policy-new": page({"finance_director"}),
     "policy-detail": page(kwargs=lambda ctx: {"pk": ctx.policy.pk}),
     "policy-edit": page({"finance_director"}, kwargs=lambda ctx: {"pk": ctx.draft_policy.pk}),
