@@ -150,6 +150,9 @@ FOUNDATION_RULES: dict[str, Rule | list[Rule]] = {
         MAINTAIN, kwargs=lambda ctx: {"pk": ctx.customer.pk, "contact_pk": ctx.contact.pk}
     ),
     "customer-history": own_and_others(ALL),
+    "customer-dossier-pdf": own_and_others(
+        {"credit_team", "credit_manager", "finance_director", "general_manager", "legal"}
+    ),
     "document-file": [
         page(kwargs=lambda ctx: {"pk": ctx.document.pk}),
         page(ALL - {"sales"}, kwargs=lambda ctx: {"pk": ctx.other_document.pk}),
