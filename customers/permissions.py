@@ -90,3 +90,10 @@ def dossier_export(user, customer) -> bool:
         Role.LEGAL,
     )
     return allowed and customer_view(user, customer)
+
+
+@rule("customer.dossier.purge")
+def dossier_purge(user, customer) -> bool:
+    # HANDBOOK §3: after the retention period the administrator or the credit manager may remove
+    # records from the dossier (an event says who and why).
+    return user.is_staff or has_role(user, Role.CREDIT_MANAGER)

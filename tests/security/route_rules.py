@@ -232,6 +232,11 @@ ADMIN_RULES: dict[str, Rule | list[Rule]] = {
     "admin:customers_sentmail_delete": page(
         (), refused=ADMIN_LOGIN, anonymous=ADMIN_LOGIN, overrides={"admin": 403}
     ),
+    # HANDBOOK §3: nothing in a dossier is deleted through the admin's own delete; records go only
+    # by the "delete after the retention period" action, with a reason.
+    "admin:customers_*_delete": page(
+        (), refused=ADMIN_LOGIN, anonymous=ADMIN_LOGIN, overrides={"admin": 403}
+    ),
     "admin:autocomplete": page(
         STAFF, refused=ADMIN_LOGIN, anonymous=ADMIN_LOGIN, overrides={"admin": 403}
     ),
