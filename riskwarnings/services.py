@@ -832,8 +832,9 @@ def proposal_decide(
             return _endorse_lowering(proposal, reason=reason, acting_user=acting_user)
         require(acting_user, "riskwarnings.proposal.approve_lowering", proposal)
         ensure_four_eyes(acting_user, submitted_by=proposal.endorsed_by)
-    old_status = proposal.status
-    proposal.status = LevelProposal.Status.CONFIRMED if confirm else LevelProposal.Status.REJECTED
+    old_status = _move_proposal(
+        proposal, LevelProposal.Status.CONFIRMED if confirm else LevelProposal.Status.REJECTED
+    )
     proposal.decided_by = acting_user
     proposal.decided_at = timezone.now()
     proposal.decision_reason = (reason or "").strip()
@@ -865,9 +866,18 @@ def proposal_decide(
     return proposal
 
 
+def _move_proposal(proposal: LevelProposal, to: str) -> str:
+    """A proposal's status moves along `LevelProposal.TRANSITIONS` only; returns the old one."""
+    old = proposal.status
+    if to not in LevelProposal.TRANSITIONS[old]:
+        raise InvalidTransition(_("This proposal is already decided."))
+    proposal.status = to
+    return old
+
+
 def _endorse_lowering(proposal: LevelProposal, *, reason: str, acting_user) -> LevelProposal:
     """The first pair of eyes on a lowering: the credit manager is asked to approve it."""
-    proposal.status = LevelProposal.Status.ENDORSED
+    _move_proposal(proposal, LevelProposal.Status.ENDORSED)
     proposal.endorsed_by = acting_user
     proposal.endorsed_at = timezone.now()
     proposal.decision_reason = (reason or "").strip()
