@@ -247,3 +247,27 @@ def test_a_lowering_whose_level_moved_is_moot(frozen, users, credit_customer):
     assert proposal.status == "superseded"
     with pytest.raises(InvalidTransition):
         services.proposal_decide(proposal=proposal, confirm=True, acting_user=users["credit_team"])
+
+
+def test_the_queue_page_and_the_api_take_a_lowering_through_both_steps(
+    frozen, users, client_as, api_as, credit_customer
+):
+    run_warning_rules(overdue_days=lambda on: {credit_customer.pk: 40}, credit_statuses=dict)
+    run_warning_rules(overdue_days=lambda on: {}, credit_statuses=dict)
+    proposal = lowering(credit_customer)
+    page = client_as("credit_team").get("/warnings/proposals/")
+    assert (
+        credit_customer.name in page.content.decode()
+        and "lift the warning" in page.content.decode()
+    )
+    url = f"/api/v1/warning-proposals/{proposal.pk}/decision/"
+    first = api_as("credit_team").post(url, {"confirm": True}, format="json")
+    assert first.status_code == 200, first.content
+    assert first.json()["proposal_status"] == "endorsed"
+    assert first.json()["endorsed_by"] == users["credit_team"].username
+    assert first.json()["direction"] == "lower" and first.json()["proposed_level"] is None
+    again = api_as("credit_team").post(url, {"confirm": True}, format="json")
+    assert again.status_code == 403 and warning_level_of(credit_customer.pk) == 4
+    second = api_as("credit_manager").post(url, {"confirm": True}, format="json")
+    assert second.status_code == 200 and second.json()["proposal_status"] == "confirmed"
+    assert warning_level_of(credit_customer.pk) is None
