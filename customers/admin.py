@@ -11,7 +11,7 @@ from .models import Contact, Customer, DossierNote, InfoForm, QualificationDocum
 from .services import dossier_record_delete
 
 
-class RetainedAdmin(SimpleHistoryAdmin):
+class RetentionActions:
     """HANDBOOK §3: a dossier record is never deleted through the admin's own delete, only by
     the action below once its retention is over, with a reason (an event of the dossier)."""
 
@@ -57,6 +57,10 @@ class RetainedAdmin(SimpleHistoryAdmin):
                 request, _("%(n)s records deleted.") % {"n": deleted}, messages.SUCCESS
             )
         return None
+
+
+class RetainedAdmin(RetentionActions, SimpleHistoryAdmin):
+    pass
 
 
 class ContactInline(admin.TabularInline):

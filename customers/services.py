@@ -1,7 +1,9 @@
 """Every write to the customer dossier (HANDBOOK §3)."""
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
@@ -503,12 +505,30 @@ def notify_expiring_documents(on: dt.date | None = None) -> int:
 
 # --- retention (HANDBOOK §3) ------------------------------------------------------------------
 
+
+@dataclass(frozen=True)
+class Retained:
+    """A kind of dossier record: the field saying when it was recorded, the path to its customer."""
+
+    since: str
+    customer: str = "customer"
+
+
 # What the dossier keeps for the policy's retention years, counted from when it was recorded.
-RETAINED_SINCE = {
-    QualificationDocument: "uploaded_at",
-    DossierNote: "created_at",
-    InfoForm: "submitted_at",
+# Other apps register their evidence (e.g. a risk signal's attachments) with `register_retained`.
+RETAINED: dict[type, Retained] = {
+    QualificationDocument: Retained("uploaded_at"),
+    DossierNote: Retained("created_at"),
+    InfoForm: Retained("submitted_at"),
 }
+
+
+def register_retained(model: type, *, since: str, customer: str = "customer") -> None:
+    RETAINED[model] = Retained(since, customer)
+
+
+def _customer_of(record) -> Customer:
+    return attrgetter(RETAINED[type(record)].customer)(record)
 
 
 def _plus_years(day: dt.date, years: int) -> dt.date:
@@ -523,7 +543,7 @@ def retained_until(record) -> dt.date:
     after it was recorded)."""
     from creditdesk.policy import policy_on
 
-    recorded = timezone.localdate(getattr(record, RETAINED_SINCE[type(record)]))
+    recorded = timezone.localdate(getattr(record, RETAINED[type(record)].since))
     return _plus_years(recorded, policy_on().dossier_retention_years)
 
 
@@ -534,10 +554,11 @@ def dossier_record_delete(*, record, reason: str, acting_user) -> None:
     dossier goes earlier, for the administrator either (HANDBOOK §3)."""
     from creditdesk.errors import InvalidTransition
 
-    if type(record) not in RETAINED_SINCE:
+    if type(record) not in RETAINED:
         raise InvalidTransition(_("This record cannot be deleted."))
-    record = type(record).objects.select_for_update().select_related("customer").get(pk=record.pk)
-    require(acting_user, "customer.dossier.purge", record.customer)
+    record = type(record).objects.select_for_update().get(pk=record.pk)
+    customer = _customer_of(record)
+    require(acting_user, "customer.dossier.purge", customer)
     if not (reason or "").strip():
         raise ValidationFailed(field_errors={"reason": [_("Give the reason for the deletion.")]})
     until = retained_until(record)
@@ -551,12 +572,12 @@ def dossier_record_delete(*, record, reason: str, acting_user) -> None:
     record_event(
         kind="dossier.record_deleted",
         actor=acting_user,
-        customer=record.customer,
+        customer=customer,
         subject=record,
         old={"record": str(record), "file": file_name},
         facts={
             "model": record._meta.label_lower,
-            "recorded": getattr(record, RETAINED_SINCE[type(record)]),
+            "recorded": getattr(record, RETAINED[type(record)].since),
             "retained_until": until,
         },
         comment=reason.strip(),

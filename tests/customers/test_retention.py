@@ -128,3 +128,29 @@ def test_notes_are_kept_too(users):
     with time_machine.travel(FIRST_DAY_FREE, tick=False):
         dossier_record_delete(record=note, reason="期满", acting_user=users["admin"])
     assert not DossierNote.objects.filter(pk=note.pk).exists()
+
+
+def test_a_signals_evidence_is_kept_too(users):
+    from django.core.files.base import ContentFile
+
+    from riskwarnings import services as warnings
+    from riskwarnings.models import SignalAttachment, SignalKind
+
+    customer = CustomerFactory(salesperson=users["sales"])
+    with time_machine.travel(T0, tick=False):
+        signal = warnings.signal_report(
+            customer=customer,
+            kind=SignalKind.OTHER,
+            other_kind="传闻",
+            description="传闻停产",
+            known_at=T0 - dt.timedelta(hours=1),
+            acting_user=users["sales"],
+            attachments=[ContentFile(b"%PDF-1.4\n%%EOF\n", name="evidence.pdf")],
+        )
+    attachment = SignalAttachment.objects.get(signal=signal)
+    with time_machine.travel(LAST_DAY_KEPT, tick=False), pytest.raises(InvalidTransition):
+        dossier_record_delete(record=attachment, reason="清理", acting_user=users["admin"])
+    with time_machine.travel(FIRST_DAY_FREE, tick=False):
+        dossier_record_delete(record=attachment, reason="期满", acting_user=users["admin"])
+    assert not SignalAttachment.objects.filter(pk=attachment.pk).exists()
+    assert AuditEvent.objects.get(kind="dossier.record_deleted").customer_id == customer.pk
