@@ -271,3 +271,16 @@ def test_the_queue_page_and_the_api_take_a_lowering_through_both_steps(
     second = api_as("credit_manager").post(url, {"confirm": True}, format="json")
     assert second.status_code == 200 and second.json()["proposal_status"] == "confirmed"
     assert warning_level_of(credit_customer.pk) is None
+
+
+def test_one_notification_per_recipient_whatever_the_number_of_customers(frozen, users, sales):
+    customers = [CustomerFactory(salesperson=sales) for _ in range(3)]
+    run_warning_rules(overdue_days=lambda on: {c.pk: 40 for c in customers}, credit_statuses=dict)
+    digest = Notification.objects.get(recipient=sales)
+    assert digest.customer is None and "3" in digest.title
+    assert Notification.objects.filter(recipient=users["logistics"]).count() == 1
+    # one customer: the notification names it, as a person's change does
+    lone = CustomerFactory(salesperson=users["sales_director"])
+    run_warning_rules(overdue_days=lambda on: {lone.pk: 40}, credit_statuses=dict)
+    note = Notification.objects.get(recipient=users["sales_director"])
+    assert note.customer == lone and lone.name in note.title
