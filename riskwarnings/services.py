@@ -154,17 +154,17 @@ def warning_levels_set(
     changes = LevelChange.objects.bulk_create(
         [
             LevelChange(
-                warning=warning,
+                warning_id=warning.pk,
                 customer_id=warning.customer_id,
                 old_level=old,
                 new_level=move.level,
                 source=source,
                 reason=move.reason,
                 facts=_jsonable(move.facts),
-                changed_by=actor,
+                changed_by_id=actor.pk if actor is not None else None,
                 at=now,
-                evaluation=move.evaluation,
-                proposal=move.proposal,
+                evaluation_id=move.evaluation.pk if move.evaluation is not None else None,
+                proposal_id=move.proposal.pk if move.proposal is not None else None,
             )
             for move, warning, old in applied
         ],
@@ -251,7 +251,7 @@ def _open_evidence_reviews(warnings: list[RiskWarning], *, acting_user, now) -> 
     due_on = today + dt.timedelta(days=policy.evidence_review_days)
     reviews = EvidenceReview.objects.bulk_create(
         [
-            EvidenceReview(customer_id=w.customer_id, warning=w, opened_at=now, due_on=due_on)
+            EvidenceReview(customer_id=w.customer_id, warning_id=w.pk, opened_at=now, due_on=due_on)
             for w in warnings
         ],
         batch_size=BATCH,
