@@ -12,3 +12,6 @@ class CreditDeskConfig(AppConfig):
 
         register_nav(NavItem(_("Deadlines"), "deadlines", "duties.view", order=85))
         register_nav(NavItem(_("Credit policy"), "policy-list", "policy.view", order=90))
+        register_nav(
+            NavItem(_("Policy execution"), "policy-execution", "policy.execution_report", order=91)
+        )

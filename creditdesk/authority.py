@@ -157,6 +157,13 @@ def _policy_approve(user, obj) -> bool:
     return has_role(user, Role.GENERAL_MANAGER)
 
 
+@rule("policy.execution_report")
+def _policy_execution_report(user, obj) -> bool:
+    # HANDBOOK §12: the credit team reviews the policy's execution; finance owns the policy and
+    # the general manager approves it.
+    return has_role(user, *CREDIT_ROLES, Role.FINANCE_DIRECTOR, Role.GENERAL_MANAGER)
+
+
 @rule("duties.view")
 def _duties_view(user, obj) -> bool:
     # Every business role owns some duty of the handbook; the page shows each only theirs.

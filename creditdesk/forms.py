@@ -34,3 +34,20 @@ class PolicyForm(InputLimits, forms.ModelForm):
 class PolicyEditForm(PolicyForm):
     class Meta(PolicyForm.Meta):
         fields = ["effective_from", "notes", *parameter_fields()]
+
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
+
+class PeriodForm(InputLimits, forms.Form):
+    """A period of days, both ends included; an empty end takes the default."""
+
+    start = forms.DateField(label=_("from"), required=False, widget=DATE_INPUT)
+    end = forms.DateField(label=_("to"), required=False, widget=DATE_INPUT)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The period ends before it starts."))
+        return data

@@ -30,6 +30,7 @@ urlpatterns = [
     path("policy/<int:pk>/", views.policy_detail, name="policy-detail"),
     path("policy/<int:pk>/edit/", views.policy_edit, name="policy-edit"),
     path("policy/<int:pk>/approve/", views.policy_approve_view, name="policy-approve"),
+    path("policy/execution/", views.execution_report_view, name="policy-execution"),
     path("customers/", include("customers.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),

@@ -11,7 +11,7 @@ from . import dashboards  # noqa: F401  (registers the foundation's dashboard pa
 from .authority import require
 from .duties import VIEWS, duty_counts, visible_duties
 from .errors import DomainError, NotAllowed
-from .forms import PolicyEditForm, PolicyForm
+from .forms import PeriodForm, PolicyEditForm, PolicyForm
 from .models import CreditPolicy, Notification
 from .policy import parameter_fields, policy_approve, policy_draft, policy_on, policy_update
 from .registry import WORK_QUEUES, dashboard_panels
@@ -174,3 +174,45 @@ def deadlines(request):
             "query": f"view={view}",
         },
     )
+
+
+@login_required
+def execution_report_view(request):
+    """HANDBOOK §12: the policy-execution review for a period (default: the last quarter), as a
+    page, a PDF (`?format=pdf`) or a spreadsheet (`?format=xlsx`)."""
+    from django.conf import settings
+    from django.http import HttpResponse
+
+    from .execution_report import EXPORT_COLUMNS, execution_report, export_rows, last_quarter
+    from .exports import export_response
+    from .pdf import render_pdf
+
+    check(request.user, "policy.execution_report")
+    start, end = last_quarter(timezone.localdate())
+    form = PeriodForm(request.GET or None)
+    if form.is_valid():
+        start = form.cleaned_data["start"] or start
+        end = form.cleaned_data["end"] or end
+        start = min(start, end)
+    report = execution_report(start, end)
+    name = f"policy-execution-{start:%Y%m%d}-{end:%Y%m%d}"
+    fmt = request.GET.get("format", "")
+    if fmt == "xlsx":
+        return export_response(
+            "xlsx",
+            filename=name,
+            columns=EXPORT_COLUMNS,
+            rows=export_rows(report, settings.SITE_URL),
+            sheet_title=_("Policy execution"),
+        )
+    context = {"form": form, "report": report, "query": request.GET.urlencode()}
+    if fmt == "pdf":
+        pdf = render_pdf(
+            "creditdesk/pdf/execution_report.html",
+            {**context, "site_url": settings.SITE_URL, "today": timezone.localdate()},
+            language=request.LANGUAGE_CODE,
+        )
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+        return response
+    return render(request, "creditdesk/execution_report.html", context)

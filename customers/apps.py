@@ -48,6 +48,7 @@ class CustomersConfig(AppConfig):
                 "customer.updated": _("Customer changed"),
                 "customer.document_uploaded": _("Document uploaded"),
                 "customer.note_added": _("Note added"),
+                "dossier.record_deleted": _("Dossier record deleted after its retention"),
                 "customer.info_form_filed": _("Quarterly information form filed"),
                 "customer.group.created": _("Customer group created"),
                 "customer.group.updated": _("Customer group changed"),

@@ -75,3 +75,25 @@ def group_view(user, group) -> bool:
 @rule("customer.group.edit")
 def group_edit(user, group) -> bool:
     return has_role(user, Role.CREDIT_TEAM, Role.CREDIT_MANAGER)
+
+
+@rule("customer.dossier.export")
+def dossier_export(user, customer) -> bool:
+    # HANDBOOK §3: the credit team keeps the dossier; finance, the general manager and legal read
+    # it whole.
+    allowed = has_role(
+        user,
+        Role.CREDIT_TEAM,
+        Role.CREDIT_MANAGER,
+        Role.FINANCE_DIRECTOR,
+        Role.GENERAL_MANAGER,
+        Role.LEGAL,
+    )
+    return allowed and customer_view(user, customer)
+
+
+@rule("customer.dossier.purge")
+def dossier_purge(user, customer) -> bool:
+    # HANDBOOK §3: after the retention period the administrator or the credit manager may remove
+    # records from the dossier (an event says who and why).
+    return user.is_staff or has_role(user, Role.CREDIT_MANAGER)

@@ -155,3 +155,95 @@ def dossier_history(customer: Customer, limit: int = 300) -> list[dict]:
             previous[record.id] = record
     rows.sort(key=lambda r: r["record"].history_date, reverse=True)
     return rows[:limit]
+
+
+def bound_dossier(customer: Customer) -> list[dict]:
+    """HANDBOOK §3 (编订成册): everything the dossier holds, chapter by chapter, for the bound PDF.
+
+    Reads the other apps' rows about the customer (credit, warnings, bad debt, the event log);
+    each chapter is {"key", "title", "rows"} with rows already in print order.
+    """
+    from django.utils.translation import gettext as _
+
+    from baddebt.models import BadDebtCase
+    from credit.models import Adjustment, CreditApplication, Evaluation
+    from creditdesk.audit import event_label
+    from creditdesk.models import AuditEvent
+    from riskwarnings.models import LevelChange, RiskSignal
+
+    return [
+        {"key": "contacts", "title": _("Contacts"), "rows": list(customer.contacts.all())},
+        {
+            "key": "documents",
+            "title": _("Qualification documents"),
+            "rows": list(documents_of(customer).select_related("uploaded_by")),
+        },
+        {
+            "key": "notes",
+            "title": _("Information gathered and professional reports"),
+            "rows": list(customer.notes.select_related("author").order_by("noted_on", "id")),
+        },
+        {
+            "key": "info_forms",
+            "title": _("Quarterly customer information forms"),
+            "rows": list(
+                customer.info_forms.select_related("submitted_by").order_by("year", "quarter")
+            ),
+        },
+        {
+            "key": "evaluations",
+            "title": _("Evaluations"),
+            "rows": list(Evaluation.objects.filter(customer=customer).order_by("opened_at", "id")),
+        },
+        {
+            "key": "applications",
+            "title": _("Credit applications and decisions"),
+            "rows": list(
+                CreditApplication.objects.filter(customer=customer)
+                .select_related("decided_by", "approved_by")
+                .order_by("id")
+            ),
+        },
+        {
+            "key": "adjustments",
+            "title": _("Credit adjustments"),
+            "rows": list(
+                Adjustment.objects.filter(customer=customer)
+                .select_related("requested_by")
+                .order_by("requested_at", "id")
+            ),
+        },
+        {
+            "key": "warnings",
+            "title": _("Warning level changes"),
+            "rows": list(
+                LevelChange.objects.filter(customer=customer)
+                .select_related("changed_by")
+                .order_by("at", "id")
+            ),
+        },
+        {
+            "key": "signals",
+            "title": _("Risk signals"),
+            "rows": list(
+                RiskSignal.objects.filter(customer=customer)
+                .select_related("reported_by")
+                .order_by("reported_at", "id")
+            ),
+        },
+        {
+            "key": "cases",
+            "title": _("Bad-debt cases"),
+            "rows": list(BadDebtCase.objects.filter(customer=customer).order_by("opened_at", "id")),
+        },
+        {
+            "key": "events",
+            "title": _("Decisions and events"),
+            "rows": [
+                {"event": e, "label": event_label(e.kind)}
+                for e in AuditEvent.objects.filter(customer=customer)
+                .select_related("actor")
+                .order_by("at", "id")
+            ],
+        },
+    ]

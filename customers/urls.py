@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/contacts/add/", views.contact_add, name="contact-add"),
     path("<int:pk>/contacts/<int:contact_pk>/", views.contact_add, name="contact-edit"),
     path("<int:pk>/history/", views.customer_history, name="customer-history"),
+    path("<int:pk>/dossier.pdf", views.dossier_pdf, name="customer-dossier-pdf"),
     path("documents/<int:pk>/file/", views.document_file, name="document-file"),
     path("notes/<int:pk>/file/", views.note_file, name="note-file"),
 ]

@@ -47,7 +47,13 @@ def dossier_context(request, customer: Customer, active: str) -> dict:
         if may(request.user, tab.action, customer)
     ]
     badges = [badge for provider in DOSSIER_BADGES for badge in provider(request.user, customer)]
-    return {"customer": customer, "tabs": tabs, "active_tab": active, "dossier_badges": badges}
+    return {
+        "customer": customer,
+        "tabs": tabs,
+        "active_tab": active,
+        "dossier_badges": badges,
+        "may_bind_dossier": may(request.user, "customer.dossier.export", customer),
+    }
 
 
 def _can_choose_salesperson(user) -> bool:
@@ -262,3 +268,18 @@ def customer_history(request, pk: int):
     context["events"] = AuditEvent.objects.filter(customer=customer).select_related("actor")[:200]
     context["mails"] = customer.sent_mails.all()[:50]
     return render(request, "customers/customer_history.html", context)
+
+
+@login_required
+def dossier_pdf(request, pk: int):
+    """HANDBOOK §3: the whole dossier bound as one PDF with a table of contents."""
+    from django.http import HttpResponse
+
+    from .pdf import bound_dossier_pdf
+
+    customer = get_customer_for(request.user, pk, "customer.dossier.export")
+    response = HttpResponse(
+        bound_dossier_pdf(customer, language=request.LANGUAGE_CODE), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'inline; filename="dossier-{customer.dossier_number}.pdf"'
+    return response

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from customers.admin import RetentionActions
+
 from .models import (
     AgencyReferral,
     EvidenceItem,
@@ -58,7 +60,7 @@ class RiskSignalAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SignalAttachment)
-class SignalAttachmentAdmin(ReadOnlyAdmin):
+class SignalAttachmentAdmin(RetentionActions, ReadOnlyAdmin):
     list_display = ["signal", "uploaded_by", "uploaded_at"]
 
 

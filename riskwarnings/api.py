@@ -148,9 +148,13 @@ class ProposalOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     customer_id = serializers.IntegerField()
     customer_name = serializers.CharField(source="customer.name")
-    proposed_level = LevelField()
+    direction = serializers.ChoiceField(choices=LevelProposal.Direction.choices)
+    proposed_level = LevelField(allow_null=True)
     current_level = LevelField(allow_null=True)
     proposal_status = serializers.ChoiceField(choices=LevelProposal.Status.choices, source="status")
+    endorsed_by = serializers.CharField(
+        source="endorsed_by.username", allow_null=True, default=None
+    )
     reason = serializers.CharField(source="rules.reason", default="")
     created_at = serializers.DateTimeField()
 

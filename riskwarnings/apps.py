@@ -21,6 +21,12 @@ class RiskWarningsConfig(AppConfig):
 
     def ready(self) -> None:
         from creditdesk.audit import register_event_labels
+        from customers.services import register_retained
+
+        from .models import SignalAttachment
+
+        # HANDBOOK §3, §10: a signal's evidence is kept with the dossier for the retention years.
+        register_retained(SignalAttachment, since="uploaded_at", customer="signal.customer")
         from creditdesk.registry import (
             DossierTab,
             NavItem,
@@ -64,6 +70,8 @@ class RiskWarningsConfig(AppConfig):
                 "warning.evaluation_assessed": _("Joint evaluation: assessment recorded"),
                 "warning.evaluation_concluded": _("Joint evaluation concluded"),
                 "warning.proposed": _("Warning level proposed by a rule"),
+                "warning.lowering_proposed": _("Lowering or lifting proposed: its cause is gone"),
+                "warning.proposal_endorsed": _("Lowering endorsed by the credit team"),
                 "warning.proposal_confirmed": _("Warning proposal confirmed"),
                 "warning.proposal_rejected": _("Warning proposal rejected"),
                 "warning.referral_recorded": _("Agency referral recorded"),

@@ -353,16 +353,28 @@ class JointEvaluation(models.Model):
 
 
 class LevelProposal(models.Model):
-    """A level an automatic rule proposes, for the credit team to confirm (policy setting)."""
+    """A level an automatic rule proposes, for the credit team to confirm (HANDBOOK §10).
+
+    A raise is proposed when the policy says the rules only propose; a lowering or lift whenever
+    the cause of the level is gone (the overdue invoices paid, a signal concluded without risk).
+    A lowering is endorsed by the credit team and approved by a credit manager, two people.
+    """
+
+    class Direction(models.TextChoices):
+        RAISE = "raise", _("Raise")
+        LOWER = "lower", _("Lower or lift")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
+        ENDORSED = "endorsed", _("Endorsed, awaiting the credit manager")
         CONFIRMED = "confirmed", _("Confirmed")
         REJECTED = "rejected", _("Rejected")
         SUPERSEDED = "superseded", _("Superseded")
 
+    OPEN_STATUSES = (Status.PENDING, Status.ENDORSED)
     TRANSITIONS = {
-        Status.PENDING: {Status.CONFIRMED, Status.REJECTED, Status.SUPERSEDED},
+        Status.PENDING: {Status.ENDORSED, Status.CONFIRMED, Status.REJECTED, Status.SUPERSEDED},
+        Status.ENDORSED: {Status.CONFIRMED, Status.REJECTED, Status.SUPERSEDED},
         Status.CONFIRMED: set(),
         Status.REJECTED: set(),
         Status.SUPERSEDED: set(),
@@ -374,15 +386,32 @@ class LevelProposal(models.Model):
         related_name="warning_proposals",
         verbose_name=_("customer"),
     )
-    proposed_level = models.PositiveSmallIntegerField(_("proposed level"), choices=Level.choices)
+    direction = models.CharField(
+        _("direction"), max_length=8, choices=Direction.choices, default=Direction.RAISE
+    )
+    # Empty: lift the warning.
+    proposed_level = models.PositiveSmallIntegerField(
+        _("proposed level"), choices=Level.choices, null=True, blank=True
+    )
     current_level = models.PositiveSmallIntegerField(
         _("level when proposed"), choices=Level.choices, null=True, blank=True
     )
+    # What is gone (a lowering): "rule:<level change>:<target>" or "signal:<signal>:<target>".
+    cause = models.CharField(_("cause"), max_length=64, blank=True)
     rules = models.JSONField(_("rules and facts"), default=dict)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     created_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    endorsed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("endorsed by"),
+    )
+    endorsed_at = models.DateTimeField(_("endorsed at"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -401,13 +430,28 @@ class LevelProposal(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["customer"],
-                condition=models.Q(status="pending"),
+                condition=models.Q(status__in=["pending", "endorsed"]),
                 name="one_pending_warning_proposal_per_customer",
+            ),
+            # Exactly once per cause: a later run never proposes the same lowering again.
+            models.UniqueConstraint(
+                fields=["customer", "cause"],
+                condition=~models.Q(cause=""),
+                name="one_warning_proposal_per_cause",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.customer} → {self.proposed_level}"
+
+    @property
+    def is_lowering(self) -> bool:
+        return self.direction == self.Direction.LOWER
+
+    def get_target_display(self) -> str:
+        if self.proposed_level is None:
+            return str(_("lift the warning"))
+        return self.get_proposed_level_display()
 
 
 class AgencyReferral(models.Model):

@@ -77,3 +77,9 @@ def evidence_view(user, obj) -> bool:
 def evidence_edit(user, obj) -> bool:
     # HANDBOOK §10: legal reviews the trade evidence and guides the remedies.
     return has_role(user, Role.LEGAL)
+
+
+@rule("riskwarnings.proposal.approve_lowering")
+def proposal_approve_lowering(user, obj) -> bool:
+    # HANDBOOK §1, §10: the credit team endorses taking a warning down, the credit manager approves.
+    return has_role(user, Role.CREDIT_MANAGER)

@@ -73,8 +73,12 @@ def work_queues(user) -> list[QueueSection]:
                 _("Warning levels proposed by the rules, to confirm"),
                 selectors.pending_proposals(),
                 lambda p: QueueItem(
-                    label=_("%(customer)s → level %(level)s")
-                    % {"customer": p.customer.name, "level": p.proposed_level},
+                    label=(
+                        _("%(customer)s → level %(level)s")
+                        % {"customer": p.customer.name, "level": p.proposed_level}
+                        if p.proposed_level is not None
+                        else _("%(customer)s → lift the warning") % {"customer": p.customer.name}
+                    ),
                     url=reverse("proposal-list"),
                     due=p.created_at,
                     detail=p.rules.get("reason", ""),

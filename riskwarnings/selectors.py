@@ -104,8 +104,8 @@ def late_signals():
 
 def pending_proposals():
     return (
-        LevelProposal.objects.filter(status=LevelProposal.Status.PENDING)
-        .select_related("customer")
+        LevelProposal.objects.filter(status__in=LevelProposal.OPEN_STATUSES)
+        .select_related("customer", "endorsed_by")
         .order_by("proposed_level", "created_at", "id")
     )
 

@@ -1,21 +1,27 @@
 """Every write of the warning ladder (HANDBOOK §10)."""
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.mail import send_mass_mail
+from django.db import connection, transaction
+from django.db.models import Case, F, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from creditdesk.audit import record_event
-from creditdesk.authority import is_credit, require
+from creditdesk.audit import event, record_event, record_events
+from creditdesk.authority import ensure_four_eyes, is_credit, require
 from creditdesk.duties import duty_close, duty_escalate, duty_open, end_of_day
 from creditdesk.errors import InvalidTransition, NotFound, ValidationFailed
-from creditdesk.models import Duty
+from creditdesk.models import Duty, Notification
 from creditdesk.notifications import notify, users_with_role
 from creditdesk.policy import policy_on
 from creditdesk.roles import Role
@@ -38,6 +44,8 @@ from .models import (
     SignalKind,
     suspends_trade,
 )
+
+BATCH = 2000
 
 
 def _level_name(level: int | None) -> str:
@@ -63,66 +71,390 @@ def evidence_checklist_titles() -> list[tuple[str, str]]:
     ]
 
 
-def _open_evidence_review(*, warning: RiskWarning, acting_user) -> EvidenceReview | None:
-    """HANDBOOK §10: at level 4+ legal reviews all trade evidence. One open review at a time."""
-    if EvidenceReview.objects.filter(customer=warning.customer, status="open").exists():
-        return None
-    policy = policy_on()
-    review = EvidenceReview.objects.create(
-        customer=warning.customer,
-        warning=warning,
-        # HANDBOOK §10: legal reviews the trade evidence within the policy's days.
-        due_on=timezone.localdate() + dt.timedelta(days=policy.evidence_review_days),
-    )
-    duty_open(
-        kind=Duty.Kind.EVIDENCE_REVIEW,
-        subject=review,
-        customer=warning.customer,
-        due_at=end_of_day(review.due_on),
-        owner_role=Role.LEGAL,
-        title=warning.customer.name,
-        link=reverse("evidence-review", args=[review.pk]),
-        policy=policy,
-    )
-    EvidenceItem.objects.bulk_create(
-        EvidenceItem(review=review, category=category, title=title)
-        for category, title in evidence_checklist_titles()
-    )
-    record_event(
-        kind="warning.evidence_review_opened",
-        actor=acting_user,
-        customer=warning.customer,
-        subject=review,
-        new={"due_on": review.due_on},
-    )
-    return review
+@dataclass(frozen=True)
+class LevelMove:
+    """One customer's new level, for `warning_levels_set`. `summary` is the text the warning row
+    keeps (the rule job gives many customers one text); the change row keeps `reason`."""
+
+    customer_id: int
+    level: int | None
+    reason: str
+    facts: dict = field(default_factory=dict)
+    summary: str = ""
+    evaluation: JointEvaluation | None = None
+    proposal: LevelProposal | None = None
 
 
-def _notify_suspension(warning: RiskWarning, *, suspended: bool) -> None:
-    customer = warning.customer
-    recipients = [customer.salesperson, *users_with_role(Role.LOGISTICS, *_credit_roles())]
-    if suspended:
-        title = _("%(customer)s: warning level %(level)s, credit trade suspended") % {
-            "customer": customer.name,
-            "level": warning.level,
-        }
-        body = _("Nothing ships on credit; logistics recalls the goods released but not delivered.")
-    else:
-        title = _("%(customer)s: credit trade no longer suspended by a warning") % {
-            "customer": customer.name
-        }
-        body = _("The warning is now: %(level)s.") % {"level": _level_name(warning.level)}
-    notify(
-        recipients,
-        title=title,
-        body=body,
-        link=reverse("customer-warnings", args=[customer.pk]),
-        customer=customer,
+# One notification per recipient per call; a digest lists this many customers.
+DIGEST_LINES = 30
+
+
+@transaction.atomic
+def warning_levels_set(
+    *,
+    moves: Sequence[LevelMove],
+    source: str,
+    acting_user=None,
+    raise_only: bool = False,
+) -> list[LevelChange]:
+    """The one place a warning level changes, for a person (one move) and the rule job (many).
+
+    Locks the warnings, changes the level, writes the change row and its event, opens legal's
+    evidence review at level 4+, tells the people concerned and, when a level comes down, has the
+    gate decide the customer's blocked checks again. With `raise_only` a move that is not graver
+    than the level it finds (someone raised it meanwhile) is left alone. A constant number of
+    statements whatever the number of moves.
+    """
+    by_customer = {m.customer_id: m for m in moves}
+    if not by_customer:
+        return []
+    ids = list(by_customer)
+    existing = set(
+        RiskWarning.objects.filter(customer_id__in=ids).values_list("customer_id", flat=True)
     )
+    RiskWarning.objects.bulk_create(
+        [RiskWarning(customer_id=c, level=None) for c in ids if c not in existing],
+        batch_size=BATCH,
+        ignore_conflicts=True,
+    )
+    warnings = {
+        w.customer_id: w
+        for w in RiskWarning.objects.select_for_update().filter(customer_id__in=ids).order_by("pk")
+    }
+    applied: list[tuple[LevelMove, RiskWarning, int | None]] = []
+    for customer_id, move in by_customer.items():
+        warning = warnings[customer_id]
+        old = warning.level
+        if old == move.level:
+            continue
+        if raise_only and not (old is None or (move.level is not None and move.level < old)):
+            continue
+        applied.append((move, warning, old))
+    if not applied:
+        return []
+    now = timezone.now()
+    actor = acting_user if acting_user is not None and acting_user.is_authenticated else None
+    groups: dict[tuple[int | None, str], list[int]] = {}
+    for move, warning, old in applied:
+        text = move.summary or move.reason
+        groups.setdefault((move.level, text), []).append(warning.pk)
+        warning.level, warning.reason = move.level, text
+        warning.changed_at, warning.changed_by = now, actor
+        if old is None:
+            warning.opened_at = now
+    for (level, text), pks in groups.items():
+        RiskWarning.objects.filter(pk__in=pks).update(
+            level=level,
+            reason=text,
+            changed_at=now,
+            changed_by=actor,
+            # SET sees the old row: a warning opened now (it had no level) records when.
+            opened_at=Case(When(level__isnull=True, then=Value(now)), default=F("opened_at")),
+        )
+    changes = LevelChange.objects.bulk_create(
+        [
+            LevelChange(
+                warning_id=warning.pk,
+                customer_id=warning.customer_id,
+                old_level=old,
+                new_level=move.level,
+                source=source,
+                reason=move.reason,
+                facts=_jsonable(move.facts),
+                changed_by_id=actor.pk if actor is not None else None,
+                at=now,
+                evaluation_id=move.evaluation.pk if move.evaluation is not None else None,
+                proposal_id=move.proposal.pk if move.proposal is not None else None,
+            )
+            for move, warning, old in applied
+        ],
+        batch_size=BATCH,
+    )
+    events = []
+    for move, warning, old in applied:
+        row = event(
+            kind="warning.level_changed",
+            actor=actor,
+            subject=warning,
+            old={"level": old},
+            new={"level": move.level, "collection_owner": warning.collection_owner},
+            facts={"source": source, **move.facts},
+            comment=move.reason,
+            at=now,
+        )
+        row.customer_id = warning.customer_id
+        events.append(row)
+    record_events(events)
+    _supersede_overtaken_proposals(applied, now)
+    entering = [w for m, w, old in applied if suspends_trade(m.level) and not suspends_trade(old)]
+    _open_evidence_reviews(entering, acting_user=actor, now=now)
+    if source != LevelChange.Source.EVALUATION:
+        # HANDBOOK §4.1: warning level 4 or worse opens a credit evaluation (a joint evaluation
+        # that sets the level opens its own).
+        from credit.services import evaluations_open_for
+
+        graver = [
+            (warning.customer_id, move.level)
+            for move, warning, old in applied
+            if suspends_trade(move.level) and (old is None or move.level < old)
+        ]
+        evaluations_open_for(
+            customer_ids=[c for c, _level in graver],
+            trigger="warning",
+            opened_for={c: {"warning_level": level} for c, level in graver},
+            now=now,
+        )
+    _notify_level_changes(applied)
+    # HANDBOOK §9, §10: a level that comes down has the gate decide the blocked checks again
+    # (after the commit, under the gate's own locks), as a payment does.
+    from receivables.gate.services import gate_checks_reevaluate
+
+    for move, warning, old in applied:
+        if old is not None and (move.level is None or move.level > old):
+            customer_id = warning.customer_id
+            transaction.on_commit(
+                partial(gate_checks_reevaluate, customer_id=customer_id), robust=True
+            )
+    return changes
 
 
-def _credit_roles() -> list[str]:
-    return [Role.CREDIT_TEAM, Role.CREDIT_MANAGER]
+def _jsonable(facts: dict) -> dict:
+    from creditdesk.audit import _jsonable as jsonable
+
+    return jsonable(facts or {})
+
+
+def _supersede_overtaken_proposals(applied, now) -> None:
+    """A proposal the new level made moot: a raise it reached, a lowering computed from the old
+    level (the one being confirmed is left to its decider). The open proposals are the credit
+    team's queue, a short list: they are read whole rather than filtered by customer."""
+    new_level = {warning.customer_id: move.level for move, warning, _old in applied}
+    deciding = {m.proposal.pk for m, _w, _o in applied if m.proposal is not None}
+    moot = [
+        pk
+        for pk, customer_id, direction, proposed in LevelProposal.objects.filter(
+            status__in=LevelProposal.OPEN_STATUSES
+        ).values_list("pk", "customer_id", "direction", "proposed_level")
+        if customer_id in new_level
+        and pk not in deciding
+        and (
+            direction == LevelProposal.Direction.LOWER
+            or (new_level[customer_id] is not None and proposed >= new_level[customer_id])
+        )
+    ]
+    if moot:
+        LevelProposal.objects.filter(pk__in=moot).update(
+            status=LevelProposal.Status.SUPERSEDED, decided_at=now
+        )
+
+
+def _open_evidence_reviews(warnings: list[RiskWarning], *, acting_user, now) -> None:
+    """HANDBOOK §10: at level 4+ legal reviews all trade evidence, within the policy's days, as
+    legal's duty. One open review per customer."""
+    if not warnings:
+        return
+    busy = set(
+        EvidenceReview.objects.filter(
+            customer_id__in=[w.customer_id for w in warnings], status=EvidenceReview.Status.OPEN
+        ).values_list("customer_id", flat=True)
+    )
+    warnings = [w for w in warnings if w.customer_id not in busy]
+    if not warnings:
+        return
+    today = timezone.localdate(now)
+    policy = policy_on(today)
+    # HANDBOOK §10: legal reviews the trade evidence within the policy's days.
+    due_on = today + dt.timedelta(days=policy.evidence_review_days)
+    reviews = EvidenceReview.objects.bulk_create(
+        [
+            EvidenceReview(customer_id=w.customer_id, warning_id=w.pk, opened_at=now, due_on=due_on)
+            for w in warnings
+        ],
+        batch_size=BATCH,
+    )
+    review_ids = [review.pk for review in reviews]
+    _add_checklists(review_ids)
+    _open_review_duties(review_ids, now, due_on, policy)
+    events = []
+    for review in reviews:
+        row = event(
+            kind="warning.evidence_review_opened",
+            actor=acting_user,
+            subject=review,
+            new={"due_on": due_on},
+            at=now,
+        )
+        row.customer_id = review.customer_id
+        events.append(row)
+    record_events(events)
+
+
+def _id_chunks(ids: list[int]):
+    """`ids` in lists short enough for one IN (…) on each database (SQLite caps parameters)."""
+    size = min(connection.features.max_query_params or 20000, 20000) - 50
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _add_checklists(review_ids: list[int]) -> None:
+    """The checklist of each new review, in one INSERT … SELECT per chunk, in the SQL
+    PostgreSQL and SQLite share."""
+    q = connection.ops.quote_name
+    item, review = EvidenceItem._meta.db_table, EvidenceReview._meta.db_table
+    titles = evidence_checklist_titles()
+    choices = " UNION ALL ".join(["SELECT %s AS category, %s AS title"] * len(titles))
+    with connection.cursor() as cursor:
+        for chunk in _id_chunks(review_ids):
+            marks = ", ".join(["%s"] * len(chunk))
+            # Only quoted model table names and placeholders are interpolated.
+            sql = f"""
+                INSERT INTO {q(item)} (review_id, category, title, status, defect)
+                SELECT r.id, v.category, v.title, %s, ''
+                FROM {q(review)} r CROSS JOIN ({choices}) v
+                WHERE r.id IN ({marks})
+            """  # noqa: S608
+            params = [EvidenceItem.Status.UNCHECKED]
+            params += [str(text) for pair in titles for text in pair]
+            cursor.execute(sql, [*params, *chunk])
+
+
+def _open_review_duties(review_ids: list[int], opened_at, due_on: dt.date, policy) -> None:
+    """HANDBOOK §10: each new review is legal's duty, due with the review (one INSERT … SELECT
+    per chunk, the same SQL on PostgreSQL and SQLite)."""
+    q = connection.ops.quote_name
+    duty, review = Duty._meta.db_table, EvidenceReview._meta.db_table
+    customer = Customer._meta.db_table
+    due_at = end_of_day(due_on)
+    remind_at = due_at - dt.timedelta(hours=policy.duty_reminder_hours)
+    marker = 987654321
+    prefix, suffix = reverse("evidence-review", args=[marker]).split(str(marker))
+    moments = [connection.ops.adapt_datetimefield_value(t) for t in (opened_at, remind_at, due_at)]
+    with connection.cursor() as cursor:
+        for chunk in _id_chunks(review_ids):
+            marks = ", ".join(["%s"] * len(chunk))
+            # Only quoted model table names and placeholders are interpolated.
+            sql = f"""
+                INSERT INTO {q(duty)} (kind, customer_id, subject_type, subject_id, period,
+                                       owner_role, opened_at, remind_at, due_at, title, link)
+                SELECT %s, r.customer_id, %s, CAST(r.id AS TEXT), '', %s, %s, %s, %s,
+                       SUBSTR(c.name, 1, 200), %s || CAST(r.id AS TEXT) || %s
+                FROM {q(review)} r JOIN {q(customer)} c ON c.id = r.customer_id
+                WHERE r.id IN ({marks})
+            """  # noqa: S608
+            params = [
+                Duty.Kind.EVIDENCE_REVIEW,
+                EvidenceReview._meta.label_lower,
+                Role.LEGAL,
+                *moments,
+                prefix,
+                suffix,
+            ]
+            cursor.execute(sql, [*params, *chunk])
+
+
+def _change_line(name: str, old: int | None, new: int | None) -> str:
+    return f"{name}: {_level_name(old)} → {_level_name(new)}"
+
+
+def _notify_level_changes(applied) -> None:
+    """Who hears of a level change (HANDBOOK §10): entering level 4+ the salesperson, logistics
+    (recall), the credit team and legal (evidence review); leaving it the salesperson, logistics
+    and the credit team; any other change the credit team. Each recipient gets one notification
+    per call: about the customer when there is one, else a digest."""
+    credit = [Role.CREDIT_TEAM, Role.CREDIT_MANAGER]
+    audience = {
+        "entering": [*credit, Role.LOGISTICS, Role.LEGAL],
+        "leaving": [*credit, Role.LOGISTICS],
+        "other": credit,
+    }
+    staff: dict[str, set[int]] = {}
+    emails: dict[int, str] = {}
+    for pk, email, group in (
+        get_user_model()
+        .objects.filter(groups__name__in=[*credit, Role.LOGISTICS, Role.LEGAL], is_active=True)
+        .values_list("pk", "email", "groups__name")
+    ):
+        staff.setdefault(group, set()).add(pk)
+        emails[pk] = email
+    customers: dict[int, tuple[str, int | None]] = {}
+    for pk, name, salesperson_id, email in Customer.objects.filter(
+        pk__in=[w.customer_id for _m, w, _o in applied]
+    ).values_list("pk", "name", "salesperson_id", "salesperson__email"):
+        customers[pk] = (name, salesperson_id)
+        if salesperson_id is not None:
+            emails.setdefault(salesperson_id, email or "")
+    items: dict[int, list[tuple[str, LevelMove, RiskWarning, int | None]]] = {}
+    for move, warning, old in applied:
+        if suspends_trade(move.level) and not suspends_trade(old):
+            what = "entering"
+        elif suspends_trade(old) and not suspends_trade(move.level):
+            what = "leaving"
+        else:
+            what = "other"
+        recipients = set().union(*(staff.get(role, set()) for role in audience[what]))
+        salesperson = customers[warning.customer_id][1]
+        if what != "other" and salesperson is not None:
+            recipients.add(salesperson)
+        for pk in recipients:
+            items.setdefault(pk, []).append((what, move, warning, old))
+    rows = []
+    for recipient, mine in items.items():
+        if len(mine) == 1:
+            what, move, warning, old = mine[0]
+            name = customers[warning.customer_id][0]
+            if what == "entering":
+                title = _("%(customer)s: warning level %(level)s, credit trade suspended") % {
+                    "customer": name,
+                    "level": move.level,
+                }
+                body = _(
+                    "Nothing ships on credit; logistics recalls the goods released but not "
+                    "delivered."
+                )
+            elif what == "leaving":
+                title = _("%(customer)s: credit trade no longer suspended by a warning") % {
+                    "customer": name
+                }
+                body = _("The warning is now: %(level)s.") % {"level": _level_name(move.level)}
+            else:
+                title = _("%(customer)s: warning level changed") % {"customer": name}
+                body = _change_line(name, old, move.level)
+            body = f"{body}\n{move.reason}".strip()
+            link = reverse("customer-warnings", args=[warning.customer_id])
+            customer_id = warning.customer_id
+        else:
+            suspended = sum(1 for what, *_rest in mine if what == "entering")
+            title = _("Warning levels changed for %(n)s customers") % {"n": len(mine)}
+            lines = [
+                _("%(n)s of them are newly suspended from credit trade.") % {"n": suspended},
+                *(
+                    _change_line(customers[w.customer_id][0], old, m.level)
+                    for _what, m, w, old in mine[:DIGEST_LINES]
+                ),
+            ]
+            body, link, customer_id = "\n".join(lines), reverse("warning-board"), None
+        rows.append(
+            Notification(
+                recipient_id=recipient,
+                customer_id=customer_id,
+                title=str(title)[:200],
+                body=body,
+                link=link,
+            )
+        )
+    Notification.objects.bulk_create(rows, batch_size=BATCH)
+    mails = [
+        (
+            n.title,
+            f"{n.body}\n\n{settings.SITE_URL}{n.link}".strip(),
+            None,
+            [emails[n.recipient_id]],
+        )
+        for n in rows
+        if emails.get(n.recipient_id)
+    ]
+    if mails:
+        transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=True))
 
 
 def _apply_level(
@@ -136,68 +468,25 @@ def _apply_level(
     proposal: LevelProposal | None = None,
     facts: dict | None = None,
 ) -> LevelChange | None:
-    """Set a locked warning's level; the one place a level changes one customer at a time."""
-    old = warning.level
-    if old == level:
-        return None
-    now = timezone.now()
-    warning.level = level
-    warning.reason = reason
-    warning.changed_at = now
-    warning.changed_by = acting_user
-    if old is None:
-        warning.opened_at = now
-    warning.save(update_fields=["level", "reason", "changed_at", "changed_by", "opened_at"])
-    change = LevelChange.objects.create(
-        warning=warning,
-        customer=warning.customer,
-        old_level=old,
-        new_level=level,
+    """One customer's level through `warning_levels_set`; `warning` (locked) follows the change."""
+    changes = warning_levels_set(
+        moves=[
+            LevelMove(
+                customer_id=warning.customer_id,
+                level=level,
+                reason=reason,
+                facts=facts or {},
+                evaluation=evaluation,
+                proposal=proposal,
+            )
+        ],
         source=source,
-        reason=reason,
-        facts=facts or {},
-        changed_by=acting_user,
-        at=now,
-        evaluation=evaluation,
-        proposal=proposal,
+        acting_user=acting_user,
     )
-    record_event(
-        kind="warning.level_changed",
-        actor=acting_user,
-        customer=warning.customer,
-        subject=warning,
-        old={"level": old},
-        new={"level": level, "collection_owner": warning.collection_owner},
-        facts={"source": source, **(facts or {})},
-        comment=reason,
-    )
-    if (
-        suspends_trade(level)
-        and (old is None or level < old)
-        and source != LevelChange.Source.EVALUATION
-    ):
-        # HANDBOOK §4.1: warning level 4 or worse opens a credit evaluation (a joint evaluation
-        # opens its own, below).
-        from credit.services import evaluation_open
-
-        evaluation_open(
-            customer=warning.customer,
-            trigger="warning",
-            acting_user=None,
-            opened_for={"warning_level": level},
-        )
-    if suspends_trade(level) and not suspends_trade(old):
-        _open_evidence_review(warning=warning, acting_user=acting_user)
-        _notify_suspension(warning, suspended=True)
-    elif suspends_trade(old) and not suspends_trade(level):
-        _notify_suspension(warning, suspended=False)
-        # HANDBOOK §9, §10: the checks blocked by the warning are decided again once it falls
-        # below level 4 (after the commit, under the gate's own locks).
-        from receivables.gate.services import gate_checks_reevaluate
-
-        customer_id = warning.customer_id
-        transaction.on_commit(lambda: gate_checks_reevaluate(customer_id=customer_id), robust=True)
-    return change
+    if not changes:
+        return None
+    warning.refresh_from_db(fields=["level", "reason", "changed_at", "changed_by", "opened_at"])
+    return changes[0]
 
 
 def _needs_referral(warning: RiskWarning, level: int | None) -> bool:
@@ -214,9 +503,9 @@ def _needs_referral(warning: RiskWarning, level: int | None) -> bool:
 
 def _check_referral(referral: dict) -> None:
     errors = {}
-    for field in ("firm", "referred_on", "scope", "fee"):
-        if referral.get(field) in (None, ""):
-            errors[field] = [_("This field is required.")]
+    for name in ("firm", "referred_on", "scope", "fee"):
+        if referral.get(name) in (None, ""):
+            errors[name] = [_("This field is required.")]
     if not errors and Decimal(referral["fee"]) < 0:
         errors["fee"] = [_("The fee cannot be negative.")]
     if errors:
@@ -552,17 +841,30 @@ def evaluation_conclude(
 def proposal_decide(
     *, proposal: LevelProposal, confirm: bool, reason: str = "", acting_user
 ) -> LevelProposal:
-    """The credit team confirms or rejects a level an automatic rule proposed."""
+    """The credit team confirms or rejects a level an automatic rule proposed.
+
+    HANDBOOK §1, §10: a lowering or lift (the cause of the level is gone) needs four eyes: a
+    member of the credit team endorses it, a credit manager (another person) approves it.
+    """
     require(acting_user, "riskwarnings.proposal.decide", proposal)
     proposal = (
         LevelProposal.objects.select_for_update().select_related("customer").get(pk=proposal.pk)
     )
-    if proposal.status != LevelProposal.Status.PENDING:
+    if proposal.status not in LevelProposal.OPEN_STATUSES:
         raise InvalidTransition(_("This proposal is already decided."))
     if not confirm and not (reason or "").strip():
         raise ValidationFailed(field_errors={"reason": [_("Give the reason for rejecting it.")]})
     warning = _lock_warning(proposal.customer)
-    proposal.status = LevelProposal.Status.CONFIRMED if confirm else LevelProposal.Status.REJECTED
+    if confirm and proposal.is_lowering:
+        if warning.level != proposal.current_level:
+            raise InvalidTransition(_("The level changed since this proposal; it is moot."))
+        if proposal.status == LevelProposal.Status.PENDING:
+            return _endorse_lowering(proposal, reason=reason, acting_user=acting_user)
+        require(acting_user, "riskwarnings.proposal.approve_lowering", proposal)
+        ensure_four_eyes(acting_user, submitted_by=proposal.endorsed_by)
+    old_status = _move_proposal(
+        proposal, LevelProposal.Status.CONFIRMED if confirm else LevelProposal.Status.REJECTED
+    )
     proposal.decided_by = acting_user
     proposal.decided_at = timezone.now()
     proposal.decision_reason = (reason or "").strip()
@@ -572,13 +874,16 @@ def proposal_decide(
         actor=acting_user,
         customer=proposal.customer,
         subject=proposal,
-        old={"status": "pending"},
+        old={"status": old_status},
         new={"status": proposal.status, "level": proposal.proposed_level},
         facts=proposal.rules,
         comment=proposal.decision_reason,
     )
-    # Rules never lower: confirming a proposal the level already passed changes nothing.
-    if confirm and (warning.level is None or proposal.proposed_level < warning.level):
+    applies = proposal.is_lowering or (
+        warning.level is None or proposal.proposed_level < warning.level
+    )
+    # A raise the level already passed changes nothing when confirmed.
+    if confirm and applies:
         _apply_level(
             warning=warning,
             level=proposal.proposed_level,
@@ -588,6 +893,44 @@ def proposal_decide(
             proposal=proposal,
             facts=proposal.rules,
         )
+    return proposal
+
+
+def _move_proposal(proposal: LevelProposal, to: str) -> str:
+    """A proposal's status moves along `LevelProposal.TRANSITIONS` only; returns the old one."""
+    old = proposal.status
+    if to not in LevelProposal.TRANSITIONS[old]:
+        raise InvalidTransition(_("This proposal is already decided."))
+    proposal.status = to
+    return old
+
+
+def _endorse_lowering(proposal: LevelProposal, *, reason: str, acting_user) -> LevelProposal:
+    """The first pair of eyes on a lowering: the credit manager is asked to approve it."""
+    _move_proposal(proposal, LevelProposal.Status.ENDORSED)
+    proposal.endorsed_by = acting_user
+    proposal.endorsed_at = timezone.now()
+    proposal.decision_reason = (reason or "").strip()
+    proposal.save()
+    record_event(
+        kind="warning.proposal_endorsed",
+        actor=acting_user,
+        customer=proposal.customer,
+        subject=proposal,
+        old={"status": "pending"},
+        new={"status": proposal.status, "level": proposal.proposed_level},
+        facts=proposal.rules,
+        comment=proposal.decision_reason,
+    )
+    notify(
+        [u for u in users_with_role(Role.CREDIT_MANAGER) if u.pk != acting_user.pk],
+        title=_("%(customer)s: lowering the warning to approve")
+        % {"customer": proposal.customer.name},
+        body=_("%(level)s — endorsed by %(user)s.")
+        % {"level": proposal.get_target_display(), "user": acting_user.get_username()},
+        link=reverse("proposal-list"),
+        customer=proposal.customer,
+    )
     return proposal
 
 

@@ -10,9 +10,34 @@ from html.parser import HTMLParser
 
 # Written as they are in Chinese business text.
 KEPT = {
-    "CNY", "RMB", "PDF", "XLSX", "CSV", "ERP", "API", "ID", "URL", "DSO", "KPI", "KPIs", "GB", "VAT",
-    "CreditDesk", "OK", "IP", "SMTP", "HTTP", "HTTPS", "JSON", "Token", "GM", "SKIP", "Excel",
-    "English", "AM", "PM",
+    "CNY",
+    "RMB",
+    "PDF",
+    "XLSX",
+    "CSV",
+    "ERP",
+    "API",
+    "ID",
+    "URL",
+    "DSO",
+    "KPI",
+    "KPIs",
+    "GB",
+    "VAT",
+    "CreditDesk",
+    "OK",
+    "IP",
+    "SMTP",
+    "HTTP",
+    "HTTPS",
+    "JSON",
+    "Token",
+    "GM",
+    "SKIP",
+    "Excel",
+    "English",
+    "AM",
+    "PM",
 }
 READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
 SKIPPED_TAGS = {"script", "style", "code", "pre", "textarea", "svg"}
@@ -45,6 +70,4 @@ def leftover_words(html: str, also_allowed: set[str] = frozenset()) -> list[str]
     parser = _Text()
     parser.feed(html)
     text = NOISE.sub(" ", " ".join(parser.parts))
-    return sorted(
-        {w for w in WORD.findall(text) if w not in KEPT and w not in also_allowed}
-    )
+    return sorted({w for w in WORD.findall(text) if w not in KEPT and w not in also_allowed})

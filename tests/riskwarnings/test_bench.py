@@ -22,8 +22,8 @@ def test_bench_warning_rules_runs_and_rolls_back():
     assert not EvidenceItem.objects.exists() and not AuditEvent.objects.exists()
 
 
-def test_bulk_rows_match_the_service_rows():
-    """The set-based writes produce the same shape of rows as the one-customer services."""
+def test_the_rule_job_writes_the_rows_a_persons_change_writes():
+    """One implementation raises a level (HANDBOOK §10): the job's rows have the service's shape."""
     from riskwarnings.rules import run_warning_rules
 
     customer = CustomerFactory()
@@ -34,7 +34,7 @@ def test_bulk_rows_match_the_service_rows():
     change = LevelChange.objects.get(customer=customer)
     assert change.facts["max_days_overdue"] == 95 and change.source == "rule"
     event = AuditEvent.objects.get(kind="warning.level_changed", customer=customer)
-    assert event.old == {"level": None} and event.new == {"level": 2}
+    assert event.old == {"level": None} and event.new == {"level": 2, "collection_owner": "agency"}
     assert event.subject_id == str(warning.pk)
     review = warning.evidence_reviews.get()
     assert review.items.count() == 3 and review.status == "open"

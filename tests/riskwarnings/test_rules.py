@@ -66,7 +66,7 @@ def test_rules_never_lower(users):
     )
     overdue_invoice(customer, 40)
     result = run_warning_rules()
-    assert result == {"raised": 0, "proposed": 0}
+    assert result == {"raised": 0, "proposed": 0, "lowering_proposed": 0}
     assert warning_level_of(customer.pk) == 2
     assert LevelChange.objects.filter(customer=customer).count() == 1
 
@@ -99,7 +99,7 @@ def test_the_job_is_idempotent(users):
     for customer, days in zip(customers, [35, 65, 95], strict=True):
         overdue_invoice(customer, days)
     first = run_warning_rules_task()
-    assert first == "3 raised, 0 proposed"
+    assert first == "3 raised, 0 proposed, 0 proposed for lowering"
     snapshot = (
         list(RiskWarning.objects.order_by("pk").values()),
         LevelChange.objects.count(),
@@ -107,7 +107,7 @@ def test_the_job_is_idempotent(users):
         EvidenceReview.objects.count(),
     )
     second = run_warning_rules_task()
-    assert second == "0 raised, 0 proposed"
+    assert second == "0 raised, 0 proposed, 0 proposed for lowering"
     assert snapshot == (
         list(RiskWarning.objects.order_by("pk").values()),
         LevelChange.objects.count(),
@@ -140,9 +140,9 @@ def proposing():
 def test_proposal_mode_proposes_and_the_credit_team_confirms(proposing, users):
     customer = CustomerFactory()
     overdue_invoice(customer, 62)
-    assert run_warning_rules() == {"raised": 0, "proposed": 1}
+    assert run_warning_rules() == {"raised": 0, "proposed": 1, "lowering_proposed": 0}
     assert warning_level_of(customer.pk) is None
-    assert run_warning_rules() == {"raised": 0, "proposed": 0}  # idempotent
+    assert run_warning_rules() == {"raised": 0, "proposed": 0, "lowering_proposed": 0}  # idempotent
     proposal = LevelProposal.objects.get(customer=customer, status="pending")
     assert proposal.proposed_level == 3
     services.proposal_decide(proposal=proposal, confirm=True, acting_user=users["credit_team"])
@@ -150,7 +150,7 @@ def test_proposal_mode_proposes_and_the_credit_team_confirms(proposing, users):
     change = LevelChange.objects.get(customer=customer)
     assert change.source == "proposal" and change.changed_by == users["credit_team"]
     # confirmed: the next run has nothing to propose
-    assert run_warning_rules() == {"raised": 0, "proposed": 0}
+    assert run_warning_rules() == {"raised": 0, "proposed": 0, "lowering_proposed": 0}
 
 
 def test_proposal_replaced_by_a_higher_one_only(proposing):
@@ -159,7 +159,7 @@ def test_proposal_replaced_by_a_higher_one_only(proposing):
     run_warning_rules()
     Invoice.objects.all().delete()
     overdue_invoice(customer, 100)
-    assert run_warning_rules() == {"raised": 0, "proposed": 1}
+    assert run_warning_rules() == {"raised": 0, "proposed": 1, "lowering_proposed": 0}
     assert list(
         LevelProposal.objects.filter(customer=customer)
         .order_by("id")
@@ -215,6 +215,6 @@ def test_a_proposal_a_person_overtook_is_superseded(proposing, users):
     services.warning_change_level(
         customer=customer, level=3, reason="人工提高", acting_user=users["credit_team"]
     )
-    assert run_warning_rules() == {"raised": 0, "proposed": 0}
+    assert run_warning_rules() == {"raised": 0, "proposed": 0, "lowering_proposed": 0}
     assert LevelProposal.objects.get().status == "superseded"
     assert warning_level_of(customer.pk) == 3

@@ -117,6 +117,9 @@ FOUNDATION_RULES: dict[str, Rule | list[Rule]] = {
     "deadlines": page(),
     "notifications-read": [page(method="post"), page(refused=405, allowed=(), anonymous=LOGIN)],
     "policy-list": page(),
+    "policy-execution": page(
+        {"credit_team", "credit_manager", "finance_director", "general_manager"}
+    ),
     "policy-new": page({"finance_director"}),
     "policy-detail": page(kwargs=lambda ctx: {"pk": ctx.policy.pk}),
     "policy-edit": page({"finance_director"}, kwargs=lambda ctx: {"pk": ctx.draft_policy.pk}),
@@ -147,6 +150,9 @@ FOUNDATION_RULES: dict[str, Rule | list[Rule]] = {
         MAINTAIN, kwargs=lambda ctx: {"pk": ctx.customer.pk, "contact_pk": ctx.contact.pk}
     ),
     "customer-history": own_and_others(ALL),
+    "customer-dossier-pdf": own_and_others(
+        {"credit_team", "credit_manager", "finance_director", "general_manager", "legal"}
+    ),
     "document-file": [
         page(kwargs=lambda ctx: {"pk": ctx.document.pk}),
         page(ALL - {"sales"}, kwargs=lambda ctx: {"pk": ctx.other_document.pk}),
@@ -224,6 +230,11 @@ ADMIN_RULES: dict[str, Rule | list[Rule]] = {
         (), refused=ADMIN_LOGIN, anonymous=ADMIN_LOGIN, overrides={"admin": 403}
     ),
     "admin:customers_sentmail_delete": page(
+        (), refused=ADMIN_LOGIN, anonymous=ADMIN_LOGIN, overrides={"admin": 403}
+    ),
+    # HANDBOOK §3: nothing in a dossier is deleted through the admin's own delete; records go only
+    # by the "delete after the retention period" action, with a reason.
+    "admin:customers_*_delete": page(
         (), refused=ADMIN_LOGIN, anonymous=ADMIN_LOGIN, overrides={"admin": 403}
     ),
     "admin:autocomplete": page(
