@@ -1,11 +1,13 @@
 """Writing audit events: every service that decides something calls `record_event` in its transaction."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _lazy
 
 from .models import AuditEvent
 
@@ -85,3 +87,101 @@ def register_event_labels(labels: dict[str, Any]) -> None:
 
 def event_label(kind: str):
     return EVENT_LABELS.get(kind, kind)
+
+
+# --- Reading an event: its changes as a person reads them (never a raw data dump) ---------------
+
+# Keys events use that are not a field of their subject, with their labels.
+CHANGE_LABELS: dict[str, Any] = {
+    "level": _lazy("warning level"),
+    "limit": _lazy("credit limit (CNY)"),
+    "term_days": _lazy("credit term (days)"),
+    "status": _lazy("status"),
+    "amount": _lazy("amount (CNY)"),
+    "reason": _lazy("reason"),
+    "contract": _lazy("contract number"),
+    "method": _lazy("payment method"),
+    "collection_owner": _lazy("who collects"),
+}
+# Keys that say how a step was made, not what it changed: left out of the reading.
+HIDDEN_KEYS = {"source", "policy_version", "flags"}
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    old: str
+    new: str
+
+
+def _subject_model(event: AuditEvent):
+    from django.apps import apps
+
+    try:
+        return apps.get_model(event.subject_type) if event.subject_type else None
+    except (LookupError, ValueError):
+        return None
+
+
+def _field(model, name: str):
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except Exception:
+        return None
+
+
+def _shown(value, field=None) -> str:
+    """A stored value in words: choices by their label, yes/no, money with separators."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_lazy("yes") if value else _lazy("no"))
+    if field is not None and getattr(field, "choices", None):
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, list):
+        return "、".join(_shown(v, field) for v in value) or "—"
+    if isinstance(value, dict):
+        return "；".join(f"{_label(None, k)}：{_shown(v)}" for k, v in value.items())
+    if isinstance(field, models.DecimalField) or (isinstance(value, str) and _is_amount(value)):
+        try:
+            return f"{Decimal(str(value)):,.2f}"
+        except ArithmeticError:
+            return str(value)
+    return str(value)
+
+
+def _is_amount(text: str) -> bool:
+    return bool(text) and text.replace(".", "", 1).lstrip("-").isdigit() and "." in text
+
+
+def _label(model, key: str) -> str:
+    field = _field(model, key)
+    if field is not None and hasattr(field, "verbose_name"):
+        return str(field.verbose_name)
+    return str(CHANGE_LABELS.get(key, key.replace("_", " ")))
+
+
+def event_changes(event: AuditEvent) -> list[Change]:
+    """What an event changed, old → new, with translated labels and values: a dict's keys are
+    fields of the event's subject (or known keys), a plain value is the subject's status."""
+    model = _subject_model(event)
+    old, new = event.old, event.new
+    if not isinstance(old, dict) and not isinstance(new, dict):
+        if old is None and new is None:
+            return []
+        field = _field(model, "status")
+        return [Change(_label(model, "status"), _shown(old, field), _shown(new, field))]
+    old = old if isinstance(old, dict) else {}
+    new = new if isinstance(new, dict) else {}
+    rows = []
+    for key in [*old, *(k for k in new if k not in old)]:
+        if key in HIDDEN_KEYS:
+            continue
+        field = _field(model, key)
+        before, after = old.get(key), new.get(key)
+        if before == after and key in old:
+            continue
+        rows.append(Change(_label(model, key), _shown(before, field), _shown(after, field)))
+    return rows

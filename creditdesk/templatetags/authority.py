@@ -18,6 +18,14 @@ def event_name(kind: str):
 
 
 @register.filter
+def event_changes(event):
+    """The event's changes as rows (label, old, new) in the reader's language."""
+    from creditdesk.audit import event_changes as changes
+
+    return changes(event)
+
+
+@register.filter
 def money(value) -> str:
     """CNY with thousands separators and two places: 2,000,000.00."""
     if value is None or value == "":
