@@ -173,6 +173,10 @@ class CreditPolicy(models.Model):
     release_validity_days = models.PositiveSmallIntegerField(
         _("a release stays valid for (days)"), default=14
     )
+    # Issue 17 §1: a dispute raised without a resolution date (the ERP feed) is due this many days on.
+    dispute_resolution_days = models.PositiveSmallIntegerField(
+        _("a dispute is resolved within (days)"), default=30
+    )
     # Warnings (§2, §10)
     signal_report_hours = models.PositiveSmallIntegerField(
         _("risk signal reported within (hours)"), default=24
@@ -409,6 +413,7 @@ class Duty(models.Model):
         SECURITY_END = "security_end", _("Guarantee or mortgage period ends")
         DOCUMENT_EXPIRY = "document_expiry", _("Qualification document expires")
         POLICY_REVISION = "policy_revision", _("Yearly credit policy revision")
+        DISPUTE_RESOLUTION = "dispute_resolution", _("Resolution of a disputed invoice")
 
     kind = models.CharField(_("duty"), max_length=32, choices=Kind.choices)
     customer = models.ForeignKey(

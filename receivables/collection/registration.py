@@ -8,18 +8,36 @@ def register() -> None:
     from creditdesk.registry import (
         DossierTab,
         NavItem,
+        register_dashboard_panel,
         register_dossier_tab,
         register_nav,
         register_work_queue,
     )
     from receivables.collection import permissions, tasks  # noqa: F401  (rules and the daily job)
     from receivables.collection.queues import collection_queues
+    from receivables.collection.worklist import today_panel
 
     register_nav(NavItem(_("Ageing"), "receivables-ageing", "receivables.ageing.view", order=50))
     register_nav(
         NavItem(_("Collection"), "receivables-collection", "receivables.collection.view", order=52)
     )
     register_nav(NavItem(_("KPIs"), "receivables-kpis", "receivables.kpi.view", order=54))
+    register_nav(
+        NavItem(_("Worklist"), "receivables-worklist", "receivables.worklist.view", order=51)
+    )
+    register_nav(
+        NavItem(_("Disputes"), "receivables-disputes", "receivables.dispute.view", order=53)
+    )
+    register_dossier_tab(
+        DossierTab(
+            "disputes",
+            _("Disputes"),
+            "customer-disputes",
+            "receivables.dispute.view",
+            order=61,
+        )
+    )
+    register_dashboard_panel(today_panel)
     register_dossier_tab(
         DossierTab(
             "collection",
@@ -37,5 +55,17 @@ def register() -> None:
             "collection.visit": _("Collection visit"),
             "collection.promise_to_pay": _("Promise to pay"),
             "collection.agency_referral": _("Referred to a collection agency"),
+            "collection.collector_assigned": _("Collector assigned"),
+            "dispute.raised": _("Dispute raised"),
+            "dispute.updated": _("Dispute changed by the ERP"),
+            "dispute.accepted": _("Dispute accepted"),
+            "dispute.partly": _("Dispute partly accepted"),
+            "dispute.rejected": _("Dispute rejected"),
+            "dispute.credited": _("Credit note for a dispute"),
+            "dispute.attached": _("Document added to a dispute"),
+            "promise.made": _("Promise to pay made"),
+            "promise.kept": _("Promise to pay kept"),
+            "promise.partly_kept": _("Promise to pay partly kept"),
+            "promise.broken": _("Promise to pay broken"),
         }
     )
