@@ -202,16 +202,24 @@ def promise_make(
             )
 
     # The log entry validates the contact and writes the promise (collection_entry_add).
-    entry = collection_entry_add(
-        customer=customer,
-        kind=CollectionLogEntry.Kind.PROMISE_TO_PAY,
-        happened_on=made_on or timezone.localdate(),
-        note=note,
-        promised_amount=amount,
-        promised_date=promised_date,
-        acting_user=acting_user,
-        promise_invoices=invoices,
-    )
+    try:
+        entry = collection_entry_add(
+            customer=customer,
+            kind=CollectionLogEntry.Kind.PROMISE_TO_PAY,
+            happened_on=made_on or timezone.localdate(),
+            note=note,
+            promised_amount=amount,
+            promised_date=promised_date,
+            acting_user=acting_user,
+            promise_invoices=invoices,
+        )
+    except ValidationFailed as exc:
+        # The log's field names, as this service (its form and API) names them.
+        names = {"promised_amount": "amount", "happened_on": "made_on"}
+        raise ValidationFailed(
+            exc.message,
+            field_errors={names.get(k, k): v for k, v in exc.field_errors.items()},
+        ) from exc
     return entry.promise
 
 
