@@ -333,7 +333,10 @@ def dispute_resolve(
     into collection from today) or partly (`accepted_amount` awaits the credit note, the rest is
     back in collection from today)."""
     require(acting_user, "receivables.dispute.resolve", dispute.customer)
-    dispute = Dispute.objects.select_for_update().select_related("invoice").get(pk=dispute.pk)
+    # The module's lock order: the invoice, then its disputes (as the credit note's service).
+    invoice = Invoice.objects.select_for_update().get(pk=dispute.invoice_id)
+    dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+    dispute.invoice = invoice
     errors: dict[str, list[str]] = {}
     if outcome not in Outcome.ALL:
         errors["outcome"] = [_("Choose accepted, rejected or partly accepted.")]
