@@ -303,6 +303,9 @@ def _disputed_by(as_of: dt.date, group: str, customers: QuerySet | None) -> dict
     from receivables.collection.disputes import disputed_on
 
     qs = Dispute.objects.filter(disputed_on(as_of), invoice__issue_date__lte=as_of)
+    if _is_current(as_of):
+        # Only what is still open: a dispute on an invoice paid since holds nothing owed.
+        qs = qs.filter(invoice__status=Invoice.Status.OPEN)
     if customers is not None:
         qs = qs.filter(customer__in=customers)
     amount = "held_amount" if _is_current(as_of) else "amount"

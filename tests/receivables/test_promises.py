@@ -200,7 +200,7 @@ def test_who_may_take_a_promise(account, users, sales):
 
 
 def test_the_promise_page(client_as, account):
-    customer, first, second = account
+    customer, _first, second = account
     url = reverse("customer-promise-new", args=[customer.pk])
     assert client_as("finance_director").get(url).status_code == 403
     client = client_as("sales")
