@@ -428,3 +428,16 @@ def test_the_invoice_feed_may_carry_a_dispute_once(api_as, sales):
     body = api.post("/api/v1/invoices/bulk/", [too_much], format="json").json()
     assert body["created"] == 1 and "dispute" in body["records"][0]["errors"]
     assert Dispute.objects.count() == 1
+
+
+def test_a_dispute_past_its_date_is_chased_once(
+    customer, sales, credit_manager, django_capture_on_commit_callbacks
+):
+    from tests.creditdesk.duty_checks import assert_chased_once
+
+    dispute = raise_dispute(overdue_invoice(customer), sales)
+    duty = Duty.objects.get(kind=Duty.Kind.DISPUTE_RESOLUTION, subject_id=str(dispute.pk))
+    assert duty.owner == sales and duty.owner_role == "sales"
+    assert_chased_once(
+        duty, owner=sales, manager=credit_manager, capture=django_capture_on_commit_callbacks
+    )

@@ -244,3 +244,38 @@ def test_the_promise_api(api_as, account):
         assert made.json()["status"] == "open" and made.json()["invoices"] == [first.number]
         listed = api_as("credit_team").get(url).json()
     assert listed["count"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_decide_and_tell_once(sales, credit_team):
+    import threading
+
+    from django.db import connection
+
+    customer = CustomerFactory(salesperson=sales, name="承诺客户")
+    owed = invoice(customer, "100.00", due_date=MADE)
+    make(customer, sales, amount="100.00", invoices=[owed])
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def worker():
+        try:
+            barrier.wait()
+            run(PROMISED + dt.timedelta(days=1))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert PaymentPromise.objects.get().status == "broken"
+    assert AuditEvent.objects.filter(kind="promise.broken").count() == 1
+    assert Notification.objects.filter(recipient=sales, title__contains="承诺客户").count() == 1
+    assert (
+        Notification.objects.filter(recipient=credit_team, title__contains="承诺客户").count() == 1
+    )
