@@ -1,4 +1,4 @@
-"""The collector's worklist (HANDBOOK §8; issue 17 §6): one annotated query, whatever the rows.
+"""The collector's worklist (HANDBOOK §8; issue 17 §6): one query, whatever the rows.
 
 Each customer with an overdue undisputed balance has a collector: the named collector the credit
 manager assigned (`CollectorAssignment`), else the salesperson up to the policy's
@@ -15,27 +15,8 @@ import datetime as dt
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.db.models import (
-    BooleanField,
-    Case,
-    Count,
-    DecimalField,
-    ExpressionWrapper,
-    F,
-    Func,
-    IntegerField,
-    Max,
-    Min,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,11 +24,10 @@ from creditdesk.audit import event as audit_event
 from creditdesk.audit import record_events
 from creditdesk.authority import has_role, require
 from creditdesk.errors import ValidationFailed
-from creditdesk.models import MONEY, CreditPolicy
+from creditdesk.models import CreditPolicy
 from creditdesk.policy import policy_on
 from creditdesk.roles import CREDIT_ROLES, Role
 from customers.models import Customer
-from receivables.collection.disputes import held_amount
 from receivables.collection.services import Stage
 from receivables.models import (
     CollectionLogEntry,
@@ -62,28 +42,160 @@ ZERO = Decimal("0.00")
 COLLECTOR_ROLES = (Role.SALES, Role.SALES_DIRECTOR, *sorted(CREDIT_ROLES), Role.LEGAL)
 
 
-class DaysBetween(Func):
-    """Whole days from the second date to the first (a date minus a date)."""
-
-    output_field = IntegerField()
-
-    def as_sql(self, compiler, connection, **extra):
-        later, earlier = (compiler.compile(e) for e in self.get_source_expressions())
-        return f"({later[0]} - {earlier[0]})", [*later[1], *earlier[1]]
-
-    def as_sqlite(self, compiler, connection, **extra):
-        later, earlier = (compiler.compile(e) for e in self.get_source_expressions())
-        sql = f"CAST(julianday({later[0]}) - julianday({earlier[0]}) AS integer)"
-        return sql, [*later[1], *earlier[1]]
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
 
 
-def _stage_expression(days, policy: CreditPolicy) -> Case:
-    """HANDBOOK §8 (`services.collection_stage`) in SQL."""
-    return Case(
-        When(Q(days__gt=policy.agency_from_days), then=Value(Stage.AGENCY)),
-        When(Q(days__gt=policy.sales_collection_until_days), then=Value(Stage.CREDIT_TEAM)),
-        default=Value(Stage.SALES),
-    )
+def _days(later: str, earlier: str) -> str:
+    """Whole days from `earlier` to `later` (SQL date expressions)."""
+    if connection.vendor == "postgresql":
+        return f"({later} - {earlier})"
+    return f"CAST(julianday({later}) - julianday({earlier}) AS integer)"
+
+
+class Worklist:
+    """The worklist's rows (dicts) in order, as one SQL statement: iterate it, count it or slice
+    it (a page: LIMIT/OFFSET), so `Paginator` and the API's pagination read one page at a time.
+
+    One pass over the overdue invoices groups them per customer (what no dispute holds, the
+    oldest due date); the per-customer columns (last contact, broken promises, disputes due, the
+    assigned collector) are then read once per customer, not once per invoice. Written in SQL with
+    CTEs because the ORM groups by every per-customer subquery, which PostgreSQL then evaluates
+    for each invoice row; table names come from the models and every value is a parameter.
+    """
+
+    ordered = True  # for Paginator
+
+    def __init__(
+        self,
+        on: dt.date,
+        policy: CreditPolicy,
+        *,
+        collector=None,
+        unassigned=False,
+        customers: QuerySet | None = None,
+    ):
+        until, agency = policy.sales_collection_until_days, policy.agency_from_days
+        day = connection.ops.adapt_datefield_value(on)
+        today = "%s::date" if connection.vendor == "postgresql" else "%s"
+        scope, scope_params = "", []
+        if customers is not None:
+            inner, scope_params = customers.query.sql_with_params()
+            scope = f"AND i.customer_id IN ({inner})"
+        promise_invoices = PaymentPromise.invoices.through
+        self.sql = f"""
+            WITH held AS (
+                SELECT d.invoice_id, SUM(d.held_amount) AS held
+                FROM {_table(Dispute)} d WHERE d.held_amount > 0 GROUP BY d.invoice_id
+            ), overdue AS (
+                SELECT i.customer_id,
+                       SUM(i.open_amount - COALESCE(h.held, 0)) AS overdue_amount,
+                       MIN(i.due_date) AS oldest_due
+                FROM {_table(Invoice)} i LEFT JOIN held h ON h.invoice_id = i.id
+                WHERE i.status = %s AND i.due_date < {today}
+                  AND i.open_amount > COALESCE(h.held, 0) {scope}
+                GROUP BY i.customer_id
+            ), accounts AS (
+                SELECT o.customer_id, c.name AS customer__name, c.erp_code AS customer__erp_code,
+                       c.salesperson_id AS customer__salesperson_id, o.overdue_amount, o.oldest_due,
+                       {_days(today, "o.oldest_due")} AS days, a.collector_id AS assigned_id,
+                       (SELECT MAX(l.happened_on) FROM {_table(CollectionLogEntry)} l
+                        WHERE l.customer_id = o.customer_id) AS last_contact,
+                       (SELECT COUNT(DISTINCT p.id) FROM {_table(PaymentPromise)} p
+                        JOIN {_table(promise_invoices)} pi ON pi.paymentpromise_id = p.id
+                        JOIN {_table(Invoice)} pinv ON pinv.id = pi.invoice_id
+                        WHERE p.customer_id = o.customer_id AND p.status = %s
+                          AND pinv.status = %s AND pinv.due_date < {today}) AS broken_promises,
+                       (SELECT COUNT(*) FROM {_table(Dispute)} d
+                        WHERE d.customer_id = o.customer_id AND d.status = %s
+                          AND d.resolution_due <= {today}) AS disputes_due
+                FROM overdue o
+                JOIN {_table(Customer)} c ON c.id = o.customer_id
+                LEFT JOIN {_table(CollectorAssignment)} a ON a.customer_id = o.customer_id
+            ), staged AS (
+                SELECT accounts.*,
+                       CASE WHEN days > %s THEN %s WHEN days > %s THEN %s ELSE 1 END AS stage_from
+                FROM accounts
+            ), rows AS (
+                SELECT staged.*, overdue_amount * days AS priority,
+                       CASE WHEN days > %s THEN %s WHEN days > %s THEN %s ELSE %s END AS stage,
+                       CASE WHEN assigned_id IS NOT NULL THEN assigned_id
+                            WHEN days <= %s THEN customer__salesperson_id END AS collector_id,
+                       CASE WHEN last_contact IS NULL THEN 1
+                            WHEN {_days(today, "last_contact")} > days - stage_from THEN 1
+                            ELSE 0 END AS level_changed
+                FROM staged
+            )
+            SELECT * FROM rows WHERE 1 = 1
+        """  # noqa: S608
+        self.params = [
+            Invoice.Status.OPEN,
+            day,
+            *scope_params,
+            day,
+            PaymentPromise.Status.BROKEN,
+            Invoice.Status.OPEN,
+            day,
+            Dispute.Status.OPEN,
+            day,
+            agency,
+            agency + 1,
+            until,
+            until + 1,
+            # HANDBOOK §8 (`services.collection_stage`), in SQL.
+            agency,
+            Stage.AGENCY,
+            until,
+            Stage.CREDIT_TEAM,
+            Stage.SALES,
+            until,
+            day,
+        ]
+        if collector is not None:
+            self.sql += " AND collector_id = %s"
+            self.params.append(collector.pk)
+        if unassigned:
+            self.sql += " AND collector_id IS NULL"
+        self.order = (
+            " ORDER BY priority DESC, broken_promises DESC, level_changed DESC,"
+            " disputes_due DESC, customer_id"
+        )
+
+    def _fetch(self, sql: str, params: list) -> list[dict]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            names = [column[0] for column in cursor.description]
+            return [_typed(dict(zip(names, values, strict=True))) for values in cursor.fetchall()]
+
+    def count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({self.sql}) w", self.params)  # noqa: S608
+            return cursor.fetchone()[0]
+
+    def __iter__(self):
+        return iter(self._fetch(self.sql + self.order, self.params))
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice) or key.step is not None:
+            raise TypeError("Worklist supports plain slices only.")
+        start = key.start or 0
+        if key.stop is None:
+            return self._fetch(f"{self.sql}{self.order} OFFSET %s", [*self.params, start])
+        limit = max(key.stop - start, 0)
+        sql = f"{self.sql}{self.order} LIMIT %s OFFSET %s"
+        return self._fetch(sql, [*self.params, limit, start])
+
+
+def _typed(row: dict) -> dict:
+    """PostgreSQL returns Decimal, int and date; the embedded SQLite database floats and text."""
+    row["level_changed"] = bool(row["level_changed"])
+    if connection.vendor != "postgresql":
+        for key in ("overdue_amount", "priority"):
+            row[key] = Decimal(str(row[key])).quantize(Decimal("0.01"))
+        for key in ("oldest_due", "last_contact"):
+            if isinstance(row[key], str):
+                row[key] = dt.date.fromisoformat(row[key][:10])
+    return row
 
 
 def worklist(
@@ -92,102 +204,12 @@ def worklist(
     collector=None,
     unassigned: bool = False,
     customers: QuerySet | None = None,
-) -> QuerySet:
-    """The worklist rows (dicts), in order. `collector`: only that user's accounts; `unassigned`:
-    only the accounts nobody collects (the credit team's before the manager names someone)."""
+) -> Worklist:
+    """The worklist, in order. `collector`: only that user's accounts; `unassigned`: only the
+    accounts nobody collects (the credit team's before the manager names someone)."""
     on = on or timezone.localdate()
-    policy = policy_on(on)
-    until, agency = policy.sales_collection_until_days, policy.agency_from_days
-    money = DecimalField(**MONEY)
-    qs = Invoice.objects.filter(status=Invoice.Status.OPEN, due_date__lt=on)
-    if customers is not None:
-        qs = qs.filter(customer__in=customers)
-    customer = OuterRef("customer_id")
-    last_contact = (
-        CollectionLogEntry.objects.filter(customer=customer)
-        .order_by()
-        .values("customer")
-        .annotate(last=Max("happened_on"))
-        .values("last")
-    )
-    broken = (
-        PaymentPromise.objects.filter(
-            customer=customer,
-            status=PaymentPromise.Status.BROKEN,
-            invoices__status=Invoice.Status.OPEN,
-            invoices__due_date__lt=on,
-        )
-        .order_by()
-        .values("customer")
-        .annotate(n=Count("pk", distinct=True))
-        .values("n")
-    )
-    disputes_due = (
-        Dispute.objects.filter(
-            customer=customer, status=Dispute.Status.OPEN, resolution_due__lte=on
-        )
-        .order_by()
-        .values("customer")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    assigned = CollectorAssignment.objects.filter(customer=customer).values("collector")
-    rows = (
-        qs.annotate(held=held_amount())
-        .filter(open_amount__gt=F("held"))
-        .order_by()
-        .values("customer_id", "customer__name", "customer__erp_code", "customer__salesperson_id")
-        .annotate(
-            overdue_amount=Sum(F("open_amount") - F("held"), output_field=money),
-            oldest_due=Min("due_date"),
-            invoice_count=Count("pk"),
-        )
-        .annotate(
-            days=DaysBetween(Value(on), F("oldest_due")),
-            last_contact=Subquery(last_contact),
-            broken_promises=Coalesce(Subquery(broken), 0),
-            disputes_due=Coalesce(Subquery(disputes_due), 0),
-            assigned_id=Subquery(assigned),
-        )
-        .annotate(
-            priority=ExpressionWrapper(F("overdue_amount") * F("days"), output_field=money),
-            stage=_stage_expression(F("days"), policy),
-            # The stage began on this day overdue: a contact before it was about the earlier stage.
-            stage_from=Case(
-                When(Q(days__gt=agency), then=Value(agency + 1)),
-                When(Q(days__gt=until), then=Value(until + 1)),
-                default=Value(1),
-            ),
-            collector_id=Case(
-                When(Q(assigned_id__isnull=False), then=F("assigned_id")),
-                When(Q(days__lte=until), then=F("customer__salesperson_id")),
-                default=Value(None),
-                output_field=IntegerField(),
-            ),
-        )
-        .annotate(
-            contact_age=DaysBetween(Value(on), F("last_contact")),
-            level_changed=Case(
-                When(Q(last_contact__isnull=True), then=Value(True)),
-                When(
-                    Q(contact_age__gt=F("days") - F("stage_from")),
-                    then=Value(True),
-                ),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
-        )
-    )
-    if collector is not None:
-        rows = rows.filter(collector_id=collector.pk)
-    if unassigned:
-        rows = rows.filter(collector_id__isnull=True)
-    return rows.order_by(
-        F("priority").desc(),
-        F("broken_promises").desc(),
-        F("level_changed").desc(),
-        F("disputes_due").desc(),
-        "customer_id",
+    return Worklist(
+        on, policy_on(on), collector=collector, unassigned=unassigned, customers=customers
     )
 
 
