@@ -9,6 +9,7 @@ def register() -> None:
         DossierTab,
         NavItem,
         register_dashboard_panel,
+        register_demo_seeder,
         register_dossier_tab,
         register_nav,
         register_work_queue,
@@ -38,6 +39,9 @@ def register() -> None:
         )
     )
     register_dashboard_panel(today_panel)
+    from receivables.collection.demo import seed as seed_collection
+
+    register_demo_seeder(35, seed_collection)
     register_dossier_tab(
         DossierTab(
             "collection",
