@@ -411,6 +411,7 @@ class DisputeListApi(APIView):
 
     @extend_schema(request=DisputeInputSerializer, responses={201: DisputeOutputSerializer})
     def post(self, request):
+        require(request.user, "receivables.dispute.raise")
         serializer = DisputeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
