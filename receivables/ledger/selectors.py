@@ -25,9 +25,14 @@ def has_overdue_invoices(customer_id: int, on: dt.date) -> bool:
 def max_days_overdue_by_customer(on: dt.date) -> dict[int, int]:
     """{customer_id: days the oldest open invoice is overdue on `on`} for customers with any overdue.
 
-    The oldest due date per customer is found by one GROUP BY in SQL."""
+    The oldest due date per customer is found by one GROUP BY in SQL. Issue 17 §1: as at the gate,
+    an invoice wholly held by disputes does not count (the warning ladder reads this)."""
+    from receivables.collection.disputes import held_amount
+
     rows = (
         Invoice.objects.filter(status=Invoice.Status.OPEN, due_date__lt=on)
+        .annotate(held=held_amount())
+        .filter(open_amount__gt=F("held"))
         .values("customer_id")
         .annotate(oldest_due=Min("due_date"))
         .values_list("customer_id", "oldest_due")

@@ -441,3 +441,14 @@ def test_a_dispute_past_its_date_is_chased_once(
     assert_chased_once(
         duty, owner=sales, manager=credit_manager, capture=django_capture_on_commit_callbacks
     )
+
+
+def test_the_warning_ladder_does_not_count_a_wholly_disputed_invoice(credit_team):
+    from receivables.ledger.selectors import max_days_overdue_by_customer
+
+    customer = credit_customer()
+    old = overdue_invoice(customer, "100.00", days=45)
+    overdue_invoice(customer, "50.00", days=5)
+    assert max_days_overdue_by_customer(TODAY)[customer.pk] == 45
+    raise_dispute(old, credit_team)
+    assert max_days_overdue_by_customer(TODAY)[customer.pk] == 5
