@@ -141,5 +141,5 @@ class ReassignForm(InputLimits, forms.Form):
         self.fields["collector"].queryset = collectors
         # The customers are checked by the service; any number is a valid choice here.
         self.fields["customers"].valid_value = lambda value: (
-            str(value).isdigit() and len(str(value)) < 12
+            str(value).isdigit() and 0 < int(value) < 2**31
         )

@@ -186,7 +186,9 @@ def test_the_page_shows_my_accounts_and_the_manager_reassigns(
     assert customer.name in listing and "Reassign" in listing
     assert manager.post(url, data).status_code == 302
     assert CollectorAssignment.objects.get(customer=customer).collector == credit_team
-    assert manager.post(url, {"customers": ["x"], "collector": credit_team.pk}).status_code == 302
+    for junk in ("x", "99999999999999", "-1"):
+        answer = manager.post(url, {"customers": [junk], "collector": credit_team.pk})
+        assert answer.status_code == 302
     assert CollectorAssignment.objects.count() == 1
 
 
