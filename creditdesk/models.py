@@ -195,6 +195,10 @@ class CreditPolicy(models.Model):
     release_validity_days = models.PositiveSmallIntegerField(
         _("a release stays valid for (days)"), default=14
     )
+    # Issue 17 §1: a dispute raised without a resolution date (the ERP feed) is due this many days on.
+    dispute_resolution_days = models.PositiveSmallIntegerField(
+        _("a dispute is resolved within (days)"), default=30
+    )
     # Warnings (§2, §10)
     signal_report_hours = models.PositiveSmallIntegerField(
         _("risk signal reported within (hours)"), default=24
@@ -439,6 +443,7 @@ class Duty(models.Model):
         POLICY_REVISION = "policy_revision", _("Yearly credit policy revision")
         CONTRACT_REVIEW = "contract_review", _("Review of a sales contract's terms")
         EVALUATION = "evaluation", _("Credit evaluation opened by a trigger")
+        DISPUTE_RESOLUTION = "dispute_resolution", _("Resolution of a disputed invoice")
 
     kind = models.CharField(_("duty"), max_length=32, choices=Kind.choices)
     customer = models.ForeignKey(

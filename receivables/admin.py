@@ -8,13 +8,16 @@ from django.utils.translation import gettext_lazy as _
 from receivables.gate import services
 from receivables.models import (
     CollectionLogEntry,
+    CollectorAssignment,
     CreditNote,
     CustomerExposure,
+    Dispute,
     GateCheck,
     Invoice,
     InvoiceRecovery,
     Payment,
     PaymentAllocation,
+    PaymentPromise,
     ReminderLog,
     SalesOrder,
 )
@@ -118,3 +121,23 @@ class ReminderLogAdmin(ReadOnlyAdmin):
 class CollectionLogEntryAdmin(ReadOnlyAdmin):
     list_display = ["customer", "kind", "happened_on", "author"]
     list_filter = ["kind"]
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    list_display = ["raised_on", "customer", "invoice", "amount", "held_amount", "status", "owner"]
+    list_filter = ["status", "reason", "channel"]
+    search_fields = ["invoice__number", "customer__name", "customer__erp_code"]
+
+
+@admin.register(PaymentPromise)
+class PaymentPromiseAdmin(ReadOnlyAdmin):
+    list_display = ["made_on", "customer", "amount", "promised_date", "status", "taken_by"]
+    list_filter = ["status"]
+    search_fields = ["customer__name", "customer__erp_code"]
+
+
+@admin.register(CollectorAssignment)
+class CollectorAssignmentAdmin(ReadOnlyAdmin):
+    list_display = ["customer", "collector", "assigned_by", "assigned_at"]
+    search_fields = ["customer__name", "collector__username"]

@@ -951,3 +951,267 @@ class LimitationRestart(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.kind} {self.restarted_on}"
+
+
+# --- Collection: disputes, promises to pay and collectors (HANDBOOK §8, issue 17 §1, §2, §6) ----
+
+
+class Dispute(models.Model):
+    """A customer's dispute of an invoice, in whole or in part.
+
+    `held_amount` is the part kept out of collection: the whole disputed amount while it is open,
+    the accepted part until the credit note for it arrives, nothing once rejected or closed. It is
+    still owed (exposure and ageing keep it) but it does not make the customer overdue at the gate
+    and reminders leave it out. Only `receivables.collection.disputes` writes it.
+    """
+
+    class Reason(models.TextChoices):
+        PRICE = "price", _("Price or discount")
+        QUANTITY = "quantity", _("Quantity delivered")
+        QUALITY = "quality", _("Quality of the goods")
+        DELIVERY = "delivery", _("Late or missing delivery")
+        DUPLICATE = "duplicate", _("Invoiced twice")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACCEPTED = "accepted", _("Accepted: credit note expected")
+        PARTLY_ACCEPTED = "partly_accepted", _("Partly accepted: credit note expected")
+        REJECTED = "rejected", _("Rejected")
+        CLOSED = "closed", _("Closed by a credit note")
+
+    class Channel(models.TextChoices):
+        UI = "ui", _("Page")
+        API = "api", _("API")
+        ERP = "erp", _("ERP feed")
+
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.OPEN: {Status.ACCEPTED, Status.PARTLY_ACCEPTED, Status.REJECTED},
+        Status.ACCEPTED: {Status.CLOSED},
+        Status.PARTLY_ACCEPTED: {Status.CLOSED},
+        Status.REJECTED: set(),
+        Status.CLOSED: set(),
+    }
+    AWAITING_CREDIT_NOTE = (Status.ACCEPTED, Status.PARTLY_ACCEPTED)
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="disputes", verbose_name=_("invoice")
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="disputes",
+        verbose_name=_("customer"),
+    )
+    amount = models.DecimalField(_("disputed amount (CNY)"), **MONEY)
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    notes = models.TextField(_("notes"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    resolution_due = models.DateField(_("resolve by"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    channel = models.CharField(
+        _("raised through"), max_length=4, choices=Channel.choices, default=Channel.UI
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("raised by"),
+    )
+    raised_on = models.DateField(_("raised on"))
+    raised_at = models.DateTimeField(_("raised at"), default=timezone.now)
+    accepted_amount = models.DecimalField(_("accepted (CNY)"), **MONEY, default=ZERO)
+    held_amount = models.DecimalField(_("held out of collection (CNY)"), **MONEY, default=ZERO)
+    resolution_note = models.TextField(_("resolution"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    # The day it stopped holding anything (rejected, or its credit note arrived): the ageing of a
+    # past day counts it as disputed from `raised_on` until this day.
+    released_on = models.DateField(_("back in collection on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
+        ordering = ["-raised_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["invoice"],
+                include=["held_amount"],
+                condition=models.Q(held_amount__gt=0),
+                name="dispute_holding_by_invoice",
+            ),
+            models.Index(fields=["status", "resolution_due"], name="dispute_status_due"),
+            models.Index(fields=["customer", "status"], name="dispute_customer_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="dispute_amount_gt_0"),
+            models.CheckConstraint(
+                condition=models.Q(held_amount__gte=0, accepted_amount__gte=0)
+                & models.Q(accepted_amount__lte=models.F("amount")),
+                name="dispute_amounts_in_range",
+            ),
+            # The ERP feed repeats its records: one open dispute of its own per invoice.
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=models.Q(channel="erp", status="open"),
+                name="one_open_erp_dispute_per_invoice",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} {self.amount} {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+def dispute_file_path(attachment: "DisputeAttachment", filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"disputes/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}.{extension}"
+
+
+class DisputeAttachment(models.Model):
+    dispute = models.ForeignKey(
+        Dispute, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("dispute")
+    )
+    file = models.FileField(_("file"), upload_to=dispute_file_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("dispute attachment")
+        verbose_name_plural = _("dispute attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class PaymentPromise(models.Model):
+    """A customer's promise to pay an amount on some invoices by a date, checked against the
+    payments allocated to them by that date (kept, partly kept or broken) the next day at the
+    latest by the daily job."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Awaiting its date")
+        KEPT = "kept", _("Kept")
+        PARTLY_KEPT = "partly_kept", _("Partly kept")
+        BROKEN = "broken", _("Broken")
+
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.OPEN: {Status.KEPT, Status.PARTLY_KEPT, Status.BROKEN},
+        Status.KEPT: set(),
+        Status.PARTLY_KEPT: set(),
+        Status.BROKEN: set(),
+    }
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="payment_promises",
+        verbose_name=_("customer"),
+    )
+    amount = models.DecimalField(_("promised amount (CNY)"), **MONEY)
+    promised_date = models.DateField(_("promised payment date"))
+    made_on = models.DateField(_("promised on"))
+    invoices = models.ManyToManyField(Invoice, related_name="promises", verbose_name=_("invoices"))
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("taken by"),
+    )
+    log_entry = models.OneToOneField(
+        CollectionLogEntry,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="promise",
+        verbose_name=_("collection log entry"),
+    )
+    note = models.TextField(_("note"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
+    )
+    paid_amount = models.DecimalField(_("paid by the date (CNY)"), **MONEY, default=ZERO)
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("promise to pay")
+        verbose_name_plural = _("promises to pay")
+        ordering = ["-promised_date", "-id"]
+        indexes = [
+            models.Index(fields=["status", "promised_date"], name="promise_status_date"),
+            models.Index(fields=["customer", "status"], name="promise_customer_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="promise_amount_gt_0"),
+            models.CheckConstraint(
+                condition=models.Q(promised_date__gte=models.F("made_on")),
+                name="promise_date_not_before_made",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.amount} {self.promised_date}"
+
+
+class CollectorAssignment(models.Model):
+    """The named collector of a customer's overdue account, set by the credit manager (HANDBOOK §8:
+    the credit team takes over after the policy's days). Without one, the salesperson collects
+    within the policy's days and the credit team's account is unassigned."""
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="collector_assignment",
+        verbose_name=_("customer"),
+    )
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("collector"),
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("assigned by"),
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("collector assignment")
+        verbose_name_plural = _("collector assignments")
+        indexes = [models.Index(fields=["collector"], name="collector_assignment_user")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} → {self.collector_id}"

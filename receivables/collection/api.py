@@ -1,7 +1,10 @@
 """Ageing, KPIs and collection over the API (HANDBOOK §8), with the same authority as the pages."""
 
 import datetime as dt
+from decimal import Decimal
 
+from django.contrib.auth import get_user_model
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,13 +13,30 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from creditdesk.api import Authority, Pagination, paginated, query_date
-from creditdesk.authority import require
-from creditdesk.errors import ValidationFailed
+from creditdesk.api import Authority, Pagination, paginated, query_choice, query_date, query_int
+from creditdesk.authority import may, require
+from creditdesk.errors import NotAllowed, NotFound, ValidationFailed
 from creditdesk.inputs import BusinessDateField, MoneyField, ReferenceField, TextField
 from customers.models import Customer
-from receivables.collection import ageing, dunning, kpis, limitation, services, statements
-from receivables.models import CollectionLogEntry, CustomerStatement, DunningLetter
+from receivables.collection import (
+    ageing,
+    disputes,
+    dunning,
+    kpis,
+    limitation,
+    promises,
+    services,
+    statements,
+    worklist,
+)
+from receivables.models import (
+    CollectionLogEntry,
+    CustomerStatement,
+    Dispute,
+    DunningLetter,
+    Invoice,
+    PaymentPromise,
+)
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -37,6 +57,11 @@ class BucketsSerializer(serializers.Serializer):
     open_total = serializers.DecimalField(**MONEY)
     overdue_total = serializers.DecimalField(**MONEY)
     written_off = serializers.DecimalField(**MONEY)
+    disputed = serializers.DecimalField(
+        **MONEY,
+        help_text="of the open total, what open disputes hold out of collection (still owed, "
+        "in the buckets too)",
+    )
     unallocated = serializers.DecimalField(**MONEY)
     net_balance = serializers.DecimalField(**MONEY)
 
@@ -492,3 +517,331 @@ class LimitationQueueApi(APIView):
         page = paginator.paginate_queryset(invoices, request, view=self)
         rows = limitation.with_limitation(page, policy)
         return paginator.get_paginated_response(LimitationInvoiceSerializer(rows, many=True).data)
+
+
+# --- Disputes (issue 17 §1) ---------------------------------------------------------------------
+
+
+class DisputeOutputSerializer(serializers.ModelSerializer):
+    invoice = serializers.CharField(source="invoice.number")
+    customer_id = serializers.IntegerField()
+    reason = serializers.CharField(
+        help_text="price | quantity | quality | delivery | duplicate | other"
+    )
+    status = serializers.CharField(
+        help_text="open | accepted | partly_accepted | rejected | closed"
+    )
+    channel = serializers.CharField(help_text="ui | api | erp")
+    owner = serializers.CharField(source="owner.username", allow_null=True, default=None)
+    raised_by = serializers.CharField(source="raised_by.username", allow_null=True, default=None)
+
+    class Meta:
+        model = Dispute
+        fields = [
+            "id",
+            "invoice",
+            "customer_id",
+            "amount",
+            "held_amount",
+            "accepted_amount",
+            "reason",
+            "notes",
+            "owner",
+            "resolution_due",
+            "status",
+            "channel",
+            "raised_by",
+            "raised_on",
+            "resolution_note",
+            "resolved_at",
+            "released_on",
+        ]
+
+
+class DisputeInputSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    invoice = ReferenceField(max_length=64, help_text="the invoice number")
+    amount = MoneyField(
+        min_value=Decimal("0.01"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="absent or null: all that is open and not yet disputed",
+    )
+    # Plain text (checked by the service), so the schema's enum names stay unique across apps.
+    reason = ReferenceField(
+        max_length=16, help_text="price | quantity | quality | delivery | duplicate | other"
+    )
+    owner = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="user id; default: the caller",
+    )
+    resolution_due = BusinessDateField(
+        required=False, allow_null=True, default=None, help_text="default: the policy's days"
+    )
+    notes = TextField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class DisputeListApi(APIView):
+    """Disputes the caller may read (sales: their own customers'); raise one on an invoice."""
+
+    permission_classes = [Authority]
+    authority_action = "receivables.dispute.view"
+    pagination_class = Pagination  # so the schema describes the paginated body
+
+    @extend_schema(
+        responses=DisputeOutputSerializer(many=True),
+        parameters=[
+            OpenApiParameter(
+                "status",
+                str,
+                enum=["holding", "open", "accepted", "partly_accepted", "rejected", "closed"],
+                description="holding: still held out of collection; default: all",
+            ),
+            OpenApiParameter("customer", int),
+        ],
+    )
+    def get(self, request):
+        status_ = query_choice(
+            request,
+            "status",
+            ["holding", "open", "accepted", "partly_accepted", "rejected", "closed"],
+        )
+        customer_id = query_int(request, "customer", minimum=1, maximum=2**31 - 1)
+        customer = (
+            _customer(request.user, customer_id, "receivables.dispute.view")
+            if (customer_id)
+            else None
+        )
+        rows = disputes.disputes_for(request.user, status=status_, customer=customer)
+        return paginated(self, request, rows, DisputeOutputSerializer)
+
+    @extend_schema(request=DisputeInputSerializer, responses={201: DisputeOutputSerializer})
+    def post(self, request):
+        require(request.user, "receivables.dispute.raise")
+        serializer = DisputeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        customer = _customer(request.user, data.pop("customer"), "receivables.dispute.raise")
+        invoice = Invoice.objects.filter(customer=customer, number=data.pop("invoice")).first()
+        if invoice is None:
+            raise ValidationFailed(
+                field_errors={"invoice": [_("Unknown invoice for this customer.")]}
+            )
+        owner_id = data.pop("owner")
+        owner = None
+        if owner_id is not None:
+            owner = get_user_model().objects.filter(pk=owner_id).first()
+            if owner is None:
+                raise ValidationFailed(field_errors={"owner": [_("Unknown user.")]})
+        dispute = disputes.dispute_raise(
+            invoice=invoice,
+            owner=owner,
+            acting_user=request.user,
+            channel=Dispute.Channel.API,
+            **data,
+        )
+        return Response(DisputeOutputSerializer(dispute).data, status=status.HTTP_201_CREATED)
+
+
+def _dispute(user, pk: int, action: str = "receivables.dispute.view") -> Dispute:
+    try:
+        return disputes.dispute_for(user, pk, action)
+    except NotFound:
+        raise Http404 from None
+
+
+class DisputeDetailApi(APIView):
+    permission_classes = [Authority]
+    authority_action = "receivables.dispute.view"
+
+    @extend_schema(responses=DisputeOutputSerializer)
+    def get(self, request, pk: int):
+        return Response(DisputeOutputSerializer(_dispute(request.user, pk)).data)
+
+
+class DisputeResolveInputSerializer(serializers.Serializer):
+    outcome = ReferenceField(max_length=16, help_text="accepted | rejected | partly")
+    accepted_amount = MoneyField(
+        min_value=Decimal("0.01"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="partly: the part accepted (a credit note is expected for it)",
+    )
+    note = TextField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class DisputeResolveApi(APIView):
+    """The credit team resolves an open dispute: accepted, rejected (back into collection from
+    today) or partly accepted; a resolved dispute answers 409."""
+
+    permission_classes = [Authority]
+    authority_action = "receivables.dispute.resolve"
+
+    @extend_schema(request=DisputeResolveInputSerializer, responses=DisputeOutputSerializer)
+    def post(self, request, pk: int):
+        dispute = _dispute(request.user, pk, "receivables.dispute.resolve")
+        serializer = DisputeResolveInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        dispute = disputes.dispute_resolve(
+            dispute=dispute, acting_user=request.user, **serializer.validated_data
+        )
+        return Response(DisputeOutputSerializer(dispute).data)
+
+
+# --- Promises to pay (issue 17 §2) --------------------------------------------------------------
+
+
+class PromiseOutputSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(help_text="open | kept | partly_kept | broken")
+    taken_by = serializers.CharField(source="taken_by.username")
+    invoices = serializers.SlugRelatedField(slug_field="number", many=True, read_only=True)
+
+    class Meta:
+        model = PaymentPromise
+        fields = [
+            "id",
+            "amount",
+            "promised_date",
+            "made_on",
+            "invoices",
+            "taken_by",
+            "note",
+            "status",
+            "paid_amount",
+            "checked_at",
+        ]
+
+
+class PromiseInputSerializer(serializers.Serializer):
+    amount = MoneyField(min_value=Decimal("0.01"))
+    promised_date = BusinessDateField()
+    invoices = serializers.ListField(
+        child=ReferenceField(max_length=64),
+        required=False,
+        default=list,
+        max_length=500,
+        help_text="invoice numbers; empty: all the customer's open invoices",
+    )
+    note = TextField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class PromiseListApi(APIView):
+    """A customer's promises to pay; make one (checked by the daily job after its date)."""
+
+    permission_classes = [Authority]
+    authority_action = "receivables.collection.view"
+    pagination_class = Pagination  # so the schema describes the paginated body
+
+    @extend_schema(responses=PromiseOutputSerializer(many=True))
+    def get(self, request, pk: int):
+        customer = _customer(request.user, pk, "receivables.collection.view")
+        return paginated(self, request, promises.promises_of(customer), PromiseOutputSerializer)
+
+    @extend_schema(request=PromiseInputSerializer, responses={201: PromiseOutputSerializer})
+    def post(self, request, pk: int):
+        customer = _customer(request.user, pk, "receivables.collection.log")
+        serializer = PromiseInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        numbers = set(data.pop("invoices"))
+        invoices = list(Invoice.objects.filter(customer=customer, number__in=numbers))
+        if len(invoices) != len(numbers):
+            raise ValidationFailed(
+                field_errors={"invoices": [_("Choose open invoices of this customer.")]}
+            )
+        promise = promises.promise_make(
+            customer=customer, acting_user=request.user, invoices=invoices, **data
+        )
+        return Response(PromiseOutputSerializer(promise).data, status=status.HTTP_201_CREATED)
+
+
+# --- The worklist (issue 17 §6) -----------------------------------------------------------------
+
+
+class WorklistRowSerializer(serializers.Serializer):
+    customer_id = serializers.IntegerField()
+    customer_name = serializers.CharField(source="customer__name")
+    customer_erp_code = serializers.CharField(source="customer__erp_code")
+    overdue_amount = serializers.DecimalField(
+        **MONEY, help_text="overdue and not held by a dispute"
+    )
+    oldest_due = serializers.DateField()
+    days = serializers.IntegerField(help_text="days the oldest such invoice is overdue")
+    priority = serializers.DecimalField(max_digits=24, decimal_places=2)
+    stage = serializers.CharField(help_text="sales | credit_team | agency")
+    collector_id = serializers.IntegerField(allow_null=True)
+    broken_promises = serializers.IntegerField()
+    level_changed = serializers.BooleanField(help_text="a new stage since the last contact")
+    disputes_due = serializers.IntegerField()
+    last_contact = serializers.DateField(allow_null=True)
+
+
+class WorklistApi(APIView):
+    """The collector's worklist, in order; `view=all|unassigned` for the credit team and legal."""
+
+    permission_classes = [Authority]
+    authority_action = "receivables.worklist.view"
+    pagination_class = Pagination  # so the schema describes the paginated body
+
+    @extend_schema(
+        responses=WorklistRowSerializer(many=True),
+        parameters=[OpenApiParameter("view", str, enum=["mine", "all", "unassigned"])],
+    )
+    def get(self, request):
+        view = query_choice(request, "view", ["mine", "all", "unassigned"]) or "mine"
+        if view != "mine" and not may(request.user, "receivables.worklist.view_all"):
+            raise NotAllowed()
+        rows = worklist.worklist(
+            collector=request.user if view == "mine" else None,
+            unassigned=view == "unassigned",
+            customers=ageing.customers_for(request.user),
+        )
+        return paginated(self, request, rows, WorklistRowSerializer)
+
+
+class ReassignInputSerializer(serializers.Serializer):
+    customers = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        min_length=1,
+        max_length=1000,
+    )
+    collector = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        allow_null=True,
+        help_text="user id; null: back to the default (the salesperson, then the credit team)",
+    )
+
+
+class ReassignOutputSerializer(serializers.Serializer):
+    changed = serializers.IntegerField()
+
+
+class WorklistReassignApi(APIView):
+    """The credit manager names the collector of many customers at once."""
+
+    permission_classes = [Authority]
+    authority_action = "receivables.worklist.reassign"
+
+    @extend_schema(request=ReassignInputSerializer, responses=ReassignOutputSerializer)
+    def post(self, request):
+        serializer = ReassignInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        collector_id = serializer.validated_data["collector"]
+        collector = None
+        if collector_id is not None:
+            collector = get_user_model().objects.filter(pk=collector_id).first()
+            if collector is None:
+                raise ValidationFailed(field_errors={"collector": [_("Unknown user.")]})
+        changed = worklist.collectors_assign(
+            customer_ids=serializer.validated_data["customers"],
+            collector=collector,
+            acting_user=request.user,
+        )
+        return Response({"changed": changed})

@@ -37,4 +37,14 @@ urlpatterns = [
         name="api-statement-create",
     ),
     path("limitation/", api.LimitationQueueApi.as_view(), name="api-limitation-queue"),
+    path("disputes/", api.DisputeListApi.as_view(), name="api-disputes"),
+    path("disputes/<int:pk>/", api.DisputeDetailApi.as_view(), name="api-dispute"),
+    path("disputes/<int:pk>/resolve/", api.DisputeResolveApi.as_view(), name="api-dispute-resolve"),
+    path("customers/<int:pk>/promises/", api.PromiseListApi.as_view(), name="api-promises"),
+    path("collection/worklist/", api.WorklistApi.as_view(), name="api-worklist"),
+    path(
+        "collection/worklist/reassign/",
+        api.WorklistReassignApi.as_view(),
+        name="api-worklist-reassign",
+    ),
 ]

@@ -46,11 +46,11 @@ from customers.models import Contact, Customer
 from customers.services import mail_customer
 from receivables.collection import limitation
 from receivables.models import (
-    CollectionLogEntry,
     DunningLetter,
     DunningLetterInvoice,
     Invoice,
     LimitationRestart,
+    PaymentPromise,
 )
 
 log = logging.getLogger(__name__)
@@ -91,9 +91,11 @@ def levels_of(policy: CreditPolicy) -> list[Level]:
 
 
 def disputed_amounts(invoice_ids) -> dict[int, Decimal]:
-    """Issue 17 §1: the part of each invoice under an open dispute, never dunned. The one hook the
-    disputes plug into (an empty answer: nothing disputed yet)."""
-    return {}
+    """Issue 17 §1: the part of each invoice an open dispute holds out of collection, never
+    dunned (the disputes own the rule)."""
+    from receivables.collection.disputes import held_by_invoice
+
+    return held_by_invoice(invoice_ids)
 
 
 def disputed_amount(invoice: Invoice) -> Decimal:
@@ -101,17 +103,16 @@ def disputed_amount(invoice: Invoice) -> Decimal:
 
 
 def held_customers(on: dt.date):
-    """Issue 17 §3: a customer on a payment plan or with a promise to pay is held at its level.
-
-    A repayment plan legal obtained (HANDBOOK §10), or a promise to pay whose date has not passed.
-    One queryset of customer ids, a subquery of the claim's read."""
+    """Issue 17 §3: a customer on a payment plan or with a promise to pay running is held at its
+    level: a repayment plan legal obtained (HANDBOOK §10), or a promise whose date has not passed
+    and that is not yet decided. One queryset of customer ids, a subquery of the claim's read."""
     from riskwarnings.models import EvidenceRemedy
 
     on_plan = EvidenceRemedy.objects.filter(
         kind=EvidenceRemedy.Kind.REPAYMENT_PLAN, status=EvidenceRemedy.Status.OBTAINED
     ).values("review__customer_id")
-    promised = CollectionLogEntry.objects.filter(
-        kind=CollectionLogEntry.Kind.PROMISE_TO_PAY, promised_date__gte=on
+    promised = PaymentPromise.objects.filter(
+        status=PaymentPromise.Status.OPEN, promised_date__gte=on
     ).values("customer_id")
     return Customer.objects.filter(Q(pk__in=on_plan) | Q(pk__in=promised)).order_by().values("pk")
 

@@ -1,10 +1,11 @@
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from creditdesk.inputs import InputLimits
 from receivables.collection.ageing import BUCKET_KEYS
-from receivables.models import CollectionLogEntry, LimitationRestart
+from receivables.models import CollectionLogEntry, Dispute, Invoice, LimitationRestart
 
 
 class AgeingFilterForm(InputLimits, forms.Form):
@@ -101,3 +102,96 @@ class LimitationRestartForm(InputLimits, forms.Form):
 
 class LetterDecisionForm(InputLimits, forms.Form):
     note = forms.CharField(label=_("Note"), widget=forms.Textarea({"rows": 2}), required=False)
+
+
+class DisputeForm(InputLimits, forms.Form):
+    """Issue 17 §1: a dispute of one invoice of the customer, all or part."""
+
+    invoice = forms.ModelChoiceField(label=_("Invoice"), queryset=Invoice.objects.none())
+    amount = forms.DecimalField(
+        label=_("Disputed amount (CNY)"),
+        max_digits=18,
+        decimal_places=2,
+        required=False,
+        help_text=_("Leave empty to dispute all that is open."),
+    )
+    reason = forms.ChoiceField(label=_("Reason"), choices=Dispute.Reason.choices)
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), queryset=get_user_model().objects.none(), required=False
+    )
+    resolution_due = forms.DateField(
+        label=_("Resolve by"), required=False, widget=forms.DateInput({"type": "date"})
+    )
+    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea({"rows": 3}), required=False)
+    file = forms.FileField(label=_("Attachment"), required=False)
+
+    def __init__(self, *args, customer, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invoice"].queryset = Invoice.objects.filter(
+            customer=customer, status=Invoice.Status.OPEN, open_amount__gt=0
+        ).order_by("due_date", "id")
+        self.fields["invoice"].label_from_instance = lambda i: (
+            f"{i.number} · {i.due_date:%Y-%m-%d} · {i.open_amount:,.2f}"
+        )
+        self.fields["owner"].queryset = owners
+
+
+class DisputeResolveForm(InputLimits, forms.Form):
+    OUTCOMES = [
+        ("accepted", _("Accepted: a credit note is expected")),
+        ("partly", _("Partly accepted")),
+        ("rejected", _("Rejected: back into collection from today")),
+    ]
+    outcome = forms.ChoiceField(label=_("Decision"), choices=OUTCOMES)
+    accepted_amount = forms.DecimalField(
+        label=_("Accepted amount (CNY)"), max_digits=18, decimal_places=2, required=False
+    )
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea({"rows": 3}), required=False)
+
+
+class DisputeAttachForm(InputLimits, forms.Form):
+    file = forms.FileField(label=_("Attachment"))
+
+
+class PromiseForm(InputLimits, forms.Form):
+    """Issue 17 §2: a promise to pay some open invoices by a date."""
+
+    amount = forms.DecimalField(label=_("Promised amount (CNY)"), max_digits=18, decimal_places=2)
+    promised_date = forms.DateField(
+        label=_("Promised payment date"), widget=forms.DateInput({"type": "date"})
+    )
+    invoices = forms.ModelMultipleChoiceField(
+        label=_("Invoices"),
+        queryset=Invoice.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None chosen: all open invoices."),
+    )
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea({"rows": 3}), required=False)
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invoices"].queryset = Invoice.objects.filter(
+            customer=customer, status=Invoice.Status.OPEN, open_amount__gt=0
+        ).order_by("due_date", "id")
+        self.fields["invoices"].label_from_instance = lambda i: (
+            f"{i.number} · {i.due_date:%Y-%m-%d} · {i.open_amount:,.2f}"
+        )
+
+
+class ReassignForm(InputLimits, forms.Form):
+    customers = forms.TypedMultipleChoiceField(coerce=int, choices=[])
+    collector = forms.ModelChoiceField(
+        label=_("Collector"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("Default: the salesperson, then the credit team"),
+    )
+
+    def __init__(self, *args, collectors, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["collector"].queryset = collectors
+        # The customers are checked by the service; any number is a valid choice here.
+        self.fields["customers"].valid_value = lambda value: (
+            str(value).isdigit() and 0 < int(value) < 2**31
+        )

@@ -86,3 +86,42 @@ def limitation_view(user, customer) -> bool:
 @rule("receivables.limitation.record")
 def limitation_record(user, customer) -> bool:
     return has_role(user, *CREDIT_ROLES, Role.LEGAL)
+
+
+# Issue 17 §1: a dispute is raised by sales (for their own customers) or the credit team, and
+# decided by the credit team; everyone who reads the collection reads it.
+_DISPUTE_RAISERS = {Role.SALES_DIRECTOR, *CREDIT_ROLES}
+
+
+@rule("receivables.dispute.view")
+def dispute_view(user, customer) -> bool:
+    return collection_view(user, customer)
+
+
+@rule("receivables.dispute.raise")
+def dispute_raise(user, customer) -> bool:
+    if has_role(user, *_DISPUTE_RAISERS):
+        return customer is None or customer_view(user, customer)
+    return has_role(user, Role.SALES) and (customer is None or owns(user, customer))
+
+
+@rule("receivables.dispute.resolve")
+def dispute_resolve(user, obj) -> bool:
+    return has_role(user, *CREDIT_ROLES)
+
+
+# Issue 17 §6: each collector works a worklist; the credit manager reassigns collectors in bulk.
+@rule("receivables.worklist.view")
+def worklist_view(user, obj) -> bool:
+    return has_role(user, *_COLLECTORS)
+
+
+@rule("receivables.worklist.reassign")
+def worklist_reassign(user, obj) -> bool:
+    return has_role(user, Role.CREDIT_MANAGER)
+
+
+@rule("receivables.worklist.view_all")
+def worklist_view_all(user, obj) -> bool:
+    """Everyone's worklist and the unassigned accounts: the credit team and legal (§8)."""
+    return has_role(user, *CREDIT_ROLES, Role.LEGAL)

@@ -18,6 +18,7 @@ the next run sends it again. The resend carries the same Message-ID (`message_id
 customer's mail system files it as the e-mail it already has.
 """
 
+import copy
 import datetime as dt
 import logging
 from collections import defaultdict
@@ -33,9 +34,11 @@ from creditdesk.pdf import render_pdf
 from creditdesk.policy import policy_on
 from customers.models import Contact, Customer
 from customers.services import mail_customer
+from receivables.collection.disputes import held_amount
 from receivables.models import (
     CreditNote,
     CustomerExposure,
+    Dispute,
     GateCheck,
     Invoice,
     Payment,
@@ -95,13 +98,19 @@ def _day(day: dt.date):
 def _claim_invoice_reminders(
     kind: str, for_date: dt.date, due_date: dt.date, now: dt.datetime
 ) -> list[int]:
-    """One row per customer with open invoices due on `due_date`; returns the rows claimed now."""
+    """One row per customer with open invoices due on `due_date`; returns the rows claimed now.
+
+    Issue 17 §1: reminders leave out what disputes hold (an invoice disputed in whole is not
+    listed)."""
     # Table names come from the models; every value is a query parameter.
     sql = f"""
         INSERT INTO {_table(ReminderLog)} (customer_id, kind, for_date, invoices, created_at, claimed_at)
         SELECT i.customer_id, %s, %s, {_json_ids("i.id", "i.id")}, %s, %s
         FROM {_table(Invoice)} i
-        WHERE i.status = %s AND i.due_date = %s AND i.open_amount > 0
+        WHERE i.status = %s AND i.due_date = %s AND i.open_amount > COALESCE((
+            SELECT SUM(d.held_amount) FROM {_table(Dispute)} d
+            WHERE d.invoice_id = i.id AND d.held_amount > 0
+        ), 0)
         GROUP BY i.customer_id
         ON CONFLICT (customer_id, kind, for_date) DO NOTHING
         RETURNING id
@@ -349,9 +358,18 @@ def send_claimed(ids: list[int], *, on: dt.date) -> dict[str, int]:
         pk for entry in logs if entry.kind != Kind.ORDERS_REFUSED for pk in entry.invoices
     }
     # Only what is still open now: a reminder never lists an invoice paid or written off since.
-    invoices = Invoice.objects.filter(
-        pk__in=invoice_ids, status=Invoice.Status.OPEN, open_amount__gt=0
-    ).in_bulk()
+    invoices = (
+        Invoice.objects.filter(pk__in=invoice_ids, status=Invoice.Status.OPEN, open_amount__gt=0)
+        .annotate(held=held_amount())
+        .in_bulk()
+    )
+    # Issue 17 §1: the invoice reminders ask only for what no dispute holds (disputed since the
+    # claim included); the statement still lists every open invoice, as owed.
+    undisputed = {
+        pk: _without_held(invoice) if invoice.held else invoice
+        for pk, invoice in invoices.items()
+        if invoice.open_amount > invoice.held
+    }
     # Only the orders still refused now (not released, cancelled or superseded since).
     refused = GateCheck.objects.filter(
         pk__in={pk for entry in refusals for pk in entry.invoices},
@@ -367,7 +385,8 @@ def send_claimed(ids: list[int], *, on: dt.date) -> dict[str, int]:
         if entry.kind == Kind.ORDERS_REFUSED:
             listed = [refused[pk] for pk in entry.invoices if pk in refused]
         else:
-            listed = [invoices[pk] for pk in entry.invoices if pk in invoices]
+            source = invoices if entry.kind == Kind.MONTHLY_STATEMENT else undisputed
+            listed = [source[pk] for pk in entry.invoices if pk in source]
             listed.sort(key=lambda i: (i.due_date, i.number))
         done: dict = {"sent_at": timezone.now()}
         is_statement = entry.kind == Kind.MONTHLY_STATEMENT
@@ -392,6 +411,14 @@ def send_claimed(ids: list[int], *, on: dt.date) -> dict[str, int]:
         ReminderLog.objects.filter(pk=entry.pk, sent_at__isnull=True).update(**done)
         lease.done(entry)
     return counts
+
+
+def _without_held(invoice: Invoice) -> Invoice:
+    """A copy of the invoice showing only the part no dispute holds (for the reminder's lines and
+    total; never saved)."""
+    shown = copy.copy(invoice)
+    shown.open_amount = invoice.open_amount - invoice.held
+    return shown
 
 
 def message_id(entry: ReminderLog) -> str:

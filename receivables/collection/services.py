@@ -150,8 +150,13 @@ def collection_entry_add(
     promised_date: dt.date | None = None,
     agency_name: str = "",
     acting_user,
+    promise_invoices=(),
 ) -> CollectionLogEntry:
-    """Record a call, e-mail, visit, promise to pay or agency referral on the customer's log."""
+    """Record a call, e-mail, visit, promise to pay or agency referral on the customer's log.
+
+    A promise to pay is also a `PaymentPromise` (issue 17 §2) on `promise_invoices`, or on the
+    customer's open invoices when none are named, which the daily job checks; a customer with no
+    open invoice has nothing to check it against, so only the log keeps it."""
     require(acting_user, "receivables.collection.log", customer)
     Kind = CollectionLogEntry.Kind
     errors: dict[str, list[str]] = {}
@@ -187,6 +192,24 @@ def collection_entry_add(
         agency_name=agency_name.strip() if kind == Kind.AGENCY_REFERRAL else "",
         author=acting_user,
     )
+    if kind == Kind.PROMISE_TO_PAY and (
+        promise_invoices
+        or Invoice.objects.filter(
+            customer=customer, status=Invoice.Status.OPEN, open_amount__gt=0
+        ).exists()
+    ):
+        from receivables.collection.promises import promise_record
+
+        promise_record(
+            customer=customer,
+            amount=promised_amount,
+            promised_date=promised_date,
+            made_on=happened_on,
+            invoices=promise_invoices,
+            note=entry.note,
+            acting_user=acting_user,
+            log_entry=entry,
+        )
     record_event(
         kind=f"collection.{kind}",
         actor=acting_user,

@@ -87,3 +87,17 @@ def send_letters_task(ids: list[int], on: str | None = None) -> str:
     from receivables.collection import dunning
 
     return _summary(dunning.send_letters(ids, on=dt.date.fromisoformat(on) if on else None))
+
+
+PROMISES_JOB = "receivables.check_promises"
+
+
+@shared_task(name=PROMISES_JOB)
+@tracked_job(PROMISES_JOB)
+def check_promises_task(on: str | None = None) -> str:
+    """Issue 17 §2: every open promise whose date has passed is decided (kept, partly kept or
+    broken) the next day at the latest. Idempotent, and a missed day is caught up: the job works
+    from the promises still open, not from the days it ran."""
+    from receivables.collection.promises import promises_check
+
+    return _summary(promises_check(dt.date.fromisoformat(on) if on else None))

@@ -42,4 +42,18 @@ urlpatterns = [
         views.limitation_restart_add,
         name="customer-limitation-restart",
     ),
+    path("receivables/disputes/", views.dispute_list, name="receivables-disputes"),
+    path("receivables/disputes/<int:pk>/", views.dispute_detail, name="dispute-detail"),
+    path("receivables/disputes/<int:pk>/resolve/", views.dispute_resolve, name="dispute-resolve"),
+    path("receivables/disputes/<int:pk>/attach/", views.dispute_attach, name="dispute-attach"),
+    path("receivables/disputes/files/<int:pk>/", views.dispute_file, name="dispute-file"),
+    path("customers/<int:pk>/disputes/", views.customer_disputes, name="customer-disputes"),
+    path("customers/<int:pk>/disputes/new/", views.dispute_new, name="customer-dispute-new"),
+    path("customers/<int:pk>/promises/new/", views.promise_new, name="customer-promise-new"),
+    path("receivables/worklist/", views.worklist_page, name="receivables-worklist"),
+    path(
+        "receivables/worklist/reassign/",
+        views.worklist_reassign,
+        name="receivables-worklist-reassign",
+    ),
 ]

@@ -5,30 +5,47 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from creditdesk import exports
 from creditdesk.authority import may
-from creditdesk.errors import DomainError
+from creditdesk.errors import DomainError, NotAllowed, NotFound
 from creditdesk.policy import policy_on
 from creditdesk.views import apply_domain_error, check
 from customers.views import dossier_context, get_customer_for
-from receivables.collection import ageing, dunning, kpis, limitation, services, statements
+from receivables.collection import (
+    ageing,
+    disputes,
+    dunning,
+    kpis,
+    limitation,
+    promises,
+    services,
+    statements,
+    worklist,
+)
 from receivables.collection.forms import (
     AgeingFilterForm,
     CollectionEntryForm,
+    DisputeAttachForm,
+    DisputeForm,
+    DisputeResolveForm,
     DrillDownForm,
     LetterDecisionForm,
     LimitationRestartForm,
+    PromiseForm,
+    ReassignForm,
     StatementConfirmationForm,
     StatementPeriodForm,
 )
-from receivables.models import CustomerStatement, DunningLetter, ReminderLog
+from receivables.models import CustomerStatement, DisputeAttachment, DunningLetter, ReminderLog
 
 
 def _rows(request, as_of, group):
@@ -90,9 +107,11 @@ def _export_table(rows, total, group):
         columns = [exports.Column(_("Customer code")), exports.Column(_("Customer"))]
         lead = [[row["customer__erp_code"], row["customer__name"]] for row in rows]
     titles = [str(b.label) for b in ageing.BUCKETS]
-    titles += [_("Open total"), _("Overdue"), _("Written off"), _("Unallocated"), _("Net balance")]
+    titles += [_("Open total"), _("Overdue"), _("Disputed"), _("Written off"), _("Unallocated")]
+    titles.append(_("Net balance"))
     columns += [exports.Column(title, exports.MONEY) for title in titles]
-    keys = [*ageing.BUCKET_KEYS, "open_total", "overdue_total", "written_off", "unallocated"]
+    keys = [*ageing.BUCKET_KEYS, "open_total", "overdue_total", "disputed", "written_off"]
+    keys.append("unallocated")
     keys.append("net_balance")
     body = [[*first, *[row[k] for k in keys]] for first, row in zip(lead, rows, strict=True)]
     blanks = [""] * (len(columns) - len(keys) - 1)
@@ -189,6 +208,11 @@ def customer_collection(request, pk: int):
         "-for_date", "-id"
     )[:20]
     context["can_log"] = may(request.user, "receivables.collection.log", customer)
+    context["promises"] = promises.promises_of(customer)[:50]
+    context["promise_counts"] = promises.promise_counts(customer)
+    context["holding_disputes"] = disputes.disputes_for(
+        request.user, customer=customer, status="holding"
+    )
     context["form"] = CollectionEntryForm() if context["can_log"] else None
     return render(request, "receivables/ageing/customer_collection.html", context)
 
@@ -421,3 +445,216 @@ def limitation_queue(request):
         "receivables/letters/limitation_queue.html",
         {"page": page, "days": policy.limitation_warning_days},
     )
+
+
+# --- Disputes (issue 17 §1) ---------------------------------------------------------------------
+
+
+def _dispute_or_404(user, pk: int, action: str = "receivables.dispute.view"):
+    try:
+        return disputes.dispute_for(user, pk, action)
+    except NotFound:
+        raise Http404 from None
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc.message)) from exc
+
+
+DISPUTE_FILTERS = ("holding", "open", "all")
+
+
+@login_required
+def dispute_list(request):
+    check(request.user, "receivables.dispute.view")
+    shown = request.GET.get("status") if request.GET.get("status") in DISPUTE_FILTERS else "holding"
+    rows = disputes.disputes_for(request.user, status=None if shown == "all" else shown)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "receivables/disputes/list.html",
+        {"page": page, "shown": shown, "today": timezone.localdate()},
+    )
+
+
+@login_required
+def customer_disputes(request, pk: int):
+    customer = get_customer_for(request.user, pk, "receivables.dispute.view")
+    context = dossier_context(request, customer, "disputes")
+    context["disputes"] = disputes.disputes_for(request.user, customer=customer)[:200]
+    context["can_raise"] = may(request.user, "receivables.dispute.raise", customer)
+    context["today"] = timezone.localdate()
+    return render(request, "receivables/disputes/customer.html", context)
+
+
+@login_required
+def dispute_new(request, pk: int):
+    customer = get_customer_for(request.user, pk, "receivables.dispute.raise")
+    form = DisputeForm(
+        request.POST or None,
+        request.FILES or None,
+        customer=customer,
+        owners=worklist.collectors(),
+        initial={"owner": request.user.pk},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        file = data.pop("file")
+        try:
+            dispute = disputes.dispute_raise(
+                acting_user=request.user, files=[file] if file else [], **data
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("Dispute raised."))
+            return redirect("dispute-detail", pk=dispute.pk)
+    context = dossier_context(request, customer, "disputes")
+    context["form"] = form
+    return render(request, "receivables/disputes/form.html", context)
+
+
+@login_required
+def dispute_detail(request, pk: int):
+    dispute = _dispute_or_404(request.user, pk)
+    context = dossier_context(request, dispute.customer, "disputes")
+    actions = disputes.available_actions(request.user, dispute)
+    context.update(
+        dispute=dispute,
+        attachments=dispute.attachments.select_related("uploaded_by"),
+        resolve_form=DisputeResolveForm() if "resolve" in actions else None,
+        attach_form=DisputeAttachForm()
+        if may(request.user, "receivables.dispute.raise", dispute.customer)
+        else None,
+    )
+    return render(request, "receivables/disputes/detail.html", context)
+
+
+@login_required
+@require_POST
+def dispute_resolve(request, pk: int):
+    dispute = _dispute_or_404(request.user, pk, "receivables.dispute.resolve")
+    form = DisputeResolveForm(request.POST)
+    if form.is_valid():
+        try:
+            disputes.dispute_resolve(dispute=dispute, acting_user=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("Dispute resolved."))
+            return redirect("dispute-detail", pk=pk)
+    context = dossier_context(request, dispute.customer, "disputes")
+    context.update(
+        dispute=dispute,
+        attachments=dispute.attachments.select_related("uploaded_by"),
+        resolve_form=form,
+        attach_form=None,
+    )
+    return render(request, "receivables/disputes/detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def dispute_attach(request, pk: int):
+    dispute = _dispute_or_404(request.user, pk, "receivables.dispute.raise")
+    form = DisputeAttachForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            disputes.dispute_attach(
+                dispute=dispute, file=form.cleaned_data["file"], acting_user=request.user
+            )
+        except DomainError as exc:
+            messages.error(request, " ".join(str(m) for v in exc.field_errors.values() for m in v))
+        else:
+            messages.success(request, _("Attachment added."))
+    else:
+        messages.error(request, _("Choose a file to attach."))
+    return redirect("dispute-detail", pk=pk)
+
+
+@login_required
+def dispute_file(request, pk: int):
+    attachment = get_object_or_404(DisputeAttachment.objects.select_related("dispute"), pk=pk)
+    _dispute_or_404(request.user, attachment.dispute_id)
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name or attachment.file.name.rsplit("/", 1)[-1],
+    )
+
+
+# --- Promises to pay (issue 17 §2) --------------------------------------------------------------
+
+
+@login_required
+def promise_new(request, pk: int):
+    customer = get_customer_for(request.user, pk, "receivables.collection.log")
+    form = PromiseForm(request.POST or None, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            promises.promise_make(customer=customer, acting_user=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("Promise to pay recorded."))
+            return redirect("customer-collection", pk=pk)
+    context = dossier_context(request, customer, "collection")
+    context["form"] = form
+    return render(request, "receivables/promises/form.html", context)
+
+
+# --- The worklist (issue 17 §6) -----------------------------------------------------------------
+
+WORKLIST_VIEWS = ("mine", "all", "unassigned")
+
+
+@login_required
+def worklist_page(request):
+    check(request.user, "receivables.worklist.view")
+    can_reassign = may(request.user, "receivables.worklist.reassign")
+    sees_all = may(request.user, "receivables.worklist.view_all")
+    view = request.GET.get("view") if request.GET.get("view") in WORKLIST_VIEWS else "mine"
+    if not sees_all:
+        view = "mine"
+    rows = worklist.worklist(
+        collector=request.user if view == "mine" else None,
+        unassigned=view == "unassigned",
+        customers=ageing.customers_for(request.user),
+    )
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page.object_list = worklist.decorate(page.object_list)
+    form = ReassignForm(collectors=worklist.collectors()) if can_reassign else None
+    return render(
+        request,
+        "receivables/worklist/worklist.html",
+        {
+            "page": page,
+            "view": view,
+            "views": WORKLIST_VIEWS if sees_all else (),
+            "form": form,
+            "query": f"view={view}",
+        },
+    )
+
+
+@login_required
+@require_POST
+def worklist_reassign(request):
+    check(request.user, "receivables.worklist.reassign")
+    form = ReassignForm(request.POST, collectors=worklist.collectors())
+    if not form.is_valid():
+        messages.error(request, " ".join(str(m) for errors in form.errors.values() for m in errors))
+        return redirect("receivables-worklist")
+    try:
+        changed = worklist.collectors_assign(
+            customer_ids=form.cleaned_data["customers"],
+            collector=form.cleaned_data["collector"],
+            acting_user=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, " ".join(str(m) for v in exc.field_errors.values() for m in v))
+    else:
+        messages.success(
+            request,
+            ngettext("%(n)s customer reassigned.", "%(n)s customers reassigned.", changed)
+            % {"n": changed},
+        )
+    return redirect(f"{reverse('receivables-worklist')}?view=all")

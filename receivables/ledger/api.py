@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from creditdesk.api import Authority
 from creditdesk.errors import DomainError, ValidationFailed
-from creditdesk.inputs import BusinessDateField, MoneyField, ReferenceField
+from creditdesk.inputs import BusinessDateField, MoneyField, ReferenceField, TextField
 from customers.models import Customer
 from receivables.gate import services as gate_services
 from receivables.ledger import services
@@ -156,6 +156,21 @@ def run_bulk(request, serializer_class, batch, to_record=dict) -> Response:
     return Response(body)
 
 
+class InvoiceDisputeSerializer(serializers.Serializer):
+    amount = MoneyField(
+        min_value=Decimal("0.01"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="the disputed part; absent or null: all that is open and not yet disputed",
+    )
+    # Plain text (checked by the service), so the schema's enum names stay unique across apps.
+    reason = ReferenceField(
+        max_length=16, help_text="price | quantity | quality | delivery | duplicate | other"
+    )
+    note = TextField(max_length=2000, required=False, allow_blank=True, default="")
+
+
 class InvoiceRecordSerializer(serializers.Serializer):
     number = ReferenceField(max_length=64)
     customer = CustomerCodeField(max_length=40)
@@ -165,9 +180,16 @@ class InvoiceRecordSerializer(serializers.Serializer):
     due_date = BusinessDateField(required=False, allow_null=True, default=None)
     amount = MoneyField(min_value=Decimal("0"))
     currency = serializers.CharField(max_length=3, default="CNY", validators=[_currency])
+    dispute = InvoiceDisputeSerializer(
+        required=False,
+        help_text="Optional (issue 17 §1): the customer disputes this invoice, all or part. Sent "
+        "again unchanged it changes nothing; the invoice is written even when the dispute cannot "
+        "be raised, which the record's errors then say under `dispute`.",
+    )
 
 
 def apply_invoice(data: dict, user) -> tuple[str, list]:
+    data = {k: v for k, v in data.items() if k != "dispute"}
     _invoice, outcome = services.invoice_upsert(acting_user=user, **data)
     return outcome, []
 

@@ -2,24 +2,37 @@
 
 import datetime as dt
 
-from django.db.models import Min
+from django.db.models import F, Min
 
 from receivables.models import Invoice
 
 
 def has_overdue_invoices(customer_id: int, on: dt.date) -> bool:
-    """HANDBOOK §9: any payment overdue blocks the gate. One EXISTS on (customer, status, due_date)."""
-    return Invoice.objects.filter(
-        customer_id=customer_id, status=Invoice.Status.OPEN, due_date__lt=on
-    ).exists()
+    """HANDBOOK §9: any payment overdue blocks the gate. One EXISTS on (customer, status, due_date).
+
+    Issue 17 §1: the part of an invoice held by a dispute does not make the customer overdue; an
+    overdue invoice counts when more of it is open than its disputes hold (one index lookup each)."""
+    from receivables.collection.disputes import held_amount
+
+    return (
+        Invoice.objects.filter(customer_id=customer_id, status=Invoice.Status.OPEN, due_date__lt=on)
+        .annotate(held=held_amount())
+        .filter(open_amount__gt=F("held"))
+        .exists()
+    )
 
 
 def max_days_overdue_by_customer(on: dt.date) -> dict[int, int]:
     """{customer_id: days the oldest open invoice is overdue on `on`} for customers with any overdue.
 
-    The oldest due date per customer is found by one GROUP BY in SQL."""
+    The oldest due date per customer is found by one GROUP BY in SQL. Issue 17 §1: as at the gate,
+    an invoice wholly held by disputes does not count (the warning ladder reads this)."""
+    from receivables.collection.disputes import held_amount
+
     rows = (
         Invoice.objects.filter(status=Invoice.Status.OPEN, due_date__lt=on)
+        .annotate(held=held_amount())
+        .filter(open_amount__gt=F("held"))
         .values("customer_id")
         .annotate(oldest_due=Min("due_date"))
         .values_list("customer_id", "oldest_due")

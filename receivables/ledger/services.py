@@ -426,7 +426,31 @@ def _invoices_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
         )
     moves.write()
     _write_events(events, acting_user, now)
+    _feed_disputes(records, outcomes, acting_user)
     return outcomes, set()
+
+
+def _feed_disputes(records: list[dict], outcomes: list, acting_user) -> None:
+    """Issue 17 §1: a record may carry the customer's dispute of the invoice (an optional
+    `dispute`: amount (none: all that is open), reason, note). The invoice is written either way;
+    a dispute that cannot be raised is reported in the record's errors under `dispute`."""
+    from receivables.collection.disputes import dispute_from_feed
+
+    for record, outcome in zip(records, outcomes, strict=True):
+        wanted = record.get("dispute")
+        if not wanted or outcome is None or outcome.rejected:
+            continue
+        try:
+            with transaction.atomic():
+                dispute_from_feed(
+                    invoice=outcome.subject,
+                    amount=wanted.get("amount"),
+                    reason=wanted.get("reason", ""),
+                    notes=wanted.get("note", ""),
+                    acting_user=acting_user,
+                )
+        except ValidationFailed as exc:
+            outcome.errors = {"dispute": [str(m) for v in exc.field_errors.values() for m in v]}
 
 
 def invoices_upsert_batch(
@@ -856,6 +880,13 @@ def credit_note_upsert(
     else:
         cash_delta += amount
     note.save()
+    if invoice is not None and outcome == "created":
+        from receivables.collection.disputes import disputes_settle_by_credit_note
+
+        # Issue 17 §1: the feed's credit note for the invoice closes its accepted disputes.
+        disputes_settle_by_credit_note(
+            invoice=invoice, amount=amount, reference=number, acting_user=acting_user
+        )
     exposure_move(row, open_delta=open_delta, cash_delta=cash_delta)
     record_event(
         kind=f"creditnote.{outcome}",

@@ -4,6 +4,7 @@ one letter listing every invoice, held customers stay at their level, legal appr
 import datetime as dt
 import io
 import threading
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -16,8 +17,8 @@ from creditdesk.errors import InvalidTransition, NotAllowed
 from creditdesk.models import AuditEvent
 from customers.models import SentMail
 from receivables.collection import dunning
+from receivables.collection.promises import promise_make
 from receivables.models import (
-    CollectionLogEntry,
     DunningLetter,
     DunningLetterInvoice,
     LimitationRestart,
@@ -189,14 +190,13 @@ def test_held_at_its_level_by_a_running_promise_or_a_repayment_plan(
     run(days_after(30))
     assert len(mailoutbox) == 3  # each at level 2
 
-    CollectionLogEntry.objects.create(
-        customer=promised,
-        kind=CollectionLogEntry.Kind.PROMISE_TO_PAY,
-        happened_on=days_after(50),
-        promised_amount="100.00",
-        promised_date=days_after(65),
-        author=credit_team,
-    )
+    with time_machine.travel(days_after(50), tick=False):
+        promise_make(
+            customer=promised,
+            amount=Decimal("100.00"),
+            promised_date=days_after(65),
+            acting_user=credit_team,
+        )
     _repayment_plan(planned, credit_team)
     run(days_after(60))
     assert [m.to for m in mailoutbox[3:]] == [[f"ap{free.pk}@customer.test"]]

@@ -47,3 +47,19 @@ def test_demo_covers_every_bucket_and_releases_a_gate_check(logistics):
     count = Invoice.objects.count()
     seed(None)
     assert Invoice.objects.count() == count
+
+
+def test_the_collection_demo_adds_a_dispute_promises_and_collectors(users):
+    from receivables.collection.demo import seed as seed_collection
+    from receivables.models import CollectorAssignment, Dispute, PaymentPromise
+
+    for i in range(6):
+        CreditLineFactory(limit=Decimal(200000 + 10000 * i))
+    seed(None)
+    seed_collection(None)
+    assert Dispute.objects.filter(status="open").count() == 1
+    assert set(PaymentPromise.objects.values_list("status", flat=True)) == {"broken", "open"}
+    assert CollectorAssignment.objects.exists()
+    assert not exposure_drifts()
+    seed_collection(None)  # seeding again does nothing
+    assert Dispute.objects.count() == 1 and PaymentPromise.objects.count() == 2

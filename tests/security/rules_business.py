@@ -229,6 +229,7 @@ IMPORTERS = frozenset({*CREDIT, "finance_director"})
 ANALYSTS = frozenset({*SALES_SIDE, *CREDIT, "finance_director", "general_manager"})
 COLLECTORS = frozenset({*SALES_SIDE, "logistics", *CREDIT, "legal"})
 COLLECTION_READERS = COLLECTORS | {"finance_director", "general_manager"}
+DISPUTE_RAISERS = frozenset({*SALES_SIDE, *CREDIT})
 
 RECEIVABLES_RULES = {
     "gate-check-form": [page(GATE_CHECKERS), page(GATE_CHECKERS, method="post")],
@@ -299,6 +300,20 @@ RECEIVABLES_RULES = {
         *post_only(CREDIT | {"legal"}, kwargs=lambda ctx: {"pk": ctx.customer.pk}),
         page(CREDIT | {"legal"}, method="post", kwargs=lambda ctx: {"pk": ctx.other_customer.pk}),
     ],
+    # Disputes, promises to pay and the worklist (issue 17 §1, §2, §6)
+    "receivables-disputes": page(COLLECTION_READERS),
+    "customer-disputes": own_and_others(COLLECTION_READERS),
+    "customer-dispute-new": own_and_others(DISPUTE_RAISERS),
+    "dispute-detail": own_and_others_of("dispute", COLLECTION_READERS),
+    "dispute-file": own_and_others_of("dispute_attachment", COLLECTION_READERS),
+    "dispute-resolve": post_only(CREDIT, kwargs=pk("dispute")),
+    "dispute-attach": [
+        *post_only(DISPUTE_RAISERS, kwargs=pk("dispute")),
+        page(DISPUTE_RAISERS - {"sales"}, method="post", kwargs=pk("other_dispute")),
+    ],
+    "customer-promise-new": own_and_others(COLLECTORS),
+    "receivables-worklist": page(COLLECTORS),
+    "receivables-worklist-reassign": post_only({"credit_manager"}),
     # API
     "api-gate-check-create": api_post_only(GATE_CHECKERS),
     # The API is for the gate's readers only (sales open a blocked check on its page).
@@ -316,6 +331,24 @@ RECEIVABLES_RULES = {
     "api-ageing-trend": api(ANALYSTS),
     "api-receivables-kpis": api(ANALYSTS),
     "api-collection-accounts": api(COLLECTION_READERS),
+    "api-disputes": [
+        api(COLLECTION_READERS),
+        api(DISPUTE_RAISERS, method="post", data=lambda ctx: {}),
+    ],
+    "api-dispute": own_and_others_of("dispute", COLLECTION_READERS, make=api),
+    "api-dispute-resolve": api_post_only(CREDIT, kwargs=pk("dispute")),
+    "api-promises": [
+        api(COLLECTION_READERS, kwargs=lambda ctx: {"pk": ctx.customer.pk}),
+        api(COLLECTION_READERS - {"sales"}, kwargs=lambda ctx: {"pk": ctx.other_customer.pk}),
+        api(
+            COLLECTORS,
+            method="post",
+            data=lambda ctx: {},
+            kwargs=lambda ctx: {"pk": ctx.customer.pk},
+        ),
+    ],
+    "api-worklist": api(COLLECTORS),
+    "api-worklist-reassign": api_post_only({"credit_manager"}),
     "api-collection-log": [
         api(COLLECTION_READERS, kwargs=lambda ctx: {"pk": ctx.customer.pk}),
         api(COLLECTION_READERS - {"sales"}, kwargs=lambda ctx: {"pk": ctx.other_customer.pk}),

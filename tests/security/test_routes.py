@@ -371,7 +371,34 @@ def _business_objects(users, customer, other_customer) -> dict:
         reason="集团采购",
         acting_user=other_sales,
     )
+    # Disputes on an overdue invoice of each customer, with an attachment.
+    from receivables.collection import disputes as dispute_services
+    from receivables.ledger import services as ledger_services
+
+    def disputed(c, number):
+        invoice, _outcome = ledger_services.invoice_upsert(
+            customer=c,
+            number=number,
+            issue_date=timezone.localdate() - dt.timedelta(days=40),
+            due_date=timezone.localdate() - dt.timedelta(days=10),
+            amount=Decimal("100.00"),
+            acting_user=None,
+        )
+        return dispute_services.dispute_raise(
+            invoice=invoice,
+            amount=None,
+            reason="quality",
+            resolution_due=None,
+            files=[pdf("complaint.pdf")],
+            acting_user=users["credit_team"],
+        )
+
+    dispute, other_dispute = disputed(customer, "INV-R1"), disputed(other_customer, "INV-R2")
     return {
+        "dispute": dispute,
+        "other_dispute": other_dispute,
+        "dispute_attachment": dispute.attachments.get(),
+        "other_dispute_attachment": other_dispute.attachments.get(),
         "group": group,
         "other_group": other_group,
         "group_request": group_request,
