@@ -59,7 +59,8 @@ def test_warning_level_4_opens_one_evaluation_and_a_worse_level_adds_none(users,
             customer=customer, level=3, reason="更严重", acting_user=users["credit_team"]
         )
     assert opened(customer, "warning").count() == 1
-    assert opened(customer, "warning").get().opened_for == {"warning_level": 3}
+    # It says what opened it: the level 4.
+    assert opened(customer, "warning").get().opened_for == {"warning_level": 4}
 
 
 def test_level_5_attention_opens_nothing(users, customer):
