@@ -1,4 +1,4 @@
-"""The collector's worklist (HANDBOOK §8; issue 17 §6): one query, whatever the rows.
+"""The collector's worklist (HANDBOOK §8; issue 17 §6): a fixed number of queries, whatever the rows.
 
 Each customer with an overdue undisputed balance has a collector: the named collector the credit
 manager assigned (`CollectorAssignment`), else the salesperson up to the policy's
@@ -15,8 +15,8 @@ import datetime as dt
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import Count, F, Max, Min, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +28,8 @@ from creditdesk.models import CreditPolicy
 from creditdesk.policy import policy_on
 from creditdesk.roles import CREDIT_ROLES, Role
 from customers.models import Customer
-from receivables.collection.services import Stage
+from receivables.collection.disputes import held_amount
+from receivables.collection.services import Stage, collection_stage
 from receivables.models import (
     CollectionLogEntry,
     CollectorAssignment,
@@ -42,160 +43,38 @@ ZERO = Decimal("0.00")
 COLLECTOR_ROLES = (Role.SALES, Role.SALES_DIRECTOR, *sorted(CREDIT_ROLES), Role.LEGAL)
 
 
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _days(later: str, earlier: str) -> str:
-    """Whole days from `earlier` to `later` (SQL date expressions)."""
-    if connection.vendor == "postgresql":
-        return f"({later} - {earlier})"
-    return f"CAST(julianday({later}) - julianday({earlier}) AS integer)"
-
-
-class Worklist:
-    """The worklist's rows (dicts) in order, as one SQL statement: iterate it, count it or slice
-    it (a page: LIMIT/OFFSET), so `Paginator` and the API's pagination read one page at a time.
-
-    One pass over the overdue invoices groups them per customer (what no dispute holds, the
-    oldest due date); the per-customer columns (last contact, broken promises, disputes due, the
-    assigned collector) are then read once per customer, not once per invoice. Written in SQL with
-    CTEs because the ORM groups by every per-customer subquery, which PostgreSQL then evaluates
-    for each invoice row; table names come from the models and every value is a parameter.
-    """
-
-    ordered = True  # for Paginator
-
-    def __init__(
-        self,
-        on: dt.date,
-        policy: CreditPolicy,
-        *,
-        collector=None,
-        unassigned=False,
-        customers: QuerySet | None = None,
-    ):
-        until, agency = policy.sales_collection_until_days, policy.agency_from_days
-        day = connection.ops.adapt_datefield_value(on)
-        today = "%s::date" if connection.vendor == "postgresql" else "%s"
-        scope, scope_params = "", []
-        if customers is not None:
-            inner, scope_params = customers.query.sql_with_params()
-            scope = f"AND i.customer_id IN ({inner})"
-        promise_invoices = PaymentPromise.invoices.through
-        self.sql = f"""
-            WITH held AS (
-                SELECT d.invoice_id, SUM(d.held_amount) AS held
-                FROM {_table(Dispute)} d WHERE d.held_amount > 0 GROUP BY d.invoice_id
-            ), overdue AS (
-                SELECT i.customer_id,
-                       SUM(i.open_amount - COALESCE(h.held, 0)) AS overdue_amount,
-                       MIN(i.due_date) AS oldest_due
-                FROM {_table(Invoice)} i LEFT JOIN held h ON h.invoice_id = i.id
-                WHERE i.status = %s AND i.due_date < {today}
-                  AND i.open_amount > COALESCE(h.held, 0) {scope}
-                GROUP BY i.customer_id
-            ), accounts AS (
-                SELECT o.customer_id, c.name AS customer__name, c.erp_code AS customer__erp_code,
-                       c.salesperson_id AS customer__salesperson_id, o.overdue_amount, o.oldest_due,
-                       {_days(today, "o.oldest_due")} AS days, a.collector_id AS assigned_id,
-                       (SELECT MAX(l.happened_on) FROM {_table(CollectionLogEntry)} l
-                        WHERE l.customer_id = o.customer_id) AS last_contact,
-                       (SELECT COUNT(DISTINCT p.id) FROM {_table(PaymentPromise)} p
-                        JOIN {_table(promise_invoices)} pi ON pi.paymentpromise_id = p.id
-                        JOIN {_table(Invoice)} pinv ON pinv.id = pi.invoice_id
-                        WHERE p.customer_id = o.customer_id AND p.status = %s
-                          AND pinv.status = %s AND pinv.due_date < {today}) AS broken_promises,
-                       (SELECT COUNT(*) FROM {_table(Dispute)} d
-                        WHERE d.customer_id = o.customer_id AND d.status = %s
-                          AND d.resolution_due <= {today}) AS disputes_due
-                FROM overdue o
-                JOIN {_table(Customer)} c ON c.id = o.customer_id
-                LEFT JOIN {_table(CollectorAssignment)} a ON a.customer_id = o.customer_id
-            ), staged AS (
-                SELECT accounts.*,
-                       CASE WHEN days > %s THEN %s WHEN days > %s THEN %s ELSE 1 END AS stage_from
-                FROM accounts
-            ), rows AS (
-                SELECT staged.*, overdue_amount * days AS priority,
-                       CASE WHEN days > %s THEN %s WHEN days > %s THEN %s ELSE %s END AS stage,
-                       CASE WHEN assigned_id IS NOT NULL THEN assigned_id
-                            WHEN days <= %s THEN customer__salesperson_id END AS collector_id,
-                       CASE WHEN last_contact IS NULL THEN 1
-                            WHEN {_days(today, "last_contact")} > days - stage_from THEN 1
-                            ELSE 0 END AS level_changed
-                FROM staged
-            )
-            SELECT * FROM rows WHERE 1 = 1
-        """  # noqa: S608
-        self.params = [
-            Invoice.Status.OPEN,
-            day,
-            *scope_params,
-            day,
-            PaymentPromise.Status.BROKEN,
-            Invoice.Status.OPEN,
-            day,
-            Dispute.Status.OPEN,
-            day,
-            agency,
-            agency + 1,
-            until,
-            until + 1,
-            # HANDBOOK §8 (`services.collection_stage`), in SQL.
-            agency,
-            Stage.AGENCY,
-            until,
-            Stage.CREDIT_TEAM,
-            Stage.SALES,
-            until,
-            day,
-        ]
-        if collector is not None:
-            self.sql += " AND collector_id = %s"
-            self.params.append(collector.pk)
-        if unassigned:
-            self.sql += " AND collector_id IS NULL"
-        self.order = (
-            " ORDER BY priority DESC, broken_promises DESC, level_changed DESC,"
-            " disputes_due DESC, customer_id"
+def _overdue_by_customer(on: dt.date, customers: QuerySet | None):
+    """Per customer with an overdue balance no dispute holds: that balance and the oldest due
+    date of the invoices making it (disputed parts are not chased, issue 17 §1)."""
+    rows = (
+        Invoice.objects.filter(status=Invoice.Status.OPEN, due_date__lt=on)
+        .alias(held=held_amount())
+        .filter(open_amount__gt=F("held"))
+    )
+    if customers is not None:
+        rows = rows.filter(customer__in=customers)
+    return (
+        rows.values(
+            "customer_id", "customer__name", "customer__erp_code", "customer__salesperson_id"
         )
-
-    def _fetch(self, sql: str, params: list) -> list[dict]:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            names = [column[0] for column in cursor.description]
-            return [_typed(dict(zip(names, values, strict=True))) for values in cursor.fetchall()]
-
-    def count(self) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({self.sql}) w", self.params)  # noqa: S608
-            return cursor.fetchone()[0]
-
-    def __iter__(self):
-        return iter(self._fetch(self.sql + self.order, self.params))
-
-    def __getitem__(self, key):
-        if not isinstance(key, slice) or key.step is not None:
-            raise TypeError("Worklist supports plain slices only.")
-        start = key.start or 0
-        if key.stop is None:
-            return self._fetch(f"{self.sql}{self.order} OFFSET %s", [*self.params, start])
-        limit = max(key.stop - start, 0)
-        sql = f"{self.sql}{self.order} LIMIT %s OFFSET %s"
-        return self._fetch(sql, [*self.params, limit, start])
+        .annotate(overdue_amount=Sum(F("open_amount") - F("held")), oldest_due=Min("due_date"))
+        .order_by()
+    )
 
 
-def _typed(row: dict) -> dict:
-    """PostgreSQL returns Decimal, int and date; the embedded SQLite database floats and text."""
-    row["level_changed"] = bool(row["level_changed"])
-    if connection.vendor != "postgresql":
-        for key in ("overdue_amount", "priority"):
-            row[key] = Decimal(str(row[key])).quantize(Decimal("0.01"))
-        for key in ("oldest_due", "last_contact"):
-            if isinstance(row[key], str):
-                row[key] = dt.date.fromisoformat(row[key][:10])
-    return row
+def _by_customer(queryset, value: str) -> dict[int, object]:
+    return dict(
+        queryset.order_by().values("customer_id").annotate(v=value).values_list("customer_id", "v")
+    )
+
+
+def _stage_start(stage: str, policy: CreditPolicy) -> int:
+    """The day overdue on which a collection stage begins (HANDBOOK §8)."""
+    if stage == Stage.AGENCY:
+        return policy.agency_from_days + 1
+    if stage == Stage.CREDIT_TEAM:
+        return policy.sales_collection_until_days + 1
+    return 1
 
 
 def worklist(
@@ -204,13 +83,68 @@ def worklist(
     collector=None,
     unassigned: bool = False,
     customers: QuerySet | None = None,
-) -> Worklist:
-    """The worklist, in order. `collector`: only that user's accounts; `unassigned`: only the
-    accounts nobody collects (the credit team's before the manager names someone)."""
+) -> list[dict]:
+    """The worklist's rows, in order. `collector`: only that user's accounts; `unassigned`: only
+    the accounts nobody collects (the credit team's before the manager names someone).
+
+    One grouped pass over the overdue invoices, then one grouped read each of the assignments,
+    the last contacts, the broken promises and the disputes due: a fixed number of queries."""
     on = on or timezone.localdate()
-    return Worklist(
-        on, policy_on(on), collector=collector, unassigned=unassigned, customers=customers
+    policy = policy_on(on)
+    accounts = list(_overdue_by_customer(on, customers))
+    assigned = dict(CollectorAssignment.objects.values_list("customer_id", "collector_id"))
+    last_contact = _by_customer(CollectionLogEntry.objects, Max("happened_on"))
+    broken = _by_customer(
+        PaymentPromise.objects.filter(
+            status=PaymentPromise.Status.BROKEN,
+            invoices__status=Invoice.Status.OPEN,
+            invoices__due_date__lt=on,
+        ),
+        Count("pk", distinct=True),
     )
+    disputes_due = _by_customer(
+        Dispute.objects.filter(status=Dispute.Status.OPEN, resolution_due__lte=on), Count("pk")
+    )
+    rows = []
+    for account in accounts:
+        customer_id = account["customer_id"]
+        days = (on - account["oldest_due"]).days
+        stage = collection_stage(days, policy)
+        collector_id = assigned.get(customer_id)
+        if collector_id is None and stage == Stage.SALES:
+            # HANDBOOK §8: the salesperson collects up to the policy's days.
+            collector_id = account["customer__salesperson_id"]
+        if collector is not None and collector_id != collector.pk:
+            continue
+        if unassigned and collector_id is not None:
+            continue
+        contact = last_contact.get(customer_id)
+        rows.append(
+            {
+                **account,
+                "days": days,
+                "priority": account["overdue_amount"] * days,
+                "stage": stage,
+                "assigned_id": assigned.get(customer_id),
+                "collector_id": collector_id,
+                "last_contact": contact,
+                "broken_promises": broken.get(customer_id, 0),
+                "disputes_due": disputes_due.get(customer_id, 0),
+                # The stage began after the last contact: the collector has news to act on.
+                "level_changed": contact is None
+                or (on - contact).days > days - _stage_start(stage, policy),
+            }
+        )
+    rows.sort(
+        key=lambda r: (
+            -r["priority"],
+            -r["broken_promises"],
+            -r["level_changed"],
+            -r["disputes_due"],
+            r["customer_id"],
+        )
+    )
+    return rows
 
 
 def decorate(rows) -> list[dict]:
@@ -228,7 +162,7 @@ def decorate(rows) -> list[dict]:
 
 def worklist_count(user, on: dt.date | None = None) -> int:
     """How many accounts are on this user's worklist (the dashboard)."""
-    return worklist(on, collector=user).count()
+    return len(worklist(on, collector=user))
 
 
 def collectors() -> QuerySet:
