@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from .models import AuditEvent
 
@@ -93,18 +94,18 @@ def event_label(kind: str):
 
 # Keys events use that are not a field of their subject, with their labels.
 CHANGE_LABELS: dict[str, Any] = {
-    "level": _lazy("warning level"),
-    "limit": _lazy("credit limit (CNY)"),
-    "term_days": _lazy("credit term (days)"),
-    "status": _lazy("status"),
-    "amount": _lazy("amount (CNY)"),
-    "reason": _lazy("reason"),
-    "contract": _lazy("contract number"),
-    "method": _lazy("payment method"),
-    "collection_owner": _lazy("who collects"),
+    "level": gettext_lazy("warning level"),
+    "limit": gettext_lazy("credit limit (CNY)"),
+    "term_days": gettext_lazy("credit term (days)"),
+    "status": gettext_lazy("status"),
+    "amount": gettext_lazy("amount (CNY)"),
+    "reason": gettext_lazy("reason"),
+    "contract": gettext_lazy("contract number"),
+    "method": gettext_lazy("payment method"),
+    "collection_owner": gettext_lazy("who collects"),
 }
 # Keys that say how a step was made, not what it changed: left out of the reading.
-HIDDEN_KEYS = {"source", "policy_version", "flags"}
+HIDDEN_KEYS = {"source", "policy_version", "flags", "remedy"}
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,30 @@ class Change:
     label: str
     old: str
     new: str
+
+
+@cache
+def _known_labels() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every model field's label by field name, and every choice's label by its stored code, for
+    the keys and codes an event names outside its subject's own fields."""
+    from django.apps import apps
+
+    fields: dict[str, Any] = {}
+    codes: dict[str, Any] = {}
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            fields.setdefault(field.name, field.verbose_name)
+            for code, label in field.flatchoices or ():
+                if isinstance(code, str):
+                    codes.setdefault(code, label)
+        for choices in getattr(model, "REASONS", {}).values():
+            for code, label in choices:
+                codes.setdefault(code, label)
+    from riskwarnings.models import CollectionOwner  # a property of the warning, not a field
+
+    for code, label in CollectionOwner.choices:
+        codes.setdefault(code, label)
+    return fields, codes
 
 
 def _subject_model(event: AuditEvent):
@@ -137,9 +162,11 @@ def _shown(value, field=None) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return str(_lazy("yes") if value else _lazy("no"))
-    if field is not None and getattr(field, "choices", None):
-        return str(dict(field.flatchoices).get(value, value))
+        return str(gettext_lazy("yes") if value else gettext_lazy("no"))
+    if field is not None and getattr(field, "choices", None) and value in dict(field.flatchoices):
+        return str(dict(field.flatchoices)[value])
+    if isinstance(value, str) and value in _known_labels()[1]:
+        return str(_known_labels()[1][value])
     if isinstance(value, list):
         return "、".join(_shown(v, field) for v in value) or "—"
     if isinstance(value, dict):
@@ -160,7 +187,9 @@ def _label(model, key: str) -> str:
     field = _field(model, key)
     if field is not None and hasattr(field, "verbose_name"):
         return str(field.verbose_name)
-    return str(CHANGE_LABELS.get(key, key.replace("_", " ")))
+    if key in CHANGE_LABELS:
+        return str(CHANGE_LABELS[key])
+    return str(_known_labels()[0].get(key, key.replace("_", " ")))
 
 
 def event_changes(event: AuditEvent) -> list[Change]:

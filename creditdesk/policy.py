@@ -220,3 +220,80 @@ def policy_approve(*, acting_user, policy: CreditPolicy) -> CreditPolicy:
         new={"status": "approved", "effective_from": policy.effective_from},
     )
     return policy
+
+
+def parameter_lines(name: str, value) -> list[str]:
+    """A policy parameter as a person reads it (the policy's page): lines of words and figures,
+    never the stored JSON."""
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    from .models import SCORECARD_ASPECTS
+
+    if isinstance(value, bool):
+        return [_("yes") if value else _("no")]
+    if name == "scorecard_weights" and isinstance(value, dict):
+        labels = dict(SCORECARD_ASPECTS)
+        return [f"{labels.get(k, k)}：{w}" for k, w in value.items()]
+    if name == "reference_matrix" and isinstance(value, dict):
+        return [
+            _("%(cell)s: up to %(limit)s CNY, %(days)s days")
+            % {
+                "cell": f"{asset}{level}",
+                "limit": _figure(cell.get("limit")),
+                "days": cell.get("term_days"),
+            }
+            for asset, levels in value.items()
+            for level, cell in levels.items()
+        ]
+    if name == "dunning_levels" and isinstance(value, list):
+        from receivables.models import DunningLetter
+
+        kinds = dict(DunningLetter.Kind.choices) | {"notice": _("Overdue notice (e-mail)")}
+        lines = []
+        for level in value:
+            line = ngettext(
+                "%(letter)s: %(days)s day overdue",
+                "%(letter)s: %(days)s days overdue",
+                level.get("days", 0),
+            ) % {
+                "letter": kinds.get(level.get("kind"), level.get("kind")),
+                "days": level.get("days"),
+            }
+            if level.get("approval"):
+                line += _(" (after legal's approval)")
+            if level.get("post"):
+                line += _(" (also by post)")
+            lines.append(line)
+        return lines
+    if name == "provision_rates" and isinstance(value, list):
+        return [
+            (
+                _("up to %(days)s days past due: %(rate)s")
+                if band.get("up_to_days") is not None
+                else _("longer: %(rate)s")
+            )
+            % {"days": band.get("up_to_days"), "rate": _percent(band.get("rate"))}
+            for band in value
+        ]
+    return [_figure(value)]
+
+
+def _figure(value) -> str:
+    from decimal import Decimal, InvalidOperation
+
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10000 else str(value)
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return f"{number:,.2f}" if abs(number) >= 1000 else f"{number.normalize():f}"
+
+
+def _percent(rate) -> str:
+    from decimal import Decimal
+
+    return f"{(Decimal(str(rate)) * 100).normalize():f}%"

@@ -13,7 +13,14 @@ from .duties import VIEWS, duty_counts, visible_duties
 from .errors import DomainError, NotAllowed
 from .forms import PeriodForm, PolicyEditForm, PolicyForm
 from .models import CreditPolicy, Notification
-from .policy import parameter_fields, policy_approve, policy_draft, policy_on, policy_update
+from .policy import (
+    parameter_fields,
+    parameter_lines,
+    policy_approve,
+    policy_draft,
+    policy_on,
+    policy_update,
+)
 from .registry import WORK_QUEUES, dashboard_panels
 
 
@@ -82,7 +89,10 @@ def policy_detail(request, pk: int):
     check(request.user, "policy.view")
     policy = get_object_or_404(CreditPolicy, pk=pk)
     rows = [
-        (CreditPolicy._meta.get_field(name).verbose_name, getattr(policy, name))
+        (
+            CreditPolicy._meta.get_field(name).verbose_name,
+            parameter_lines(name, getattr(policy, name)),
+        )
         for name in parameter_fields()
     ]
     return render(request, "creditdesk/policy_detail.html", {"policy": policy, "rows": rows})

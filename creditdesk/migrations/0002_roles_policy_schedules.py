@@ -14,7 +14,7 @@ def initial_policy(apps, schema_editor):
             version="2026.1",
             effective_from=dt.date(2000, 1, 1),
             status="approved",
-            notes="Defaults of the credit handbook (HANDBOOK §2).",
+            notes="信用管理手册第2节规定的默认参数。",
             approved_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
         )
 

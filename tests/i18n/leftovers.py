@@ -2,8 +2,8 @@
 
 `leftover_words(html)` returns the English words and raw codes a zh-hans reader would see: the text
 of the page and the attributes people read (title, placeholder, aria-label, alt), without scripts,
-styles, the language switcher, e-mail addresses, URLs, file names and the abbreviations Chinese
-credit teams use as they are (CNY, PDF, ERP …)."""
+styles, what the page marks `translate="no"` (a file format's column names), e-mail addresses,
+URLs, file names and the abbreviations Chinese credit teams use as they are (CNY, PDF, ERP …)."""
 
 import re
 from html.parser import HTMLParser
@@ -38,9 +38,12 @@ KEPT = {
     "English",
     "AM",
     "PM",
+    "GBK",
+    "GB18030",
+    "UTF",
 }
 READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
-SKIPPED_TAGS = {"script", "style", "code", "pre", "textarea", "svg"}
+SKIPPED_TAGS = {"script", "style", "textarea", "svg"}
 WORD = re.compile(r"(?<![\w@./:-])[A-Za-z][A-Za-z_]{1,}(?![\w@/-])")
 NOISE = re.compile(r"\S+@\S+|https?://\S+|/[\w./?=&%-]*|\b[\w.-]+\.(?:pdf|xlsx|csv|txt|png|jpg)\b")
 
@@ -48,21 +51,27 @@ NOISE = re.compile(r"\S+@\S+|https?://\S+|/[\w./?=&%-]*|\b[\w.-]+\.(?:pdf|xlsx|c
 class _Text(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.skip = 0
+        self.skipping: str | None = None  # the tag whose content is skipped, and its nesting
+        self.depth = 0
         self.parts: list[str] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag in SKIPPED_TAGS:
-            self.skip += 1
-        elif not self.skip:
-            self.parts.extend(v for k, v in attrs if k in READ_ATTRIBUTES and v)
+        if self.skipping:
+            self.depth += tag == self.skipping
+            return
+        if tag in SKIPPED_TAGS or ("translate", "no") in attrs:
+            self.skipping, self.depth = tag, 1
+            return
+        self.parts.extend(v for k, v in attrs if k in READ_ATTRIBUTES and v)
 
     def handle_endtag(self, tag):
-        if tag in SKIPPED_TAGS and self.skip:
-            self.skip -= 1
+        if self.skipping and tag == self.skipping:
+            self.depth -= 1
+            if not self.depth:
+                self.skipping = None
 
     def handle_data(self, data):
-        if not self.skip:
+        if not self.skipping:
             self.parts.append(data)
 
 

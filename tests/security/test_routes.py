@@ -25,6 +25,7 @@ from creditdesk.models import CreditPolicy
 from customers.models import DossierNote
 from tests.conftest import ensure_reference_data
 from tests.factories import ContactFactory, CustomerFactory, DocumentFactory, UserFactory
+from tests.i18n.leftovers import leftover_words
 
 from .route_rules import ADMIN_LOGIN, ALLOWED, ENFORCED_APPS, LOGIN, ROLES, RULES, Rule
 
@@ -186,8 +187,12 @@ def _build_ctx() -> SimpleNamespace:
         version="2099.1", effective_from="2099-01-01", status=CreditPolicy.Status.DRAFT
     )
     event = record_event(kind="test.event", actor=sales, customer=customer, subject=customer)
+    from django.contrib.auth import get_user_model
+
     return SimpleNamespace(
         **_business_objects(users, customer, other_customer),
+        # The walker's own data: user names, and the event kind recorded above.
+        data_words=set(get_user_model().objects.values_list("username", flat=True)) | {"test"},
         users=users,
         customer=customer,
         other_customer=other_customer,
@@ -533,11 +538,38 @@ def _request(rule: Rule, role, ctx, url: str):
             client.force_authenticate(user)
         data = rule.data(ctx) if rule.data else None
         return getattr(client, rule.method)(url, data, format="json" if data is not None else None)
-    client = Client()
+    # Pages are asked for in Simplified Chinese, the product's default, as their readers see them.
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     if user is not None:
         client.force_login(user)
     data = rule.data(ctx) if rule.data else {}
     return getattr(client, rule.method)(url, data)
+
+
+# Words a page may show in Chinese: what the walker's data is called (user names) and, on the policy
+# form, the keys its JSON fields are written with.
+JSON_KEYS = {
+    "up_to_days",
+    "rate",
+    "kind",
+    "notice",
+    "demand",
+    "final_demand",
+    "lawyer",
+    "days",
+    "approval",
+    "post",
+}
+ALLOWED_WORDS = {"policy-edit": JSON_KEYS, "policy-new": JSON_KEYS}
+
+
+def _no_leftover_english(response, route, ctx) -> None:
+    """Issue: a page rendered in zh-hans shows no English word or raw code (the admin aside)."""
+    if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+        return
+    allowed = ctx.data_words | ALLOWED_WORDS.get(route.key, set())
+    words = leftover_words(response.content.decode(), allowed)
+    assert not words, f"{route.key}: English left on the zh-hans page: {words}"
 
 
 ENFORCED_ROUTES = [r for r in ROUTES if enforced(r) and rules_for(r)]
@@ -559,3 +591,5 @@ def test_route_answers_each_role_as_declared(route, ctx):
                 expected,
                 f"{route.key} case {n} {rule.method.upper()} {url} as {role or 'anonymous'}",
             )
+            if rule.method == "get" and not rule.api and not route.key.startswith("admin:"):
+                _no_leftover_english(response, route, ctx)
