@@ -26,6 +26,7 @@ from creditdesk.models import AuditEvent
 from creditdesk.notifications import notify, users_with_role
 from creditdesk.policy import policy_on
 from creditdesk.roles import Role
+from creditdesk.workflow import move_all
 
 from .models import JointEvaluation, Level, LevelChange, LevelProposal, RiskWarning
 from .services import LevelMove, warning_levels_set
@@ -193,11 +194,14 @@ def _raise(due: dict[int, Target], on: dt.date, policy) -> int:
 
 def _supersede_moot_proposals() -> int:
     """A pending raise the level has already reached (a person raised it) is superseded."""
-    return LevelProposal.objects.filter(
-        direction=LevelProposal.Direction.RAISE,
-        status__in=LevelProposal.OPEN_STATUSES,
-        customer__risk_warning__level__lte=F("proposed_level"),
-    ).update(status=LevelProposal.Status.SUPERSEDED, decided_at=timezone.now())
+    return move_all(
+        LevelProposal.objects.filter(
+            direction=LevelProposal.Direction.RAISE,
+            customer__risk_warning__level__lte=F("proposed_level"),
+        ),
+        LevelProposal.Status.SUPERSEDED,
+        decided_at=timezone.now(),
+    )
 
 
 def _causes(customer_ids: list[int]) -> dict[int, tuple[str, str]]:
@@ -282,9 +286,11 @@ def _propose_lowering(targets: dict[int, Target], policy) -> int:
         return 0
     now = timezone.now()
     # Facts moved on: an open proposal for these customers is replaced by the new one.
-    LevelProposal.objects.filter(
-        customer_id__in=list(fresh), status__in=LevelProposal.OPEN_STATUSES
-    ).update(status=LevelProposal.Status.SUPERSEDED, decided_at=now)
+    move_all(
+        LevelProposal.objects.filter(customer_id__in=list(fresh)),
+        LevelProposal.Status.SUPERSEDED,
+        decided_at=now,
+    )
     rows = []
     for customer_id, (cause, level, kind) in fresh.items():
         target = targets.get(customer_id)
@@ -355,9 +361,11 @@ def _propose(due: dict[int, Target], current: dict, policy) -> int:
         return 0
     now = timezone.now()
     superseded = [c for c in fresh if c in pending]
-    LevelProposal.objects.filter(
-        customer_id__in=superseded, status__in=LevelProposal.OPEN_STATUSES
-    ).update(status=LevelProposal.Status.SUPERSEDED, decided_at=now)
+    move_all(
+        LevelProposal.objects.filter(customer_id__in=superseded),
+        LevelProposal.Status.SUPERSEDED,
+        decided_at=now,
+    )
     proposals = LevelProposal.objects.bulk_create(
         [
             LevelProposal(

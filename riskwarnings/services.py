@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from creditdesk import workflow
 from creditdesk.audit import event, record_event, record_events
 from creditdesk.authority import ensure_four_eyes, is_credit, require
 from creditdesk.duties import duty_close, duty_escalate, duty_open, end_of_day
@@ -795,7 +796,7 @@ def evaluation_conclude(
         _check_referral(referral)
     elif old != level and _needs_referral(warning, level):
         raise ValidationFailed(field_errors=REFERRAL_MISSING)
-    evaluation.status = JointEvaluation.Status.CONCLUDED
+    workflow.move(evaluation, JointEvaluation.Status.CONCLUDED)
     duty_close(kind=Duty.Kind.JOINT_EVALUATION, subject=evaluation, acting_user=acting_user)
     evaluation.outcome = outcome
     evaluation.result_level = level
@@ -898,11 +899,9 @@ def proposal_decide(
 
 def _move_proposal(proposal: LevelProposal, to: str) -> str:
     """A proposal's status moves along `LevelProposal.TRANSITIONS` only; returns the old one."""
-    old = proposal.status
-    if to not in LevelProposal.TRANSITIONS[old]:
+    if not workflow.can_move(proposal, to):
         raise InvalidTransition(_("This proposal is already decided."))
-    proposal.status = to
-    return old
+    return workflow.move(proposal, to)
 
 
 def _endorse_lowering(proposal: LevelProposal, *, reason: str, acting_user) -> LevelProposal:
@@ -1062,7 +1061,7 @@ def evidence_review_complete(
     review = _lock_review(review)
     if review.items.filter(status=EvidenceItem.Status.UNCHECKED).exists():
         raise InvalidTransition(_("Check every item of the checklist first."))
-    review.status = EvidenceReview.Status.COMPLETED
+    workflow.move(review, EvidenceReview.Status.COMPLETED)
     duty_close(kind=Duty.Kind.EVIDENCE_REVIEW, subject=review, acting_user=acting_user)
     review.summary = (summary or "").strip()
     review.completed_by = acting_user

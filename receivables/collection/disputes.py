@@ -31,6 +31,7 @@ from creditdesk.models import MONEY, Duty
 from creditdesk.policy import policy_on
 from creditdesk.roles import Role
 from creditdesk.uploads import validate_upload
+from creditdesk.workflow import move
 from customers.models import Customer
 from receivables.models import Dispute, DisputeAttachment, Invoice
 
@@ -365,7 +366,7 @@ def dispute_resolve(
     }[outcome]
     old = {"status": dispute.status, "held_amount": dispute.held_amount}
     now = timezone.now()
-    dispute.status = new_status
+    move(dispute, new_status)
     dispute.accepted_amount = accepted
     # What was credited on the invoice since it was raised already counts against the acceptance.
     dispute.held_amount = min(accepted, dispute.invoice.open_amount)
@@ -375,7 +376,7 @@ def dispute_resolve(
     if dispute.held_amount == 0:
         dispute.released_on = timezone.localdate()
         if new_status != Status.REJECTED:
-            dispute.status = Status.CLOSED
+            move(dispute, Status.CLOSED)
     dispute.save()
     record_event(
         kind=f"dispute.{outcome}",
@@ -408,7 +409,7 @@ def disputes_settle_by_credit_note(
         old = {"status": dispute.status, "held_amount": dispute.held_amount}
         dispute.held_amount -= settled
         if dispute.held_amount == 0:
-            dispute.status = Status.CLOSED
+            move(dispute, Status.CLOSED)
             dispute.released_on = timezone.localdate()
         dispute.save(update_fields=["held_amount", "status", "released_on"])
         record_event(
