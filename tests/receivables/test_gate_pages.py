@@ -25,7 +25,9 @@ def test_check_form_shows_decision_reasons_and_available(client_as):
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert "overdue_receivables" in page and "limit_exceeded" in page
+    # Each reason in words (a short label and the message), not its code.
+    assert "Overdue receivables" in page and "Over the credit limit" in page
+    assert "overdue_receivables" not in page and "limit_exceeded" not in page
     result = response.context["result"]
     assert result.decision == "block" and result.available == Decimal("600.00")
     assert GateCheck.objects.get().channel == "ui"
