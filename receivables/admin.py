@@ -82,7 +82,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["number", "customer", "paid_on", "amount", "unallocated_amount"]
+    list_display = ["number", "customer", "paid_on", "amount", "unallocated_amount", "instrument"]
     search_fields = ["number", "customer__name"]
     inlines = [AllocationInline]
 
@@ -106,6 +106,7 @@ class CustomerExposureAdmin(ReadOnlyAdmin):
         "cash_on_account",
         "reserved_orders",
         "reserved_prepaid",
+        "bills_at_risk",
         "updated_at",
     ]
     search_fields = ["customer__name", "customer__erp_code"]

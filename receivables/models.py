@@ -351,6 +351,19 @@ class Invoice(models.Model):
 
 
 class Payment(models.Model):
+    class Instrument(models.TextChoices):
+        """How the customer paid (issue 17 §7)."""
+
+        TRANSFER = "transfer", _("Bank transfer")
+        BANK_BILL = "bank_bill", _("Bank acceptance bill")
+        COMMERCIAL_BILL = "commercial_bill", _("Commercial acceptance bill")
+        CHEQUE = "cheque", _("Cheque")
+        LETTER_OF_CREDIT = "letter_of_credit", _("Letter of credit")
+
+    # The acceptance bills (承兑汇票): they carry a number, an acceptor and a maturity date, and a
+    # dishonoured one reopens the invoices it paid.
+    BILLS = (Instrument.BANK_BILL, Instrument.COMMERCIAL_BILL)
+
     number = models.CharField(_("payment number"), max_length=64, unique=True)
     customer = models.ForeignKey(
         "customers.Customer",
@@ -363,6 +376,19 @@ class Payment(models.Model):
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     # Money received but not (yet) allocated to an invoice; it lowers the open balance.
     unallocated_amount = models.DecimalField(_("unallocated (CNY)"), **MONEY, default=ZERO)
+    instrument = models.CharField(
+        _("payment instrument"),
+        max_length=16,
+        choices=Instrument.choices,
+        default=Instrument.TRANSFER,
+        db_default=Instrument.TRANSFER,
+    )
+    bill_number = models.CharField(_("bill number"), max_length=64, blank=True, db_default="")
+    bill_acceptor = models.CharField(_("acceptor"), max_length=200, blank=True, db_default="")
+    bill_maturity = models.DateField(_("bill matures on"), null=True, blank=True)
+    # A commercial bill's amount stays in the exposure until the job releases it at maturity.
+    bill_released_on = models.DateField(_("bill released from exposure on"), null=True, blank=True)
+    dishonoured_on = models.DateField(_("bill dishonoured on"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
@@ -370,7 +396,19 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         ordering = ["-paid_on", "-id"]
-        indexes = [models.Index(fields=["customer", "paid_on"], name="payment_customer_paid_on")]
+        indexes = [
+            models.Index(fields=["customer", "paid_on"], name="payment_customer_paid_on"),
+            # The maturity job reads only the commercial bills still held in the exposure.
+            models.Index(
+                fields=["bill_maturity"],
+                condition=models.Q(
+                    instrument="commercial_bill",
+                    bill_released_on__isnull=True,
+                    dishonoured_on__isnull=True,
+                ),
+                name="payment_bill_at_risk",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_gt_0"),
             models.CheckConstraint(
@@ -380,6 +418,30 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def is_bill(self) -> bool:
+        return self.instrument in self.BILLS
+
+    @property
+    def at_risk(self) -> Decimal:
+        """The part of the customer's exposure this payment still holds (see BILL_AT_RISK)."""
+        at_risk = (
+            self.instrument == self.Instrument.COMMERCIAL_BILL
+            and self.bill_released_on is None
+            and self.dishonoured_on is None
+        )
+        return self.amount if at_risk else ZERO
+
+
+# HANDBOOK §9, issue 17 §7: a commercial acceptance bill settles the invoices it pays, but its amount
+# stays in the customer's exposure (bills_at_risk) until it matures or is dishonoured: the risk moved
+# from the customer to the acceptor's promise. `Payment.at_risk` is the same rule for one row.
+BILL_AT_RISK = models.Q(
+    instrument=Payment.Instrument.COMMERCIAL_BILL,
+    bill_released_on__isnull=True,
+    dishonoured_on__isnull=True,
+)
 
 
 class PaymentAllocation(models.Model):
@@ -479,7 +541,9 @@ class CustomerExposure(models.Model):
 
     open_receivables = Σ open invoices' open amount; cash_on_account = Σ unallocated payments +
     credit notes on account; reserved_orders = Σ credit reservations of released orders not yet
-    invoiced; reserved_prepaid = Σ prepaid orders' reservations of the advance. The gate locks this row.
+    invoiced; reserved_prepaid = Σ prepaid orders' reservations of the advance; bills_at_risk = Σ
+    commercial acceptance bills not yet matured (BILL_AT_RISK), still owed until the acceptor pays.
+    The gate locks this row.
     """
 
     customer = models.OneToOneField(
@@ -497,6 +561,9 @@ class CustomerExposure(models.Model):
     reserved_prepaid = models.DecimalField(
         _("prepaid orders (CNY)"), **MONEY, default=ZERO, db_default=ZERO
     )
+    bills_at_risk = models.DecimalField(
+        _("commercial bills not yet matured (CNY)"), **MONEY, default=ZERO, db_default=ZERO
+    )
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     class Meta:
@@ -508,8 +575,9 @@ class CustomerExposure(models.Model):
 
     @property
     def net_open(self) -> Decimal:
-        """What the customer owes after the cash it has on account, never below zero."""
-        return max(self.open_receivables - self.cash_on_account, ZERO)
+        """What the customer owes (its commercial bills not yet matured included) after the cash it
+        has on account, never below zero."""
+        return max(self.open_receivables + self.bills_at_risk - self.cash_on_account, ZERO)
 
     @property
     def exposure(self) -> Decimal:
@@ -522,7 +590,10 @@ class CustomerExposure(models.Model):
     @property
     def advance(self) -> Decimal:
         """Cash beyond what the customer owes, less what prepaid orders have reserved of it."""
-        return max(self.cash_on_account - self.open_receivables, ZERO) - self.reserved_prepaid
+        return (
+            max(self.cash_on_account - self.open_receivables - self.bills_at_risk, ZERO)
+            - self.reserved_prepaid
+        )
 
 
 class ReminderLog(models.Model):

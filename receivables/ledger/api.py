@@ -20,7 +20,7 @@ from creditdesk.errors import DomainError, ValidationFailed
 from creditdesk.inputs import BusinessDateField, MoneyField, ReferenceField, TextField
 from customers.models import Customer
 from receivables.gate import services as gate_services
-from receivables.ledger import services
+from receivables.ledger import bills, services
 
 MAX_BATCH = 1000
 
@@ -226,6 +226,26 @@ class PaymentRecordSerializer(serializers.Serializer):
         help_text="As given, or oldest due first when absent. Money allocated to a written-off "
         "invoice is recorded as a recovery of the write-off.",
     )
+    # Issue 17 §7, optional: checked by the service (plain text, so the schema's enum names stay
+    # unique across apps).
+    instrument = ReferenceField(
+        max_length=16,
+        required=False,
+        default=None,
+        allow_null=True,
+        help_text="transfer | bank_bill | commercial_bill | cheque | letter_of_credit. Absent: a "
+        "new payment is a transfer, a stored one keeps its instrument. A commercial acceptance "
+        "bill settles the invoices it pays but stays in the customer's exposure until it matures.",
+    )
+    bill_number = ReferenceField(
+        max_length=64, required=False, allow_blank=True, default="", help_text="bills only"
+    )
+    bill_acceptor = TextField(
+        max_length=200, required=False, allow_blank=True, default="", help_text="bills only"
+    )
+    bill_maturity = BusinessDateField(
+        required=False, allow_null=True, default=None, help_text="bills only"
+    )
 
 
 def payment_record(data: dict) -> dict:
@@ -258,6 +278,50 @@ class PaymentBulkApi(APIView):
         return run_bulk(
             request, PaymentRecordSerializer, services.payments_upsert_batch, payment_record
         )
+
+
+class PaymentDishonourInputSerializer(serializers.Serializer):
+    date = BusinessDateField(help_text="the day the acceptor refused to pay")
+    note = TextField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class PaymentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    customer = serializers.CharField(source="customer.erp_code")
+    paid_on = serializers.DateField()
+    amount = MoneyField(min_value=Decimal("0.01"))
+    unallocated_amount = MoneyField(min_value=Decimal("0"))
+    instrument = serializers.CharField()
+    bill_number = serializers.CharField()
+    bill_acceptor = serializers.CharField()
+    bill_maturity = serializers.DateField(allow_null=True)
+    bill_released_on = serializers.DateField(allow_null=True)
+    dishonoured_on = serializers.DateField(allow_null=True)
+
+
+class PaymentDishonourApi(APIView):
+    """Issue 17 §7: the acceptor did not pay an acceptance bill. The invoices it paid open again
+    (with their due dates) and the exposure moves back. Not a bill: 400; already dishonoured: 409."""
+
+    permission_classes = [Authority]
+    authority_action = "receivables.payment.dishonour"
+
+    @extend_schema(
+        operation_id="payment_dishonour",
+        request=PaymentDishonourInputSerializer,
+        responses={200: PaymentOutputSerializer},
+    )
+    def post(self, request, pk: int):
+        serializer = PaymentDishonourInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payment = bills.payment_dishonour(
+            payment_id=pk,
+            on=serializer.validated_data["date"],
+            note=serializer.validated_data["note"],
+            acting_user=request.user,
+        )
+        return Response(PaymentOutputSerializer(payment).data)
 
 
 class CreditNoteRecordSerializer(serializers.Serializer):

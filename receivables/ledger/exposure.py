@@ -6,7 +6,8 @@ invoices it covers.
 
 HANDBOOK §9: exposure = what the customer owes net of the cash it has on account (never below zero)
 + credit reservations of released orders; cash beyond what it owes is its advance, which only prepaid
-orders may reserve. Each of the four totals moves with the rows it sums (`exposure_move`).
+orders may reserve. What it owes counts its commercial acceptance bills not yet matured
+(`bills_at_risk`, issue 17 §7). Each of the five totals moves with the rows it sums (`exposure_move`).
 """
 
 from dataclasses import dataclass, fields
@@ -18,7 +19,15 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from creditdesk.models import MONEY
-from receivables.models import ZERO, CreditNote, CustomerExposure, Invoice, Payment, SalesOrder
+from receivables.models import (
+    BILL_AT_RISK,
+    ZERO,
+    CreditNote,
+    CustomerExposure,
+    Invoice,
+    Payment,
+    SalesOrder,
+)
 
 
 def exposure_locked(customer_id: int) -> CustomerExposure:
@@ -40,18 +49,21 @@ def exposure_move(
     cash_delta: Decimal = ZERO,
     reserved_delta: Decimal = ZERO,
     prepaid_delta: Decimal = ZERO,
+    bills_delta: Decimal = ZERO,
 ) -> None:
     """Moves the locked row's totals (the caller holds the lock from `exposure_locked`).
 
     open_delta: open invoices' open amounts; cash_delta: unallocated payments and credit notes on
-    account; reserved_delta: credit reservations; prepaid_delta: prepaid reservations of the advance.
+    account; reserved_delta: credit reservations; prepaid_delta: prepaid reservations of the advance;
+    bills_delta: commercial acceptance bills not yet matured.
     """
-    if not (open_delta or cash_delta or reserved_delta or prepaid_delta):
+    if not (open_delta or cash_delta or reserved_delta or prepaid_delta or bills_delta):
         return
     row.open_receivables += open_delta
     row.cash_on_account += cash_delta
     row.reserved_orders += reserved_delta
     row.reserved_prepaid += prepaid_delta
+    row.bills_at_risk += bills_delta
     row.updated_at = timezone.now()
     row.save(
         update_fields=[
@@ -59,6 +71,7 @@ def exposure_move(
             "cash_on_account",
             "reserved_orders",
             "reserved_prepaid",
+            "bills_at_risk",
             "updated_at",
         ]
     )
@@ -83,6 +96,7 @@ def exposure_move_many(
                 cash_delta=deltas[cid].cash_on_account,
                 reserved_delta=deltas[cid].reserved_orders,
                 prepaid_delta=deltas[cid].reserved_prepaid,
+                bills_delta=deltas[cid].bills_at_risk,
             )
         return
     now = timezone.now()
@@ -113,6 +127,7 @@ class ExposureTotals:
     cash_on_account: Decimal = ZERO
     reserved_orders: Decimal = ZERO
     reserved_prepaid: Decimal = ZERO
+    bills_at_risk: Decimal = ZERO
 
     @classmethod
     def of(cls, row: CustomerExposure) -> "ExposureTotals":
@@ -128,11 +143,12 @@ class ExposureTotals:
 
 
 def net_open_expression(prefix: str = "") -> Greatest:
-    """HANDBOOK §9 in SQL (`CustomerExposure.net_open`): open receivables net of the cash on account,
-    never below zero. `prefix` reaches the exposure row from another model
-    (e.g. "customer__exposure__")."""
+    """HANDBOOK §9 in SQL (`CustomerExposure.net_open`): open receivables and commercial bills not
+    yet matured, net of the cash on account, never below zero. `prefix` reaches the exposure row
+    from another model (e.g. "customer__exposure__")."""
     return Greatest(
         Coalesce(F(f"{prefix}open_receivables"), Value(ZERO), output_field=DecimalField(**MONEY))
+        + Coalesce(F(f"{prefix}bills_at_risk"), Value(ZERO), output_field=DecimalField(**MONEY))
         - Coalesce(F(f"{prefix}cash_on_account"), Value(ZERO), output_field=DecimalField(**MONEY)),
         Value(ZERO),
         output_field=DecimalField(**MONEY),
@@ -203,13 +219,22 @@ def exposure_from_rows(customer_ids: list[int] | None = None) -> dict[int, Expos
     reserving = SalesOrder.objects.filter(where, status__in=SalesOrder.RESERVING)
     reserved = _sum(reserving.filter(prepaid=False), "reserved_amount")
     prepaid = _sum(reserving.filter(prepaid=True), "reserved_amount")
+    bills = _sum(Payment.objects.filter(where, BILL_AT_RISK), "amount")
     result: dict[int, ExposureTotals] = {}
-    for cid in set(invoices) | set(unallocated) | set(on_account) | set(reserved) | set(prepaid):
+    for cid in (
+        set(invoices)
+        | set(unallocated)
+        | set(on_account)
+        | set(reserved)
+        | set(prepaid)
+        | set(bills)
+    ):
         result[cid] = ExposureTotals(
             open_receivables=invoices.get(cid, ZERO),
             cash_on_account=unallocated.get(cid, ZERO) + on_account.get(cid, ZERO),
             reserved_orders=reserved.get(cid, ZERO),
             reserved_prepaid=prepaid.get(cid, ZERO),
+            bills_at_risk=bills.get(cid, ZERO),
         )
     return result
 
@@ -239,6 +264,7 @@ def exposure_drifts(*, fix: bool = False) -> list[ExposureDrift]:
                     cash_delta=now.cash_on_account - row.cash_on_account,
                     reserved_delta=now.reserved_orders - row.reserved_orders,
                     prepaid_delta=now.reserved_prepaid - row.reserved_prepaid,
+                    bills_delta=now.bills_at_risk - row.bills_at_risk,
                 )
     return drifts
 
@@ -251,7 +277,8 @@ class GroupDrift:
 
 
 def _exposure_of(totals: ExposureTotals) -> Decimal:
-    return max(totals.open_receivables - totals.cash_on_account, ZERO) + totals.reserved_orders
+    owed = totals.open_receivables + totals.bills_at_risk
+    return max(owed - totals.cash_on_account, ZERO) + totals.reserved_orders
 
 
 def group_drifts() -> list[GroupDrift]:

@@ -95,7 +95,7 @@ KINDS: dict[str, Kind] = {
         None,
         ("number", "customer", "paid_on", "amount"),
         amounts=("amount",),
-        dates=("paid_on",),
+        dates=("paid_on", "bill_maturity"),
     ),
     "credit_notes": Kind(
         CreditNoteRecordSerializer,

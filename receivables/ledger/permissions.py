@@ -22,3 +22,9 @@ def is_erp(user) -> bool:
 @rule("receivables.import")
 def receivables_import(user, obj) -> bool:
     return has_role(user, *_IMPORTERS) or is_erp(user)
+
+
+@rule("receivables.payment.dishonour")
+def payment_dishonour(user, obj) -> bool:
+    # Issue 17 §7: the credit team records a dishonoured bill, or the ERP reports it.
+    return has_role(user, *CREDIT_ROLES) or is_erp(user)

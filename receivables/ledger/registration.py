@@ -21,5 +21,7 @@ def register() -> None:
             "creditnote.updated": _("Credit note changed"),
             "invoice.written_off": _("Invoice written off"),
             "invoice.recovery": _("Recovery after write-off"),
+            "payment.dishonoured": _("Acceptance bill dishonoured"),
+            "payment.bill_matured": _("Commercial acceptance bill matured"),
         }
     )

@@ -198,9 +198,11 @@ class _Moves:
         self.cash: dict[int, Decimal] = defaultdict(lambda: ZERO)
         self.reserved: dict[int, Decimal] = defaultdict(lambda: ZERO)
         self.prepaid: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        self.bills: dict[int, Decimal] = defaultdict(lambda: ZERO)
 
     def write(self) -> None:
         ids = set(self.open) | set(self.cash) | set(self.reserved) | set(self.prepaid)
+        ids |= set(self.bills)
         exposure_move_many(
             {
                 cid: ExposureTotals(
@@ -208,6 +210,7 @@ class _Moves:
                     cash_on_account=self.cash.get(cid, ZERO),
                     reserved_orders=self.reserved.get(cid, ZERO),
                     reserved_prepaid=self.prepaid.get(cid, ZERO),
+                    bills_at_risk=self.bills.get(cid, ZERO),
                 )
                 for cid in ids
             },
@@ -535,7 +538,68 @@ def _payment_errors(record: dict) -> dict[str, list[str]]:
             seen.add(inv_number)
         if sum((a for _n, a in wanted), ZERO) > record["amount"]:
             errors.setdefault("allocations", []).append(_("The allocations exceed the payment."))
+    _bill_errors(record, errors)
     return errors
+
+
+BILL_FIELDS = ("bill_number", "bill_acceptor", "bill_maturity")
+
+
+def _bill_errors(record: dict, errors: dict[str, list[str]]) -> None:
+    """Issue 17 §7: the instrument, if given, is one of the five; an acceptance bill names its
+    number, acceptor and maturity date (on or after the day it was received); other instruments
+    carry none of them."""
+    instrument = record.get("instrument")
+    if instrument is None:
+        return
+    if instrument not in Payment.Instrument.values:
+        errors["instrument"] = [
+            _("Unknown payment instrument; use one of: %(names)s.")
+            % {"names": ", ".join(Payment.Instrument.values)}
+        ]
+        return
+    _limits(
+        errors,
+        [
+            ("bill_number", validate_reference, record.get("bill_number") or None),
+            ("bill_maturity", validate_business_date, record.get("bill_maturity")),
+        ],
+    )
+    if len(record.get("bill_acceptor") or "") > 200:
+        errors["bill_acceptor"] = [_("At most 200 characters.")]
+    if instrument in Payment.BILLS:
+        for name in BILL_FIELDS:
+            if not record.get(name) and name not in errors:
+                errors[name] = [
+                    _("An acceptance bill needs its number, acceptor and maturity date.")
+                ]
+        maturity = record.get("bill_maturity")
+        if maturity is not None and maturity < record["paid_on"] and "bill_maturity" not in errors:
+            errors["bill_maturity"] = [_("The bill cannot mature before it was received.")]
+    else:
+        for name in BILL_FIELDS:
+            if record.get(name):
+                errors[name] = [_("Only an acceptance bill has a number, acceptor and maturity.")]
+
+
+def _bill_of(record: dict, payment: Payment | None) -> dict:
+    """The payment's instrument and bill after the record: as the record says, or, when it does not
+    name an instrument, as stored (a transfer for a new payment)."""
+    if record.get("instrument") is None:
+        if payment is None:
+            return {
+                "instrument": Payment.Instrument.TRANSFER,
+                "bill_number": "",
+                "bill_acceptor": "",
+                "bill_maturity": None,
+            }
+        return {"instrument": payment.instrument, **{n: getattr(payment, n) for n in BILL_FIELDS}}
+    return {
+        "instrument": record["instrument"],
+        "bill_number": record.get("bill_number") or "",
+        "bill_acceptor": record.get("bill_acceptor") or "",
+        "bill_maturity": record.get("bill_maturity") or None,
+    }
 
 
 def _payments_apply(records: list[dict], acting_user) -> tuple[list[Outcome], set[int]]:
@@ -596,8 +660,9 @@ def _payments_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
         amount, paid_on = record["amount"], record["paid_on"]
         wanted = [(n, Decimal(a)) for n, a in record.get("allocations") or []]
         payment = existing.get(record["number"])
+        bill = _bill_of(record, payment)
         old_allocs: dict[int, Decimal] = {}
-        old_unallocated = old_amount = ZERO
+        old_unallocated = old_amount = old_at_risk = ZERO
         if payment is not None:
             if payment.customer_id != customer.pk:
                 outcomes[i] = _rejected(
@@ -608,11 +673,21 @@ def _payments_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
                 [(invoices[a.invoice_id].number, a.amount) for a in old_allocations[payment.pk]]
                 + [(r.invoice.number, r.amount) for r in old_recovered[payment.pk]]
             )
-            if (
+            same = (
                 payment.paid_on == paid_on
                 and payment.amount == amount
-                and (record.get("allocations") is None or sorted(wanted) == current)
-            ):
+                and all(getattr(payment, n) == v for n, v in bill.items())
+            )
+            if payment.dishonoured_on is not None:
+                # Issue 17 §7: a dishonoured bill's allocations are undone; the ERP resending it
+                # changes nothing, and it can no longer change.
+                outcomes[i] = (
+                    Outcome("unchanged", subject=payment)
+                    if same
+                    else _rejected("number", _("This bill was dishonoured; it cannot change."))
+                )
+                continue
+            if same and (record.get("allocations") is None or sorted(wanted) == current):
                 outcomes[i] = Outcome("unchanged", subject=payment)
                 continue
             if old_recovered[payment.pk] or any(
@@ -627,6 +702,7 @@ def _payments_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
             for a in old_allocations[payment.pk]:
                 old_allocs[a.invoice_id] = old_allocs.get(a.invoice_id, ZERO) + a.amount
             old_amount, old_unallocated = payment.amount, payment.unallocated_amount
+            old_at_risk = payment.at_risk
         # Check the explicit allocations against the invoices as they stand once the payment's
         # old allocations are undone, before anything changes.
         plan: list[tuple[Invoice, Decimal, bool]] = []  # (invoice, part, is a recovery)
@@ -668,6 +744,10 @@ def _payments_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
                 _set_open(invoice)
                 invoice.updated_at = now
                 changed[invoice.pk] = invoice
+        if payment.bill_maturity != bill["bill_maturity"]:
+            payment.bill_released_on = None  # the maturity job decides again from the new date
+        for name, value in bill.items():
+            setattr(payment, name, value)
         payment.paid_on = paid_on
         payment.amount = amount
         payment.currency = record.get("currency", "CNY")
@@ -718,6 +798,8 @@ def _payments_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
         # What is not allocated is cash on account (HANDBOOK §9); recovered money is neither
         # (HANDBOOK §11: a recovery does not reopen exposure).
         moves.cash[customer.pk] += payment.unallocated_amount - old_unallocated
+        # Issue 17 §7: a commercial bill stays in the exposure until it matures.
+        moves.bills[customer.pk] += payment.at_risk - old_at_risk
         if amount - recovered > old_amount:
             grew.add(customer.pk)
         outcomes[i] = Outcome(result, subject=payment)
@@ -725,7 +807,13 @@ def _payments_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
             (
                 payment,
                 f"payment.{result}",
-                {"amount": amount, "paid_on": paid_on, "unallocated": payment.unallocated_amount},
+                {
+                    "amount": amount,
+                    "paid_on": paid_on,
+                    "unallocated": payment.unallocated_amount,
+                    "instrument": payment.instrument,
+                    **({"bill_number": payment.bill_number} if payment.is_bill else {}),
+                },
             )
         )
     for invoice in changed.values():
@@ -733,7 +821,18 @@ def _payments_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
     Payment.objects.bulk_create(created, batch_size=1000)
     if updated:
         _bulk_update(
-            Payment, updated, ["paid_on", "amount", "currency", "updated_at", "unallocated_amount"]
+            Payment,
+            updated,
+            [
+                "paid_on",
+                "amount",
+                "currency",
+                "updated_at",
+                "unallocated_amount",
+                "instrument",
+                *BILL_FIELDS,
+                "bill_released_on",
+            ],
         )
         PaymentAllocation.objects.filter(payment__in=updated).delete()
     for alloc in allocations:
@@ -758,7 +857,8 @@ def payments_upsert_batch(
 ) -> BatchResult:
     """Payments from the ERP, upserted by number (HANDBOOK §8). Each record is a dict of
     `payment_upsert`'s keyword arguments (customer, number, paid_on, amount, and optionally
-    allocations as [(invoice number, amount)], currency). Money allocated to a written-off invoice
+    allocations as [(invoice number, amount)], currency, and the instrument with an acceptance
+    bill's number, acceptor and maturity; see `payment_upsert`). Money allocated to a written-off invoice
     is recorded as a recovery of the write-off (HANDBOOK §11) and leaves exposure alone. The
     customers' blocked checks are re-run once per customer after the batch (HANDBOOK §9) and
     returned in `released`. Per record or all or nothing as `invoices_upsert_batch`."""
@@ -776,10 +876,16 @@ def payment_upsert(
     acting_user,
     allocations: list[tuple[str, Decimal]] | None = None,
     currency: str = "CNY",
+    instrument: str | None = None,
+    bill_number: str = "",
+    bill_acceptor: str = "",
+    bill_maturity: dt.date | None = None,
 ) -> tuple[Payment, str, list[GateCheck]]:
     """Creates or updates a payment by its number and allocates it (explicitly or oldest due first).
 
-    Exposure drops by the payment (allocated or not), then the customer's blocked checks are re-run.
+    Exposure drops by the payment (allocated or not), then the customer's blocked checks are re-run;
+    a commercial acceptance bill's amount stays in the exposure until it matures (issue 17 §7). No
+    `instrument`: a new payment is a transfer, a stored one keeps its instrument and bill.
     Returns (payment, outcome, checks released by it)."""
     result = payments_upsert_batch(
         [
@@ -790,6 +896,10 @@ def payment_upsert(
                 "amount": amount,
                 "allocations": allocations,
                 "currency": currency,
+                "instrument": instrument,
+                "bill_number": bill_number,
+                "bill_acceptor": bill_acceptor,
+                "bill_maturity": bill_maturity,
             }
         ],
         acting_user=acting_user,

@@ -11,6 +11,7 @@ LABELS = {
     "cash_on_account": "cash on account",
     "reserved_orders": "released orders",
     "reserved_prepaid": "prepaid orders (advance reserved)",
+    "bills_at_risk": "commercial bills not yet matured",
 }
 
 
