@@ -14,12 +14,14 @@ def has_overdue_invoices(customer_id: int, on: dt.date) -> bool:
     overdue invoice counts when more of it is open than its disputes hold (one index lookup each)."""
     from receivables.collection.disputes import held_amount
 
-    return (
-        Invoice.objects.filter(customer_id=customer_id, status=Invoice.Status.OPEN, due_date__lt=on)
-        .annotate(held=held_amount())
-        .filter(open_amount__gt=F("held"))
-        .exists()
+    overdue = Invoice.objects.filter(
+        customer_id=customer_id, status=Invoice.Status.OPEN, due_date__lt=on
     )
+    # Most customers at the gate have nothing overdue: the plain EXISTS answers them; only a
+    # customer with overdue invoices has their disputes weighed.
+    if not overdue.exists():
+        return False
+    return overdue.alias(held=held_amount()).filter(open_amount__gt=F("held")).exists()
 
 
 def max_days_overdue_by_customer(on: dt.date) -> dict[int, int]:
