@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 from baddebt.models import BadDebtCase
 from credit.models import CreditApplication, CreditLine
 from creditdesk.models import SCORECARD_ASPECTS
+from receivables.gate.services import REASON_LABELS
 from receivables.models import GateCheck, Invoice
 from riskwarnings.rules import run_warning_rules
 from riskwarnings.selectors import warning_level_of
@@ -118,6 +119,14 @@ def test_a_large_application_needs_the_finance_director_then_the_order_ships(
     evaluation = application.evaluation
     evaluation.refresh_from_db()
     assert evaluation.credit_level == 1 and evaluation.asset_class == "A"
+    # HANDBOOK §4.2: a first grant this large needs a professional investigation's report.
+    report = page.locator("form[action$='/professional-report/']")
+    report.locator("input[name=file]").set_input_files(
+        {"name": "调查报告.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 report"}
+    )
+    report.locator("input[name=dated_on]").fill(timezone.localdate().isoformat())
+    report.locator("button").click()
+    expect(page.locator(".messages")).to_be_visible()
 
     page.goto(_url(live_server, "credit-application", application.pk))
     decide = page.locator("form[action$='/decide/']")
@@ -191,8 +200,10 @@ def test_an_overdue_invoice_raises_a_warning_that_blocks_until_lifted(live_serve
         page, live_server, erp_code=customer.erp_code, order_ref="SO-E2E-0002", amount="50000"
     )
     expect(page.locator("section.card h2 .pill-danger")).to_be_visible()
-    expect(reasons.locator("code", has_text="warning_level")).to_be_visible()
-    expect(reasons.locator("code", has_text="overdue_receivables")).to_be_visible()
+    with translation.override("zh-hans"):  # the page is in the browser's language
+        shown = [str(REASON_LABELS[c]) for c in ("warning_level", "overdue_receivables")]
+    for label in shown:
+        expect(reasons.locator("li strong", has_text=label)).to_be_visible()
 
     # The customer pays (the ERP import); the warning still stops every shipment.
     make_payment(customer, "120000.00")
@@ -201,7 +212,9 @@ def test_an_overdue_invoice_raises_a_warning_that_blocks_until_lifted(live_serve
     reasons = _gate_check(
         page, live_server, erp_code=customer.erp_code, order_ref="SO-E2E-0002", amount="50000"
     )
-    expect(reasons.locator("code")).to_have_text(["warning_level"])
+    with translation.override("zh-hans"):  # the page is in the browser's language
+        label = str(REASON_LABELS["warning_level"])
+    expect(reasons.locator("li strong")).to_have_text([label])
 
     # The credit team lifts the warning, with a reason.
     page = login("e2e_credit_team")
