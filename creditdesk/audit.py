@@ -103,6 +103,10 @@ CHANGE_LABELS: dict[str, Any] = {
     "contract": gettext_lazy("contract number"),
     "method": gettext_lazy("payment method"),
     "collection_owner": gettext_lazy("who collects"),
+    "rating": gettext_lazy("Rating"),
+    "score": gettext_lazy("Score"),
+    "dated_on": gettext_lazy("Report dated"),
+    "approval_by": gettext_lazy("approval by"),
 }
 # Keys that say how a step was made, not what it changed: left out of the reading.
 HIDDEN_KEYS = {"source", "policy_version", "flags", "remedy"}

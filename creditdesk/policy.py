@@ -225,6 +225,8 @@ def policy_approve(*, acting_user, policy: CreditPolicy) -> CreditPolicy:
 def parameter_lines(name: str, value) -> list[str]:
     """A policy parameter as a person reads it (the policy's page): lines of words and figures,
     never the stored JSON."""
+    from decimal import Decimal
+
     from django.utils.translation import gettext as _
     from django.utils.translation import ngettext
 
@@ -243,6 +245,8 @@ def parameter_lines(name: str, value) -> list[str]:
                 "limit": _figure(cell.get("limit")),
                 "days": cell.get("term_days"),
             }
+            if Decimal(str(cell.get("limit") or 0)) > 0
+            else _("%(cell)s: no credit") % {"cell": f"{asset}{level}"}
             for asset, levels in value.items()
             for level, cell in levels.items()
         ]
