@@ -1,6 +1,8 @@
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from creditdesk.authority import may
@@ -247,3 +249,81 @@ def bound_dossier(customer: Customer) -> list[dict]:
             ],
         },
     ]
+
+
+@dataclass(frozen=True)
+class CustomerGlance:
+    """The customer at a glance (issue 18 §1): the header of every customer page and the API's
+    customer detail read the same figures."""
+
+    group_name: str
+    rating: str
+    warning_level: int | None
+    line_status: str
+    line_status_label: str
+    limit: Decimal
+    exposure: Decimal
+    available: Decimal
+    usage_percent: Decimal | None
+    overdue_amount: Decimal
+    oldest_days_overdue: int | None
+    advance: Decimal
+    open_disputes: int
+    open_disputes_amount: Decimal
+    next_review_on: dt.date | None
+
+
+def usage_percent(exposure: Decimal, limit: Decimal) -> Decimal | None:
+    """Exposure as a percentage of the limit, one place; None without a limit."""
+    if not limit:
+        return None
+    return (exposure * 100 / limit).quantize(Decimal("0.1"))
+
+
+def customer_glance(customer: Customer, on: dt.date | None = None) -> CustomerGlance:
+    """Five queries whatever the customer's size: the group and exposure row (one join), the
+    credit line, the warning level, the overdue aggregate and the open disputes' aggregate."""
+    from credit.models import CreditLine
+    from credit.selectors import credit_line_of
+    from receivables.ledger.selectors import overdue_of
+    from receivables.models import ZERO, CustomerExposure, Dispute
+    from riskwarnings.selectors import warning_level_of
+
+    on = on or timezone.localdate()
+    totals = ("open_receivables", "cash_on_account", "reserved_orders", "reserved_prepaid")
+    values = (
+        Customer.objects.filter(pk=customer.pk)
+        .values("group__name", *(f"exposure__{name}" for name in totals))
+        .get()
+    )
+    row = CustomerExposure(
+        customer_id=customer.pk,
+        **{name: values[f"exposure__{name}"] or ZERO for name in totals},
+    )
+    line = credit_line_of(customer.pk)
+    # HANDBOOK §9 (as the gate reads it): only a line in force gives credit to use.
+    in_force = line is not None and line.status != CreditLine.Status.CASH_ONLY
+    limit = line.limit if line is not None else ZERO
+    available = (line.limit if in_force else ZERO) - row.exposure
+    overdue_amount, oldest_days = overdue_of(customer.pk, on)
+    disputes = Dispute.objects.filter(
+        customer_id=customer.pk, status=Dispute.Status.OPEN
+    ).aggregate(count=Count("pk"), amount=Sum("amount"))
+    status = line.status if line is not None else CreditLine.Status.CASH_ONLY
+    return CustomerGlance(
+        group_name=values["group__name"] or "",
+        rating=line.rating if line is not None else "",
+        warning_level=warning_level_of(customer.pk),
+        line_status=status,
+        line_status_label=str(CreditLine.Status(status).label),
+        limit=limit,
+        exposure=row.exposure,
+        available=available,
+        usage_percent=usage_percent(row.exposure, line.limit) if in_force else None,
+        overdue_amount=overdue_amount,
+        oldest_days_overdue=oldest_days,
+        advance=row.advance,
+        open_disputes=disputes["count"],
+        open_disputes_amount=disputes["amount"] or ZERO,
+        next_review_on=line.next_review_on if line is not None else None,
+    )

@@ -49,6 +49,7 @@ def dossier_context(request, customer: Customer, active: str) -> dict:
     badges = [badge for provider in DOSSIER_BADGES for badge in provider(request.user, customer)]
     return {
         "customer": customer,
+        "glance": selectors.customer_glance(customer),
         "tabs": tabs,
         "active_tab": active,
         "dossier_badges": badges,
