@@ -57,6 +57,20 @@ def dossier_context(request, customer: Customer, active: str) -> dict:
     }
 
 
+def sort_links(request, keys: tuple[str, ...]) -> dict[str, dict]:
+    """{column: {"url": the list sorted by it (descending after a click on the ascending order),
+    "order": "asc", "desc" or ""}} for the sortable column headers of a list page."""
+    current = request.GET.get("sort", "")
+    links = {}
+    for key in keys:
+        query = request.GET.copy()
+        query.pop("page", None)
+        query["sort"] = f"-{key}" if current == key else key
+        order = "asc" if current == key else "desc" if current == f"-{key}" else ""
+        links[key] = {"url": f"?{query.urlencode()}", "order": order}
+    return links
+
+
 def _can_choose_salesperson(user) -> bool:
     return has_role(user, Role.SALES_DIRECTOR, Role.CREDIT_TEAM, Role.CREDIT_MANAGER)
 
@@ -72,6 +86,7 @@ def customer_list(request):
         salesperson_id=filters["salesperson"].pk if filters.get("salesperson") else None,
         industry=filters.get("industry", ""),
         expired_documents=filters.get("expired_documents", False),
+        sort=request.GET.get("sort", ""),
     )
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -79,7 +94,12 @@ def customer_list(request):
     return render(
         request,
         "customers/customer_list.html",
-        {"page": page, "form": form, "query": query.urlencode()},
+        {
+            "page": page,
+            "form": form,
+            "query": query.urlencode(),
+            "sort": sort_links(request, ("name", "exposure", "available", "usage")),
+        },
     )
 
 
