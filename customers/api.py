@@ -143,7 +143,11 @@ class CustomerListApi(APIView):
     @extend_schema(
         responses=CustomerOutputSerializer(many=True),
         parameters=[
-            OpenApiParameter("q", str, description="name, ERP code, credit code or dossier number"),
+            OpenApiParameter(
+                "q",
+                str,
+                description="name, ERP code, credit code, dossier number or pinyin initials",
+            ),
             OpenApiParameter("erp_code", str, description="exact ERP customer code"),
         ],
     )

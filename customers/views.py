@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,9 @@ from .forms import (
 )
 from .models import Contact, Customer, DossierNote, QualificationDocument
 from .selectors import quarter_of
+
+LOOKUP_LIMIT = 10
+LOOKUP_QUERY_MAX = 100
 
 
 def get_customer_for(user, pk: int, action: str = "customer.view") -> Customer:
@@ -101,6 +104,24 @@ def customer_list(request):
             "sort": sort_links(request, ("name", "exposure", "available", "usage")),
         },
     )
+
+
+@login_required
+def customer_lookup(request):
+    """Issue 18 §1: customer fields look customers up as one types (name, code, credit code,
+    pinyin initials): up to 10 {code, name} of the customers this user may see."""
+    check(request.user, "customer.list")
+    query = request.GET.get("q", "").strip()[:LOOKUP_QUERY_MAX]
+    results = []
+    if query:
+        results = [
+            {"code": code, "name": name}
+            for code, name in selectors.visible_customers(request.user)
+            .filter(selectors.customer_search(query))
+            .order_by("name", "pk")
+            .values_list("erp_code", "name")[:LOOKUP_LIMIT]
+        ]
+    return JsonResponse({"results": results})
 
 
 @login_required
