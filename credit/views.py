@@ -394,17 +394,32 @@ def evaluation_pdf(request, pk: int):
 
 @login_required
 def line_list(request):
-    check(request.user, "credit.list")
-    qs = selectors.visible_lines(request.user).order_by("customer__name")
-    status = request.GET.get("status", "")
-    if status:
-        qs = qs.filter(status=status)
+    from customers.selectors import credit_figures, customer_search, sort_by
+    from customers.views import sort_links
+
     from .models import CreditLine
 
+    check(request.user, "credit.list")
+    qs = selectors.visible_lines(request.user).annotate(
+        **credit_figures(exposure="customer__exposure__", line="")
+    )
+    status = request.GET.get("status", "")
+    if status in CreditLine.Status.values:
+        qs = qs.filter(status=status)
+    q = request.GET.get("q", "").strip()[:100]
+    if q:
+        qs = qs.filter(customer_search(q, prefix="customer__"))
+    qs = sort_by(qs, request.GET.get("sort", ""), name="customer__name")
     return render(
         request,
         "credit/line_list.html",
-        {"lines": qs[:300], "statuses": CreditLine.Status.choices, "status": status},
+        {
+            "lines": qs[:300],
+            "statuses": CreditLine.Status.choices,
+            "status": status,
+            "q": q,
+            "sort": sort_links(request, ("name", "exposure", "available", "usage")),
+        },
     )
 
 

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -68,6 +68,43 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
         ]
 
 
+class CustomerGlanceSerializer(serializers.Serializer):
+    """The customer at a glance (issue 18 §1): the figures of the customer pages' header.
+
+    Money in CNY as strings with two places; `available` may be negative (exposure above the limit);
+    `usage_percent` is exposure / limit × 100 for a line in force, else null; `warning_level` 5
+    (attention) … 1 (emergency) or null; `oldest_days_overdue` null when nothing is overdue; the part
+    of an invoice held by a dispute is not overdue."""
+
+    group_name = serializers.CharField(help_text="customer group's name, empty without a group")
+    rating = serializers.CharField(help_text="e.g. B2; empty before a rating")
+    warning_level = serializers.IntegerField(allow_null=True)
+    line_status = serializers.CharField(help_text="credit line status; cash_only without a line")
+    limit = serializers.DecimalField(max_digits=18, decimal_places=2)
+    exposure = serializers.DecimalField(max_digits=18, decimal_places=2)
+    available = serializers.DecimalField(max_digits=18, decimal_places=2)
+    usage_percent = serializers.DecimalField(max_digits=9, decimal_places=1, allow_null=True)
+    overdue_amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    oldest_days_overdue = serializers.IntegerField(allow_null=True)
+    advance = serializers.DecimalField(max_digits=18, decimal_places=2)
+    open_disputes = serializers.IntegerField()
+    open_disputes_amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    next_review_on = serializers.DateField(allow_null=True)
+
+
+class CustomerDetailOutputSerializer(CustomerOutputSerializer):
+    """The customer with its figures at a glance (additive: every list field is kept)."""
+
+    glance = serializers.SerializerMethodField()
+
+    class Meta(CustomerOutputSerializer.Meta):
+        fields = [*CustomerOutputSerializer.Meta.fields, "glance"]
+
+    @extend_schema_field(CustomerGlanceSerializer)
+    def get_glance(self, obj) -> dict:
+        return CustomerGlanceSerializer(selectors.customer_glance(obj)).data
+
+
 class CustomerInputSerializer(serializers.Serializer):
     erp_code = ReferenceField(max_length=40)
     name = ReferenceField(max_length=200)
@@ -106,7 +143,11 @@ class CustomerListApi(APIView):
     @extend_schema(
         responses=CustomerOutputSerializer(many=True),
         parameters=[
-            OpenApiParameter("q", str, description="name, ERP code, credit code or dossier number"),
+            OpenApiParameter(
+                "q",
+                str,
+                description="name, ERP code, credit code, dossier number or pinyin initials",
+            ),
             OpenApiParameter("erp_code", str, description="exact ERP customer code"),
         ],
     )
@@ -132,9 +173,9 @@ class CustomerListApi(APIView):
 class CustomerDetailApi(APIView):
     permission_classes = [Authority]
 
-    @extend_schema(responses=CustomerOutputSerializer)
+    @extend_schema(responses=CustomerDetailOutputSerializer)
     def get(self, request, pk: int):
-        return Response(CustomerOutputSerializer(get_customer(request.user, pk)).data)
+        return Response(CustomerDetailOutputSerializer(get_customer(request.user, pk)).data)
 
     @extend_schema(request=CustomerUpdateSerializer, responses=CustomerOutputSerializer)
     def patch(self, request, pk: int):

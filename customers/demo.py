@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from .models import Contact, Customer, QualificationDocument
-from .services import next_dossier_number
+from .services import next_dossier_number, pinyin_initials
 from .validators import CODE_CHARSET, credit_code_check_character
 
 COMPANIES = [
@@ -76,6 +76,7 @@ def seed_customers(stdout=None, rng: random.Random | None = None) -> None:
         customer = Customer.objects.create(
             erp_code=erp_code,
             name=name,
+            pinyin_initials=pinyin_initials(name),
             credit_code=make_credit_code(rng),
             registered_address=address,
             operating_address=address if rng.random() < 0.8 else "",

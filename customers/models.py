@@ -58,6 +58,11 @@ class Customer(models.Model):
 
     erp_code = models.CharField(_("ERP customer code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200, db_index=True)
+    # Issue 18 §1: found by the initials of its name's pinyin (华东化工 → hdhg); written by the
+    # customer services from the name.
+    pinyin_initials = models.CharField(
+        _("pinyin initials"), max_length=200, blank=True, db_index=True, editable=False
+    )
     credit_code = models.CharField(
         _("unified social credit code"),
         max_length=18,
@@ -106,7 +111,7 @@ class Customer(models.Model):
         verbose_name=_("customer group"),
     )
 
-    history = HistoricalRecords(excluded_fields=["dossier_updated_on"])
+    history = HistoricalRecords(excluded_fields=["dossier_updated_on", "pinyin_initials"])
 
     class Meta:
         verbose_name = _("customer")

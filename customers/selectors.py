@@ -1,6 +1,22 @@
 import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Round
 from django.utils import timezone
 
 from creditdesk.authority import may
@@ -20,6 +36,79 @@ def visible_customers(user) -> QuerySet[Customer]:
     return qs.filter(salesperson=user)
 
 
+def customer_search(query: str, prefix: str = "") -> Q:
+    """Issue 18 §1: a customer found by name, ERP code, credit code, dossier number or the
+    initials of its name's pinyin. `prefix` reaches the customer from another model."""
+    query = query.strip()
+    initials = query.lower()
+    q = (
+        Q(**{f"{prefix}name__icontains": query})
+        | Q(**{f"{prefix}erp_code__icontains": query})
+        | Q(**{f"{prefix}credit_code__icontains": query.upper()})
+        | Q(**{f"{prefix}dossier_number__icontains": query})
+    )
+    if initials.isascii() and initials.isalnum():
+        q |= Q(**{f"{prefix}pinyin_initials__contains": initials})
+    return q
+
+
+def credit_figures(*, exposure: str, line: str) -> dict:
+    """The list pages' exposure, available and usage (%) as SQL annotations, defined as the glance
+    defines them (`customer_glance`): `exposure` and `line` reach the customer's exposure row and
+    credit line (e.g. "exposure__", "credit_line__")."""
+    from credit.models import CreditLine
+    from receivables.ledger.exposure import exposure_expression
+    from receivables.models import ZERO
+
+    money = DecimalField(max_digits=18, decimal_places=2)
+    in_force = Case(
+        When(
+            Q(**{f"{line}status__isnull": False})
+            & ~Q(**{f"{line}status": CreditLine.Status.CASH_ONLY}),
+            then=F(f"{line}limit"),
+        ),
+        default=Value(ZERO),
+        output_field=money,
+    )
+    total = exposure_expression(exposure)
+    return {
+        "exposure_total": total,
+        "limit_in_force": in_force,
+        "available_credit": ExpressionWrapper(in_force - total, output_field=money),
+        "usage_percent": Case(
+            When(
+                Q(**{f"{line}limit__gt": 0}) & ~Q(**{f"{line}status": CreditLine.Status.CASH_ONLY}),
+                then=Round(
+                    total * Value(Decimal(100)) / F(f"{line}limit"),
+                    1,
+                    output_field=DecimalField(max_digits=12, decimal_places=1),
+                ),
+            ),
+            default=None,
+            output_field=DecimalField(max_digits=12, decimal_places=1),
+        ),
+    }
+
+
+# The sort orders a list of customers or credit lines accepts (`?sort=`); any other is ignored.
+FIGURE_SORTS = {
+    "exposure": "exposure_total",
+    "available": "available_credit",
+    "usage": "usage_percent",
+}
+
+
+def sort_by(qs: QuerySet, sort: str, *, name: str, tie: str = "pk") -> QuerySet:
+    """Orders `qs` by a whitelisted `sort` key ("exposure", "-usage", "name" …), else by name."""
+    key = (sort or "").strip()
+    descending = key.startswith("-")
+    column = {"name": name, **FIGURE_SORTS}.get(key.lstrip("-"))
+    if column is None:
+        return qs.order_by(name, tie)
+    expression = F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
+    return qs.order_by(expression, name, tie)
+
+
 def customer_list(
     user,
     *,
@@ -27,28 +116,24 @@ def customer_list(
     salesperson_id: int | None = None,
     industry: str = "",
     expired_documents: bool = False,
+    sort: str = "",
 ) -> QuerySet[Customer]:
     today = timezone.localdate()
     qs = visible_customers(user).annotate(
         has_expired_documents=Exists(
             QualificationDocument.objects.filter(customer=OuterRef("pk"), expires_on__lt=today)
-        )
+        ),
+        **credit_figures(exposure="exposure__", line="credit_line__"),
     )
     if query:
-        query = query.strip()
-        qs = qs.filter(
-            Q(name__icontains=query)
-            | Q(erp_code__icontains=query)
-            | Q(credit_code__icontains=query.upper())
-            | Q(dossier_number__icontains=query)
-        )
+        qs = qs.filter(customer_search(query))
     if salesperson_id:
         qs = qs.filter(salesperson_id=salesperson_id)
     if industry:
         qs = qs.filter(industry=industry)
     if expired_documents:
         qs = qs.filter(has_expired_documents=True)
-    return qs.order_by("name", "pk")
+    return sort_by(qs, sort, name="name")
 
 
 def industries() -> list[str]:
@@ -247,3 +332,81 @@ def bound_dossier(customer: Customer) -> list[dict]:
             ],
         },
     ]
+
+
+@dataclass(frozen=True)
+class CustomerGlance:
+    """The customer at a glance (issue 18 §1): the header of every customer page and the API's
+    customer detail read the same figures."""
+
+    group_name: str
+    rating: str
+    warning_level: int | None
+    line_status: str
+    line_status_label: str
+    limit: Decimal
+    exposure: Decimal
+    available: Decimal
+    usage_percent: Decimal | None
+    overdue_amount: Decimal
+    oldest_days_overdue: int | None
+    advance: Decimal
+    open_disputes: int
+    open_disputes_amount: Decimal
+    next_review_on: dt.date | None
+
+
+def usage_percent(exposure: Decimal, limit: Decimal) -> Decimal | None:
+    """Exposure as a percentage of the limit, one place; None without a limit."""
+    if not limit:
+        return None
+    return (exposure * 100 / limit).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)  # as SQL round
+
+
+def customer_glance(customer: Customer, on: dt.date | None = None) -> CustomerGlance:
+    """Five queries whatever the customer's size: the group and exposure row (one join), the
+    credit line, the warning level, the overdue aggregate and the open disputes' aggregate."""
+    from credit.models import CreditLine
+    from credit.selectors import credit_line_of
+    from receivables.ledger.selectors import overdue_of
+    from receivables.models import ZERO, CustomerExposure, Dispute
+    from riskwarnings.selectors import warning_level_of
+
+    on = on or timezone.localdate()
+    totals = ("open_receivables", "cash_on_account", "reserved_orders", "reserved_prepaid")
+    values = (
+        Customer.objects.filter(pk=customer.pk)
+        .values("group__name", *(f"exposure__{name}" for name in totals))
+        .get()
+    )
+    row = CustomerExposure(
+        customer_id=customer.pk,
+        **{name: values[f"exposure__{name}"] or ZERO for name in totals},
+    )
+    line = credit_line_of(customer.pk)
+    # HANDBOOK §9 (as the gate reads it): only a line in force gives credit to use.
+    in_force = line is not None and line.status != CreditLine.Status.CASH_ONLY
+    limit = line.limit if line is not None else ZERO
+    available = (line.limit if in_force else ZERO) - row.exposure
+    overdue_amount, oldest_days = overdue_of(customer.pk, on)
+    disputes = Dispute.objects.filter(
+        customer_id=customer.pk, status=Dispute.Status.OPEN
+    ).aggregate(count=Count("pk"), amount=Sum("amount"))
+    status = line.status if line is not None else CreditLine.Status.CASH_ONLY
+    return CustomerGlance(
+        group_name=values["group__name"] or "",
+        rating=line.rating if line is not None else "",
+        warning_level=warning_level_of(customer.pk),
+        line_status=status,
+        line_status_label=str(CreditLine.Status(status).label),
+        limit=limit,
+        exposure=row.exposure,
+        available=available,
+        usage_percent=usage_percent(row.exposure, line.limit) if in_force else None,
+        overdue_amount=overdue_amount,
+        oldest_days_overdue=oldest_days,
+        advance=row.advance,
+        open_disputes=disputes["count"],
+        open_disputes_amount=disputes["amount"] or ZERO,
+        next_review_on=line.next_review_on if line is not None else None,
+    )

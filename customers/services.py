@@ -29,6 +29,16 @@ from .models import (
     SentMail,
 )
 
+
+def pinyin_initials(name: str) -> str:
+    """The initials of the name's pinyin, lower case (重庆华东化工 → cqhdhg; Latin letters and
+    digits are kept as they are): what the customer searches match as one types."""
+    from pypinyin import Style, lazy_pinyin
+
+    parts = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default")
+    return "".join(ch for ch in "".join(parts).lower() if ch.isascii() and ch.isalnum())[:200]
+
+
 CUSTOMER_FIELDS = (
     "erp_code",
     "name",
@@ -92,6 +102,7 @@ def customer_create(*, acting_user, salesperson=None, **fields) -> Customer:
     if unknown:
         raise ValidationFailed(field_errors={k: [_("Unknown field.")] for k in unknown})
     customer = Customer(salesperson=salesperson, created_by=acting_user, **fields)
+    customer.pinyin_initials = pinyin_initials(customer.name)
     customer.dossier_number = "pending"
     _validate(customer, exclude=["dossier_number"])
     customer.dossier_number = next_dossier_number()
@@ -142,6 +153,7 @@ def customer_update(*, acting_user, customer: Customer, salesperson=None, **fiel
             )
             raise ValidationFailed(field_errors={name: [message] for name in decided})
     _validate(customer)
+    customer.pinyin_initials = pinyin_initials(customer.name)
     customer.dossier_updated_on = timezone.localdate()
     customer._change_reason = "update"
     customer.save()

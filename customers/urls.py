@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("", views.customer_list, name="customer-list"),
     path("new/", views.customer_create, name="customer-create"),
+    path("lookup/", views.customer_lookup, name="customer-lookup"),
     path("<int:pk>/", views.customer_detail, name="customer-detail"),
     path("<int:pk>/edit/", views.customer_edit, name="customer-edit"),
     path("<int:pk>/documents/", views.customer_documents, name="customer-documents"),

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +26,9 @@ from .forms import (
 from .models import Contact, Customer, DossierNote, QualificationDocument
 from .selectors import quarter_of
 
+LOOKUP_LIMIT = 10
+LOOKUP_QUERY_MAX = 100
+
 
 def get_customer_for(user, pk: int, action: str = "customer.view") -> Customer:
     """The one access helper of the dossier pages: 404 when absent, 403 when not allowed."""
@@ -49,11 +52,26 @@ def dossier_context(request, customer: Customer, active: str) -> dict:
     badges = [badge for provider in DOSSIER_BADGES for badge in provider(request.user, customer)]
     return {
         "customer": customer,
+        "glance": selectors.customer_glance(customer),
         "tabs": tabs,
         "active_tab": active,
         "dossier_badges": badges,
         "may_bind_dossier": may(request.user, "customer.dossier.export", customer),
     }
+
+
+def sort_links(request, keys: tuple[str, ...]) -> dict[str, dict]:
+    """{column: {"url": the list sorted by it (descending after a click on the ascending order),
+    "order": "asc", "desc" or ""}} for the sortable column headers of a list page."""
+    current = request.GET.get("sort", "")
+    links = {}
+    for key in keys:
+        query = request.GET.copy()
+        query.pop("page", None)
+        query["sort"] = f"-{key}" if current == key else key
+        order = "asc" if current == key else "desc" if current == f"-{key}" else ""
+        links[key] = {"url": f"?{query.urlencode()}", "order": order}
+    return links
 
 
 def _can_choose_salesperson(user) -> bool:
@@ -71,6 +89,7 @@ def customer_list(request):
         salesperson_id=filters["salesperson"].pk if filters.get("salesperson") else None,
         industry=filters.get("industry", ""),
         expired_documents=filters.get("expired_documents", False),
+        sort=request.GET.get("sort", ""),
     )
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -78,8 +97,31 @@ def customer_list(request):
     return render(
         request,
         "customers/customer_list.html",
-        {"page": page, "form": form, "query": query.urlencode()},
+        {
+            "page": page,
+            "form": form,
+            "query": query.urlencode(),
+            "sort": sort_links(request, ("name", "exposure", "available", "usage")),
+        },
     )
+
+
+@login_required
+def customer_lookup(request):
+    """Issue 18 §1: customer fields look customers up as one types (name, code, credit code,
+    pinyin initials): up to 10 {code, name} of the customers this user may see."""
+    check(request.user, "customer.list")
+    query = request.GET.get("q", "").strip()[:LOOKUP_QUERY_MAX]
+    results = []
+    if query:
+        results = [
+            {"code": code, "name": name}
+            for code, name in selectors.visible_customers(request.user)
+            .filter(selectors.customer_search(query))
+            .order_by("name", "pk")
+            .values_list("erp_code", "name")[:LOOKUP_LIMIT]
+        ]
+    return JsonResponse({"results": results})
 
 
 @login_required

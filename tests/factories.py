@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from creditdesk.roles import Role
 from customers.models import Contact, Customer, CustomerGroup, QualificationDocument
+from customers.services import pinyin_initials
 from customers.validators import CODE_CHARSET, credit_code_check_character
 
 PDF_BYTES = b"%PDF-1.4\n%test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -50,6 +51,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 
     erp_code = factory.Sequence(lambda n: f"T{100000 + n}")
     name = factory.Sequence(lambda n: f"测试化工有限公司{n}")
+    pinyin_initials = factory.LazyAttribute(lambda o: pinyin_initials(o.name))
     credit_code = factory.Sequence(valid_credit_code)
     registered_address = "上海市浦东新区测试路1号"
     operating_address = "上海市浦东新区测试路1号"

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from creditdesk.inputs import InputLimits
@@ -8,7 +9,19 @@ from customers.models import Customer
 
 
 class GateCheckForm(InputLimits, forms.Form):
-    customer = forms.CharField(label=_("Customer (ERP code)"), max_length=40)
+    customer = forms.CharField(
+        label=_("Customer (ERP code)"),
+        max_length=40,
+        # Issue 18 §1: looked up as one types (static/js/app.js fills the list).
+        widget=forms.TextInput(
+            attrs={
+                "list": "customer-lookup-options",
+                "autocomplete": "off",
+                "data-customer-lookup": reverse_lazy("customer-lookup"),
+            }
+        ),
+        help_text=_("Type a name, code or pinyin initials and choose the customer."),
+    )
     order_ref = forms.CharField(label=_("Order reference"), max_length=64)
     amount = forms.DecimalField(
         label=_("Amount (CNY)"), max_digits=18, decimal_places=2, min_value=Decimal("0.01")

@@ -1,10 +1,11 @@
 """Reads of receivables shared by views, the API and other apps (aggregates in SQL)."""
 
 import datetime as dt
+from decimal import Decimal
 
-from django.db.models import F, Min
+from django.db.models import F, Min, Sum
 
-from receivables.models import Invoice
+from receivables.models import ZERO, Invoice
 
 
 def has_overdue_invoices(customer_id: int, on: dt.date) -> bool:
@@ -40,3 +41,19 @@ def max_days_overdue_by_customer(on: dt.date) -> dict[int, int]:
         .values_list("customer_id", "oldest_due")
     )
     return {customer_id: (on - oldest).days for customer_id, oldest in rows}
+
+
+def overdue_of(customer_id: int, on: dt.date) -> tuple[Decimal, int | None]:
+    """(overdue amount, days the oldest counted invoice is overdue on `on`, or None) for one
+    customer, in one aggregate. Issue 17 §1: as at the gate, the part of an overdue invoice its
+    disputes hold is not overdue, and an invoice they wholly hold does not count."""
+    from receivables.collection.disputes import held_amount
+
+    row = (
+        Invoice.objects.filter(customer_id=customer_id, status=Invoice.Status.OPEN, due_date__lt=on)
+        .annotate(held=held_amount())
+        .filter(open_amount__gt=F("held"))
+        .aggregate(amount=Sum(F("open_amount") - F("held")), oldest_due=Min("due_date"))
+    )
+    oldest = row["oldest_due"]
+    return row["amount"] or ZERO, (on - oldest).days if oldest else None

@@ -138,6 +138,7 @@ FOUNDATION_RULES: dict[str, Rule | list[Rule]] = {
     # customers (the customer belongs to the `sales` user; the other one to another salesperson)
     "customer-list": page(),
     "customer-create": page({"sales", *MAINTAIN}),
+    "customer-lookup": page(data=lambda ctx: {"q": "a"}),
     "customer-detail": own_and_others(ALL),
     "customer-edit": own_and_others(MAINTAIN),
     "customer-documents": own_and_others(ALL),
