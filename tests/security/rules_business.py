@@ -325,6 +325,9 @@ RECEIVABLES_RULES = {
     ),
     "api-invoices-bulk": api_post_only(IMPORTERS),
     "api-payments-bulk": api_post_only(IMPORTERS),
+    # Issue 17 §7: the credit team (or the ERP account) records a dishonoured acceptance bill; an
+    # empty body is a 400 for them before the payment is looked up.
+    "api-payment-dishonour": api_post_only(CREDIT, kwargs=lambda ctx: {"pk": 999999}),
     "api-credit-notes-bulk": api_post_only(IMPORTERS),
     "api-orders-bulk": api_post_only(GATE_CHECKERS),
     "api-ageing": api(ANALYSTS),
