@@ -376,7 +376,51 @@ def open_policy_revision(on: dt.date, policy: CreditPolicy) -> list[Duty]:
     ]
 
 
+def open_level_proposals(on: dt.date, policy: CreditPolicy) -> list[Duty]:
+    """HANDBOOK §10: a warning level the rule job proposes (raising it, or lowering it once its
+    cause is gone) is decided by the credit team within the policy's days of being proposed. The
+    proposals come in bulk from the job, so their duties are opened here."""
+    from riskwarnings.models import LevelProposal
+
+    proposals = _without_duty(
+        LevelProposal.objects.filter(status__in=LevelProposal.OPEN_STATUSES),
+        Kind.LEVEL_PROPOSAL,
+        LevelProposal._meta.label_lower,
+    ).select_related("customer")
+    return [
+        _new_duty(
+            policy,
+            kind=Kind.LEVEL_PROPOSAL,
+            subject_type=LevelProposal._meta.label_lower,
+            subject_id=p.pk,
+            due_on=timezone.localdate(p.created_at) + dt.timedelta(days=policy.level_proposal_days),
+            owner_role=Role.CREDIT_TEAM,
+            customer_id=p.customer_id,
+            period="",
+            title=p.customer.name,
+            link=reverse("proposal-list"),
+        )
+        for p in proposals
+    ]
+
+
+def close_decided_proposals(now: dt.datetime) -> int:
+    """A proposal decided, superseded or made moot (often in bulk) needs no decision any more."""
+    from riskwarnings.models import LevelProposal
+
+    decided = LevelProposal.objects.exclude(status__in=LevelProposal.OPEN_STATUSES).filter(
+        pk=models.functions.Cast(OuterRef("subject_id"), models.BigIntegerField())
+    )
+    return Duty.objects.filter(
+        Exists(decided),
+        kind=Kind.LEVEL_PROPOSAL,
+        subject_type=LevelProposal._meta.label_lower,
+        done_at__isnull=True,
+    ).update(done_at=now)
+
+
 RECURRING = (
+    open_level_proposals,
     open_info_forms,
     open_dossier_updates,
     open_document_expiries,
@@ -391,6 +435,7 @@ def duties_open_recurring(on: dt.date | None = None) -> int:
 
     on = on or timezone.localdate()
     policy = policy_on(on)
+    close_decided_proposals(timezone.now())
     rows: list[Duty] = []
     for opener in RECURRING:
         rows.extend(opener(on, policy))

@@ -237,6 +237,9 @@ class CreditPolicy(models.Model):
     evidence_review_days = models.PositiveSmallIntegerField(
         _("legal's evidence review within (days)"), default=7
     )
+    level_proposal_days = models.PositiveSmallIntegerField(
+        _("a proposed warning level is decided within (days)"), default=2
+    )
     contract_review_days = models.PositiveSmallIntegerField(
         _("a contract's terms reviewed within (days)"), default=3
     )
@@ -444,6 +447,7 @@ class Duty(models.Model):
         CONTRACT_REVIEW = "contract_review", _("Review of a sales contract's terms")
         EVALUATION = "evaluation", _("Credit evaluation opened by a trigger")
         DISPUTE_RESOLUTION = "dispute_resolution", _("Resolution of a disputed invoice")
+        LEVEL_PROPOSAL = "level_proposal", _("Decision on a proposed warning level")
 
     kind = models.CharField(_("duty"), max_length=32, choices=Kind.choices)
     customer = models.ForeignKey(

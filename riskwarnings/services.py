@@ -870,6 +870,7 @@ def proposal_decide(
     proposal.decided_at = timezone.now()
     proposal.decision_reason = (reason or "").strip()
     proposal.save()
+    duty_close(kind=Duty.Kind.LEVEL_PROPOSAL, subject=proposal, acting_user=acting_user)
     record_event(
         kind="warning.proposal_confirmed" if confirm else "warning.proposal_rejected",
         actor=acting_user,
