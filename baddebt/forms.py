@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from creditdesk.inputs import InputLimits
 
@@ -99,5 +100,5 @@ class AnalysisForm(InputLimits, forms.Form):
 
 
 class PeriodForm(InputLimits, forms.Form):
-    start = forms.DateField(label=_("from"), required=False, widget=DATE)
-    end = forms.DateField(label=_("to"), required=False, widget=DATE)
+    start = forms.DateField(label=pgettext_lazy("date range", "from"), required=False, widget=DATE)
+    end = forms.DateField(label=pgettext_lazy("date range", "to"), required=False, widget=DATE)

@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .inputs import InputLimits
 from .models import CreditPolicy
@@ -43,7 +44,9 @@ class PeriodForm(InputLimits, forms.Form):
     """A period of days, both ends included; an empty end takes the default."""
 
     start = forms.DateField(label=_("from"), required=False, widget=DATE_INPUT)
-    end = forms.DateField(label=_("to"), required=False, widget=DATE_INPUT)
+    end = forms.DateField(
+        label=pgettext_lazy("date range", "to"), required=False, widget=DATE_INPUT
+    )
 
     def clean(self):
         data = super().clean()

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from creditdesk.models import MONEY
@@ -324,7 +325,7 @@ class SentMail(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=40, db_index=True)
     subject = models.CharField(_("subject"), max_length=300)
-    to = models.TextField(_("to"))
+    to = models.TextField(pgettext_lazy("mail recipient", "to"))
     cc = models.TextField(_("cc"), blank=True)
     body = models.TextField(_("text"))
     attachments = models.JSONField(_("attachments"), default=list, blank=True)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from creditdesk.models import MONEY
 
@@ -900,7 +901,7 @@ class CustomerStatement(models.Model):
         verbose_name=_("customer"),
     )
     period_start = models.DateField(_("from"))
-    period_end = models.DateField(_("to"))
+    period_end = models.DateField(pgettext_lazy("date range", "to"))
     opening_balance = models.DecimalField(_("opening balance (CNY)"), **MONEY, default=ZERO)
     closing_balance = models.DecimalField(_("closing balance (CNY)"), **MONEY, default=ZERO)
     # The invoices open at the period's end, as the statement listed them.

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from creditdesk.inputs import InputLimits
 from receivables.collection.ageing import BUCKET_KEYS
@@ -18,7 +19,7 @@ class AgeingFilterForm(InputLimits, forms.Form):
     as_of = forms.DateField(
         label=_("As of"), required=False, widget=forms.DateInput({"type": "date"})
     )
-    group = forms.ChoiceField(label=_("By"), choices=GROUPS, required=False)
+    group = forms.ChoiceField(label=pgettext_lazy("group by", "By"), choices=GROUPS, required=False)
 
     def as_of_or_today(self):
         if self.is_valid() and self.cleaned_data.get("as_of"):

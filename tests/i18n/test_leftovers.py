@@ -57,3 +57,16 @@ def test_policy_parameters_read_in_words():
         "reference_matrix", {"A": {"1": {"limit": "10000000.00", "term_days": 120}}}
     ) == ["A1: up to 10,000,000.00 CNY, 120 days"]
     assert parameter_lines("x", Decimal("1500.5")) == ["1,500.50"]
+
+
+def test_words_with_two_meanings_have_a_context_each():
+    """The date range's "to" is not the mail's recipient; "by" a person is not "group by"."""
+    from baddebt.forms import PeriodForm
+    from customers.models import SentMail
+    from receivables.collection.forms import AgeingFilterForm
+
+    with translation.override("zh-hans"):
+        assert str(PeriodForm().fields["end"].label) == "至"
+        assert str(SentMail._meta.get_field("to").verbose_name) == "收件人"
+        assert str(AgeingFilterForm().fields["group"].label) == "分组方式"
+        assert translation.pgettext("person who acted", "By") == "经办人"
