@@ -176,8 +176,10 @@ def _shown(value, field=None) -> str:
     if isinstance(value, dict):
         return "；".join(f"{_label(None, k)}：{_shown(v)}" for k, v in value.items())
     if isinstance(field, models.DecimalField) or (isinstance(value, str) and _is_amount(value)):
+        from .templatetags.authority import money
+
         try:
-            return f"{Decimal(str(value)):,.2f}"
+            return money(Decimal(str(value)))
         except ArithmeticError:
             return str(value)
     return str(value)

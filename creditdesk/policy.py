@@ -294,7 +294,9 @@ def _figure(value) -> str:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return str(value)
-    return f"{number:,.2f}" if abs(number) >= 1000 else f"{number.normalize():f}"
+    from .templatetags.authority import money
+
+    return money(number) if abs(number) >= 1000 else f"{number.normalize():f}"
 
 
 def _percent(rate) -> str:

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, F, Max, Min, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -162,7 +162,10 @@ def decorate(rows) -> list[dict]:
 
 def worklist_count(user, on: dt.date | None = None) -> int:
     """How many accounts are on this user's worklist (the dashboard)."""
-    return len(worklist(on, collector=user))
+    # Only the customers this user can collect are read: their own (sales) and those named to them,
+    # not every overdue invoice of the company on each home page.
+    mine = Customer.objects.filter(Q(salesperson=user) | Q(collector_assignment__collector=user))
+    return len(worklist(on, collector=user, customers=mine))
 
 
 def collectors() -> QuerySet:

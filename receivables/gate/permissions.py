@@ -8,14 +8,14 @@ locked/revoked customers. The ERP's service account holds the model permission
 Who may release a blocked check depends on its reasons (`release_step`): the strictest applies.
 """
 
-from creditdesk.authority import has_role, holds, rule
+from creditdesk.authority import has_role, rule
 from creditdesk.roles import CREDIT_ROLES, Role
 from customers.models import Customer
+from receivables.ledger.permissions import is_erp
 from receivables.models import GateCheck
 
 _GATE_CHECKERS = {Role.LOGISTICS, *CREDIT_ROLES}
 _GATE_READERS = {*_GATE_CHECKERS, Role.GENERAL_MANAGER, Role.FINANCE_DIRECTOR}
-_IMPORTERS = {*CREDIT_ROLES, Role.FINANCE_DIRECTOR}
 
 
 class Step:
@@ -56,11 +56,6 @@ def release_step(check: GateCheck) -> str | None:
     if codes & NEEDS_CREDIT_MANAGER:
         return Step.CREDIT_MANAGER
     return Step.CREDIT
-
-
-def is_erp(user) -> bool:
-    # Granted explicitly to the ERP account; a superuser (system administrator) is not the ERP.
-    return not user.is_superuser and holds(user, "receivables.erp_integration")
 
 
 @rule("gate.check")

@@ -9,8 +9,6 @@ locked/revoked customers. The ERP's service account holds the model permission
 from creditdesk.authority import has_role, holds, rule
 from creditdesk.roles import CREDIT_ROLES, Role
 
-_GATE_CHECKERS = {Role.LOGISTICS, *CREDIT_ROLES}
-_GATE_READERS = {*_GATE_CHECKERS, Role.GENERAL_MANAGER, Role.FINANCE_DIRECTOR}
 _IMPORTERS = {*CREDIT_ROLES, Role.FINANCE_DIRECTOR}
 
 

@@ -209,7 +209,7 @@ def test_the_worklist_api(api_as, customer, credit_team):
     assert bad.status_code == 400
 
 
-def test_the_dashboard_counts_what_is_due_today(sales, credit_team, customer):
+def test_the_dashboard_counts_what_is_due_today(sales, credit_team, credit_manager, customer):
     overdue(customer, "100.00", 20)
     promised = overdue(customer, "50.00", 3)
     promise = PaymentPromise.objects.create(
@@ -231,3 +231,9 @@ def test_the_dashboard_counts_what_is_due_today(sales, credit_team, customer):
     panel = today_panel(sales)
     assert [value for _label, value in panel.figures] == [1, 1, 1]
     assert today_panel(credit_team).figures[0][1] == 0
+    # An account named to the credit team member counts on their panel, and leaves the salesperson's.
+    worklist.collectors_assign(
+        customer_ids=[customer.pk], collector=credit_team, acting_user=credit_manager
+    )
+    assert today_panel(credit_team).figures[0][1] == 1
+    assert today_panel(sales).figures[0][1] == 0
