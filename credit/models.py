@@ -3,7 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from creditdesk.models import MONEY
+from creditdesk.models import MONEY, SCORECARD_ASPECTS
 from creditdesk.uploads import validate_upload
 from creditdesk.workflow import Action
 
@@ -301,6 +301,23 @@ class Evaluation(models.Model):
         if not self.asset_class or not self.credit_level:
             return ""
         return f"{self.asset_class}{self.credit_level}"
+
+    @property
+    def scorecard(self) -> list[dict]:
+        """The stored factors, each aspect named in the reader's language (HANDBOOK §4.3)."""
+        labels = dict(SCORECARD_ASPECTS)
+        return [{**f, "label": labels.get(f.get("aspect"), f.get("label"))} for f in self.factors]
+
+    @property
+    def checklist(self) -> list[dict]:
+        """The documentary review (HANDBOOK §4.3), each document named in the reader's language."""
+        from customers.models import QualificationDocument
+
+        kinds = dict(QualificationDocument.Kind.choices)
+        return [
+            {**row, "label": kinds.get(row.get("kind"), row.get("label"))}
+            for row in self.document_checklist
+        ]
 
 
 class CreditApplication(models.Model):

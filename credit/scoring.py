@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils.translation import gettext as _
 
 from creditdesk.models import SCORECARD_ASPECTS, CreditPolicy
+from creditdesk.templatetags.authority import money
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
@@ -239,7 +240,7 @@ def suggestion(
     term = int(cell.get("term_days", 0))
     notes = [
         _("Reference matrix %(rating)s: %(limit)s CNY, %(term)s days")
-        % {"rating": f"{asset_class}{level}", "limit": limit, "term": term}
+        % {"rating": f"{asset_class}{level}", "limit": money(limit), "term": term}
     ]
     has_credit = current_line is not None and current_line.limit > 0
     if not has_credit and expected_monthly_sales is not None:
@@ -248,14 +249,14 @@ def suggestion(
         ).quantize(CENT)
         notes.append(
             _("First grant cap %(pct)s%% of monthly sales: %(cap)s CNY")
-            % {"pct": policy.first_grant_max_pct_of_monthly_sales, "cap": cap}
+            % {"pct": policy.first_grant_max_pct_of_monthly_sales, "cap": money(cap)}
         )
         limit = min(limit, cap)
     elif has_credit:
         cap = increase_cap(policy, current_line)
         notes.append(
             _("Increase cap %(pct)s%% above %(old)s CNY: %(cap)s CNY")
-            % {"pct": policy.max_increase_pct, "old": current_line.limit, "cap": cap}
+            % {"pct": policy.max_increase_pct, "old": money(current_line.limit), "cap": money(cap)}
         )
         limit = min(limit, cap)
     return limit.quantize(CENT), term, notes

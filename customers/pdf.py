@@ -13,7 +13,7 @@ from .selectors import bound_dossier
 def bound_dossier_pdf(customer: Customer, language: str | None = None) -> bytes:
     return render_pdf(
         "customers/pdf/bound_dossier.html",
-        {
+        lambda: {
             "customer": customer,
             "chapters": bound_dossier(customer),
             "today": timezone.localdate(),

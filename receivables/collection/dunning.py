@@ -39,7 +39,7 @@ from creditdesk.audit import record_event
 from creditdesk.authority import require
 from creditdesk.errors import ValidationFailed
 from creditdesk.models import CreditPolicy
-from creditdesk.pdf import render_pdf
+from creditdesk.pdf import letterhead, render_pdf
 from creditdesk.policy import policy_on
 from creditdesk.workflow import move
 from customers.models import Contact, Customer
@@ -232,13 +232,7 @@ def letter_context(letter: DunningLetter, listed: list[DunningLetterInvoice], on
         "lines": listed,
         "total": total,
         "on": on,
-        "company": {
-            "name": settings.COMPANY_NAME,
-            "name_en": settings.COMPANY_NAME_EN,
-            "address": settings.COMPANY_ADDRESS,
-            "phone": settings.COMPANY_PHONE,
-            "email": settings.COMPANY_EMAIL,
-        },
+        "company": letterhead(),
     }
 
 

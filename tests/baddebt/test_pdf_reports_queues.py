@@ -11,6 +11,7 @@ from baddebt import selectors, services
 from baddebt.pdf import application_pdf
 from baddebt.queues import work_queues
 from tests.baddebt.factories import InvoiceFactory, ready_case
+from tests.i18n.leftovers import leftover_words
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +38,7 @@ def test_application_pdf_carries_facts_opinions_and_signatures(
     assert case.number in text
     assert legal.get_full_name().replace(" ", "") in text
     assert finance_director.get_full_name().replace(" ", "") in text
+    assert not leftover_words(f"<p>{pdf_text(application_pdf(case))}</p>")
 
 
 def test_pdf_download_from_page_and_api(client_as, api_as, written_off_case):

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.utils import translation
 
 from baddebt.models import BadDebtCase, BadDebtEntry
@@ -16,6 +17,7 @@ from creditdesk.execution_report import execution_report, last_quarter
 from creditdesk.models import CreditPolicy, Duty
 from receivables.models import GateCheck, Invoice
 from tests.factories import CustomerFactory
+from tests.i18n.leftovers import leftover_words
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
@@ -216,6 +218,8 @@ def test_the_pdf_prints_chinese(client_as, period_data):
     assert response["Content-Type"] == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
     assert "华东化工" in text and "SO-G1" in text
+    logins = set(get_user_model().objects.values_list("username", flat=True))  # people, data
+    assert not leftover_words(f"<p>{text}</p>", also_allowed=logins)
 
 
 @pytest.mark.parametrize("role", ["sales", "sales_director", "logistics", "legal", "admin"])

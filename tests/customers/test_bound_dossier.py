@@ -9,6 +9,7 @@ from customers.models import DossierNote
 from customers.pdf import bound_dossier_pdf
 from riskwarnings import services as warnings
 from tests.factories import CustomerFactory, DocumentFactory
+from tests.i18n.leftovers import leftover_words
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +42,7 @@ def test_the_bound_dossier_has_contents_with_page_numbers_and_every_chapter(doss
     text = text_of(pdf)
     assert dossier.name in text and dossier.dossier_number in text
     assert "营业执照副本" in text and "走访记录" in text and "股东纠纷，关注" in text
+    assert not leftover_words(f"<p>{text}</p>")
     # cover, contents, identity and one page per chapter: the contents name pages beyond 2
     toc = reader.pages[1].extract_text()
     assert len(reader.pages) >= 10
