@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
     Adjustment,
@@ -24,24 +25,44 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def line_status_label(code: str) -> str:
+    return str(CreditLine.Status(code).label) if code in CreditLine.Status.values else code or "—"
+
+
 @admin.register(CreditLine)
 class CreditLineAdmin(ReadOnlyAdmin):
-    list_display = ["customer", "status", "limit", "term_days", "rating", "next_review_on"]
+    list_display = ["customer", "status", "limit", "term_days", "rating_shown", "next_review_on"]
     list_filter = ["status", "asset_class", "credit_level"]
     search_fields = ["customer__name", "customer__erp_code"]
+
+    @admin.display(description=_("rating"))
+    def rating_shown(self, obj) -> str:
+        return obj.rating
 
 
 @admin.register(CreditLineChange)
 class CreditLineChangeAdmin(ReadOnlyAdmin):
-    list_display = ["line", "kind", "at", "by", "old_status", "new_status", "new_limit"]
+    list_display = ["line", "kind", "at", "by", "old_status_shown", "new_status_shown", "new_limit"]
     list_filter = ["kind"]
+
+    @admin.display(description=_("old status"))
+    def old_status_shown(self, obj) -> str:
+        return line_status_label(obj.old_status)
+
+    @admin.display(description=_("new status"))
+    def new_status_shown(self, obj) -> str:
+        return line_status_label(obj.new_status)
 
 
 @admin.register(Evaluation)
 class EvaluationAdmin(ReadOnlyAdmin):
-    list_display = ["customer", "trigger", "status", "total_score", "rating", "opened_at"]
+    list_display = ["customer", "trigger", "status", "total_score", "rating_shown", "opened_at"]
     list_filter = ["trigger", "status"]
     search_fields = ["customer__name"]
+
+    @admin.display(description=_("rating"))
+    def rating_shown(self, obj) -> str:
+        return obj.rating
 
 
 @admin.register(CreditApplication)
@@ -58,8 +79,12 @@ class SecurityAdmin(ReadOnlyAdmin):
 
 @admin.register(Adjustment)
 class AdjustmentAdmin(ReadOnlyAdmin):
-    list_display = ["customer", "kind", "reason", "status", "requested_at"]
+    list_display = ["customer", "kind", "reason_shown", "status", "requested_at"]
     list_filter = ["kind", "status"]
+
+    @admin.display(description=_("reason"))
+    def reason_shown(self, obj) -> str:
+        return obj.reason_label()
 
 
 @admin.register(ContractCheck)

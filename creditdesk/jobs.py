@@ -4,6 +4,7 @@ import functools
 import traceback
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import JobRun
 
@@ -34,6 +35,30 @@ def tracked_job(name: str):
         return run
 
     return decorate
+
+
+# The scheduled jobs by their task, named for the administrator's page (issue 18 §3); the schedule's
+# own name is what the data migration stored.
+JOB_LABELS = {
+    "creditdesk.heartbeat": _("Heartbeat"),
+    "customers.notify_expiring_documents": _("Document expiry notices"),
+    "creditdesk.duties_chase": _("Duty deadlines: remind and escalate"),
+    "credit.annual_review": _("Credit annual review"),
+    "credit.overdue_evaluations": _("Credit evaluations of overdue customers"),
+    "receivables.expire_releases": _("Release-gate expiry"),
+    "receivables.send_due_reminders": _("Reminder e-mails and monthly statements"),
+    "receivables.run_dunning": _("Dunning letters"),
+    "receivables.check_promises": _("Promises to pay checked against the payments"),
+    "receivables.release_matured_bills": _(
+        "Matured commercial acceptance bills released from exposure"
+    ),
+    "riskwarnings.run_warning_rules": _("Warning rules"),
+}
+
+
+def job_label(task) -> str:
+    """A scheduled job's name in the reader's language (its stored name when unknown)."""
+    return str(JOB_LABELS.get(task.task, task.name))
 
 
 def last_success(name: str):

@@ -14,3 +14,10 @@ def person_name(user) -> str:
     if CJK.search(first + last):
         return f"{last}{first}"
     return " ".join(part for part in (first, last) if part)
+
+
+def role_label(group) -> str:
+    """A role's group by the role's name (销售员), not its code (`sales`), HANDBOOK §1."""
+    from .roles import Role
+
+    return str(Role(group.name).label) if group.name in Role.values else group.name

@@ -37,7 +37,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(GateCheck)
 class GateCheckAdmin(ReadOnlyAdmin):
     list_display = ["checked_at", "customer", "order_ref", "amount", "decision", "status"]
-    list_filter = ["decision", "status", "channel"]
+    list_filter = ["decision", "status"]
     search_fields = ["order_ref", "customer__name", "customer__erp_code"]
     date_hierarchy = "checked_at"
 
