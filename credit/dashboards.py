@@ -226,16 +226,8 @@ def above_authority(user) -> DashboardPanel | None:
         key="above-authority",
         title=_("Credit lines above the credit team's authority"),
         figures=[
-            (_("lines"), totals["n"]),
+            (_("credit lines"), totals["n"]),
             (_("their limits (CNY)"), money(totals["limit"])),
-            (
-                _("the team's authority"),
-                _("%(limit)s CNY or %(days)s days")
-                % {
-                    "limit": money(policy.team_limit_authority),
-                    "days": policy.team_term_authority_days,
-                },
-            ),
         ],
         url=panel_link(user, "credit.list", "credit-lines"),
         order=33,

@@ -40,9 +40,7 @@ def customers_by_industry(user) -> DashboardPanel | None:
         row["n"] for row in rows if row["industry"] in industries.DIVISION_NAMES
     )
     shown = sum(row["n"] for row in classified)
-    labels = [
-        f"{row['industry']} {industries.DIVISION_NAMES[row['industry']]}" for row in classified
-    ]
+    labels = [industries.short_label(row["industry"], width=11) for row in classified]
     data = [row["n"] for row in classified]
     if total - shown - unclassified:
         labels.append(_("Other industries"))
@@ -238,13 +236,15 @@ def info_forms_missing(user) -> DashboardPanel | None:
     return DashboardPanel(
         key="info-forms-missing",
         title=_("Quarterly information forms missing, by salesperson"),
-        chart={
+        chart=None
+        if not rows
+        else {
             "type": "bar",
             "data": {
                 "labels": names,
                 "datasets": [
                     {
-                        "label": _("due"),
+                        "label": _("within the deadline"),
                         "data": [row["due"] for row in rows],
                         "backgroundColor": AMBER,
                     },

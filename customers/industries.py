@@ -211,6 +211,15 @@ def label(code: str) -> str:
     return f"{letter} {SECTION_NAMES[letter]} / {code[1:]} {DIVISION_NAMES[code]}"
 
 
+def short_label(code: str, width: int = 10) -> str:
+    """'C19 皮革、毛皮、羽毛及其制…': the code and the division's name cut to `width` characters
+    (a chart's axis); '' for an unknown code."""
+    name = DIVISION_NAMES.get(code, "")
+    if not name:
+        return ""
+    return f"{code} {name if len(name) <= width else name[: width - 1] + '…'}"
+
+
 def section_label(letter: str) -> str:
     return f"{letter} {SECTION_NAMES[letter]}" if letter in SECTION_NAMES else ""
 

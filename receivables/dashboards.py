@@ -483,7 +483,9 @@ def blocked_reasons_panel(user):
     return _panel(
         key="blocked-reasons",
         title=_("Blocked orders by reason"),
-        chart={
+        chart=None
+        if not counts
+        else {
             "type": "bar",
             "data": {
                 "labels": [str(REASON_LABELS.get(code, code)) for code in reasons],
