@@ -3,13 +3,13 @@ the last year and the provision booked against what the ageing implies."""
 
 import datetime as dt
 
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from creditdesk.authority import has_role
+from creditdesk.charts import MONEY_AXIS
 from creditdesk.errors import DomainError
-from creditdesk.registry import DashboardPanel
+from creditdesk.registry import DashboardPanel, panel_link
 from creditdesk.roles import Role
 from creditdesk.templatetags.authority import money
 
@@ -17,7 +17,8 @@ from .selectors import bad_debt_rate, provision_report
 
 
 def bad_debt_panels(user) -> list[DashboardPanel] | None:
-    if not has_role(user, Role.FINANCE_DIRECTOR):
+    # Issue 18 §2: the finance director and the general manager.
+    if not has_role(user, Role.FINANCE_DIRECTOR, Role.GENERAL_MANAGER):
         return None
     today = timezone.localdate()
     rate = bad_debt_rate(today - dt.timedelta(days=365), today)
@@ -33,7 +34,7 @@ def bad_debt_panels(user) -> list[DashboardPanel] | None:
                 (_("written off (CNY)"), money(rate["written_off"])),
                 (_("invoiced (CNY)"), money(rate["invoiced"])),
             ],
-            url=reverse("baddebt-report"),
+            url=panel_link(user, "baddebt.report.view", "baddebt-report"),
             order=31,
         )
     ]
@@ -47,6 +48,8 @@ def bad_debt_panels(user) -> list[DashboardPanel] | None:
             key="provision",
             title=_("Provision booked against implied"),
             chart={
+                "format": {"y": "money", "tooltip": "money"},
+                "options": {"scales": {"y": MONEY_AXIS}},
                 "type": "bar",
                 "data": {
                     "labels": [str(band.label) for band in bands],
@@ -68,7 +71,7 @@ def bad_debt_panels(user) -> list[DashboardPanel] | None:
                 (_("implied (CNY)"), money(report["implied_total"])),
                 (_("booked (CNY)"), money(report["booked_total"])),
             ],
-            url=reverse("baddebt-report"),
+            url=panel_link(user, "baddebt.report.view", "baddebt-report"),
             order=32,
         )
     )

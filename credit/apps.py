@@ -59,10 +59,25 @@ class CreditConfig(AppConfig):
         register_work_queue(group_limit_queue)
         from creditdesk.registry import register_dashboard_panel
 
-        from .dashboards import credit_queue_panel, finance_approvals, my_applications
+        from .dashboards import (
+            above_authority,
+            credit_queue_panel,
+            finance_approvals,
+            general_manager_waiting,
+            my_applications,
+            team_pipeline,
+        )
         from .groups.dashboards import groups_panel
 
-        for panel in (credit_queue_panel, finance_approvals, my_applications, groups_panel):
+        for panel in (
+            credit_queue_panel,
+            finance_approvals,
+            my_applications,
+            groups_panel,
+            team_pipeline,
+            above_authority,
+            general_manager_waiting,
+        ):
             register_dashboard_panel(panel)
         register_demo_seeder(20, seed_credit)
         from .groups.demo import seed_groups

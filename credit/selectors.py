@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, QuerySet, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from creditdesk.authority import has_role, is_credit, may
@@ -340,4 +340,14 @@ def facts_under_decision(customer_id: int) -> bool:
             status__in=Adjustment.OPEN_STATUSES,
             evaluation__isnull=False,
         ).exists()
+    )
+
+
+def lines_above_team_authority(policy) -> QuerySet[CreditLine]:
+    """HANDBOOK §1/§5: the lines in force whose limit or term is beyond the credit team's authority
+    (so the finance director approved them), by the policy's thresholds."""
+    S = CreditLine.Status
+    return CreditLine.objects.filter(
+        Q(limit__gt=policy.team_limit_authority) | Q(term_days__gt=policy.team_term_authority_days),
+        status__in=[S.ACTIVE, S.LOCKED, S.SUSPENDED],
     )

@@ -124,3 +124,12 @@ def dashboard_panels(user) -> list[DashboardPanel]:
             continue
         panels.extend(result if isinstance(result, list | tuple) else [result])
     return sorted(panels, key=lambda p: p.order)
+
+
+def panel_link(user, action: str, url_name: str, *args) -> str:
+    """The page behind a panel, only when this user may open it ('' otherwise: no dead link)."""
+    from django.urls import reverse
+
+    from .authority import may
+
+    return reverse(url_name, args=args) if may(user, action) else ""

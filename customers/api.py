@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -20,7 +21,7 @@ from creditdesk.inputs import (
 )
 from creditdesk.roles import Role
 
-from . import selectors, services
+from . import industries, selectors, services
 from .models import Customer, Language, QualificationDocument
 from .validators import validate_credit_code
 
@@ -115,7 +116,17 @@ class CustomerInputSerializer(serializers.Serializer):
     registered_capital = MoneyField(min_value=0)
     total_assets = MoneyField(min_value=0, required=False, allow_null=True)
     legal_representative = ReferenceField(max_length=100)
-    industry = ReferenceField(max_length=100, required=False, allow_blank=True)
+    industry = serializers.ChoiceField(
+        choices=sorted(industries.DIVISION_NAMES),
+        required=False,
+        allow_blank=True,
+        help_text="GB/T 4754-2017 division: section letter and two-digit code, e.g. C35",
+        error_messages={
+            "invalid_choice": _(
+                "“{input}” is not an industry of GB/T 4754: give a division code such as C35."
+            )
+        },
+    )
     preferred_language = serializers.ChoiceField(
         choices=Language.choices, required=False, default=Language.ZH_HANS
     )

@@ -132,4 +132,4 @@ class CustomerFilterForm(InputLimits, forms.Form):
     def __init__(self, *args, industries=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["salesperson"].queryset = salespeople()
-        self.fields["industry"].choices = [("", _("All industries"))] + [(i, i) for i in industries]
+        self.fields["industry"].choices = [("", _("All industries")), *industries]

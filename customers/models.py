@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 from creditdesk.models import MONEY
 from creditdesk.uploads import validate_upload
 
+from . import industries
 from .validators import validate_credit_code
 
 
@@ -76,7 +77,18 @@ class Customer(models.Model):
     registered_capital = models.DecimalField(_("registered capital (CNY)"), **MONEY)
     total_assets = models.DecimalField(_("total assets (CNY)"), **MONEY, null=True, blank=True)
     legal_representative = models.CharField(_("legal representative"), max_length=100)
-    industry = models.CharField(_("industry"), max_length=100, blank=True, db_index=True)
+    # Issue 18 §2: a GB/T 4754-2017 division ("C35"), chosen under its section. The column keeps its
+    # width so the history of the free text written before stays as it was.
+    industry = models.CharField(
+        _("industry"), max_length=100, blank=True, db_index=True, choices=industries.CHOICES
+    )
+    # The free text of the industry before the classification (kept, never shown as the industry).
+    industry_legacy = models.CharField(
+        _("industry (free text before the classification)"),
+        max_length=100,
+        blank=True,
+        editable=False,
+    )
     preferred_language = models.CharField(
         _("preferred language"), max_length=10, choices=Language.choices, default=Language.ZH_HANS
     )
@@ -121,6 +133,11 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.erp_code})"
+
+    @property
+    def industry_label(self) -> str:
+        """'C 制造业 / 35 专用设备制造业' (GB/T 4754 section and division)."""
+        return industries.label(self.industry)
 
     @property
     def years_established(self) -> int:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from creditdesk.authority import may
 from creditdesk.policy import policy_on
 
+from . import industries as industry_classification
 from .models import Customer, InfoForm, QualificationDocument
 from .permissions import _SEE_ALL
 
@@ -136,13 +137,14 @@ def customer_list(
     return sort_by(qs, sort, name="name")
 
 
-def industries() -> list[str]:
-    return list(
-        Customer.objects.exclude(industry="")
-        .values_list("industry", flat=True)
-        .distinct()
-        .order_by("industry")
-    )
+def industries() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The GB/T 4754 divisions some customer is in, grouped by section (a filter's choices)."""
+    used = set(Customer.objects.exclude(industry="").values_list("industry", flat=True).distinct())
+    grouped = [
+        (section, [(code, name) for code, name in divisions if code in used])
+        for section, divisions in industry_classification.CHOICES
+    ]
+    return [(section, divisions) for section, divisions in grouped if divisions]
 
 
 def documents_of(customer: Customer) -> QuerySet[QualificationDocument]:

@@ -7,11 +7,22 @@ from decimal import Decimal
 
 from django.db.models import Case, CharField, Count, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from creditdesk.authority import has_role, is_credit
+from creditdesk.charts import (
+    AGEING_COLOURS,
+    AMBER,
+    BLUE,
+    COUNT_AXIS,
+    GREEN,
+    GREY,
+    MONEY_AXIS,
+    RED,
+    with_format,
+)
+from creditdesk.registry import panel_link
 from creditdesk.roles import Role
 from creditdesk.templatetags.authority import money
 from receivables.collection import ageing, kpis
@@ -19,6 +30,8 @@ from receivables.ledger.exposure import exposure_expression, net_open_expression
 from receivables.models import ZERO, CustomerExposure, GateCheck, Invoice
 
 MONEY_OUT = DecimalField(max_digits=18, decimal_places=2)
+TOP = 10
+EXPIRING_WITHIN = dt.timedelta(hours=48)
 # Utilisation bands (used ÷ limit): key, upper bound (None: above 100 %).
 UTILISATION_BANDS = [
     ("none", Decimal("0")),
@@ -27,7 +40,6 @@ UTILISATION_BANDS = [
     ("to100", Decimal("1")),
     ("over", None),
 ]
-RED, AMBER, GREEN, BLUE, GREY = "#c62828", "#f9a825", "#2e7d32", "#1565c0", "#9e9e9e"
 
 
 def chart_number(value) -> float:
@@ -89,45 +101,94 @@ def _utilisation_labels() -> list[str]:
     return [_("nothing used"), _("up to 50 %"), _("50–80 %"), _("80–100 %"), _("over the limit")]
 
 
-def credit_panels(user):
-    if not is_credit(user):
-        return None
-    today = timezone.localdate()
+def exposure_panel(user):
+    """HANDBOOK §8: the company's exposure (open receivables and released orders) against the
+    limits in force."""
     totals = exposure_totals()
-    exposure_panel = _panel(
+    return _panel(
         key="exposure-vs-limits",
         title=_("Exposure against credit limits"),
-        chart={
-            "type": "bar",
-            "data": {
-                "labels": [_("Credit limits"), _("Exposure")],
-                "datasets": [
-                    {
-                        "label": _("Open receivables"),
-                        "data": [0, chart_number(totals["open"])],
-                        "backgroundColor": BLUE,
-                    },
-                    {
-                        "label": _("Released orders"),
-                        "data": [0, chart_number(totals["reserved"])],
-                        "backgroundColor": AMBER,
-                    },
-                    {
-                        "label": _("Credit limits"),
-                        "data": [chart_number(totals["limits"]), 0],
-                        "backgroundColor": GREEN,
-                    },
-                ],
+        chart=with_format(
+            {
+                "type": "bar",
+                "data": {
+                    "labels": [_("Credit limits"), _("Exposure")],
+                    "datasets": [
+                        {
+                            "label": _("Open receivables"),
+                            "data": [0, chart_number(totals["open"])],
+                            "backgroundColor": BLUE,
+                        },
+                        {
+                            "label": _("Released orders"),
+                            "data": [0, chart_number(totals["reserved"])],
+                            "backgroundColor": AMBER,
+                        },
+                        {
+                            "label": _("Credit limits"),
+                            "data": [chart_number(totals["limits"]), 0],
+                            "backgroundColor": GREEN,
+                        },
+                    ],
+                },
+                "options": {
+                    "scales": {"x": {"stacked": True}, "y": {**MONEY_AXIS, "stacked": True}}
+                },
             },
-            "options": {"scales": {"x": {"stacked": True}, "y": {"stacked": True}}},
-        },
+            y="money",
+            tooltip="money",
+        ),
         figures=[
             (_("exposure (CNY)"), money(totals["exposure"])),
             (_("credit limits (CNY)"), money(totals["limits"])),
         ],
-        url=reverse("credit-lines"),
+        url=panel_link(user, "credit.list", "credit-lines"),
         order=30,
     )
+
+
+def ageing_chart(buckets: list[dict], *, label) -> dict:
+    """The ageing structure as a bar per bucket, each bucket in its colour (HANDBOOK §8)."""
+    colours = dict(zip(ageing.BUCKET_KEYS, AGEING_COLOURS, strict=True))
+    return with_format(
+        {
+            "type": "bar",
+            "data": {
+                "labels": [b["label"] for b in buckets],
+                "datasets": [
+                    {
+                        "label": label,
+                        "data": [chart_number(b["amount"]) for b in buckets],
+                        "backgroundColor": [colours[b["key"]] for b in buckets],
+                    }
+                ],
+            },
+            "options": {"plugins": {"legend": {"display": False}}, "scales": {"y": MONEY_AXIS}},
+        },
+        y="money",
+        tooltip="money",
+    )
+
+
+def ageing_panel(user, today: dt.date):
+    total = ageing.ageing_total(today)
+    return _panel(
+        key="ageing-structure",
+        title=_("Ageing structure"),
+        chart=ageing_chart(ageing.structure(total), label=_("Open receivables")),
+        figures=[
+            (_("open (CNY)"), money(total["open_total"])),
+            (_("overdue (CNY)"), money(total["overdue_total"])),
+        ],
+        url=panel_link(user, "receivables.ageing.view", "receivables-ageing"),
+        order=32,
+    )
+
+
+def credit_panels(user):
+    if not is_credit(user):
+        return None
+    today = timezone.localdate()
     counts = utilisation_counts()
     utilisation_panel = _panel(
         key="utilisation",
@@ -144,36 +205,31 @@ def credit_panels(user):
                     }
                 ],
             },
-            "options": {"plugins": {"legend": {"display": False}}},
+            "options": {"plugins": {"legend": {"display": False}}, "scales": {"y": COUNT_AXIS}},
         },
         figures=[(_("over the limit"), counts["over"])],
         order=31,
     )
-    total = ageing.ageing_total(today)
-    buckets = ageing.structure(total)
-    ageing_panel = _panel(
-        key="ageing-structure",
-        title=_("Ageing structure"),
-        chart={
-            "type": "doughnut",
-            "data": {
-                "labels": [b["label"] for b in buckets],
-                "datasets": [
-                    {
-                        "label": _("Open receivables"),
-                        "data": [chart_number(b["amount"]) for b in buckets],
-                    }
-                ],
-            },
-        },
-        figures=[
-            (_("open (CNY)"), money(total["open_total"])),
-            (_("overdue (CNY)"), money(total["overdue_total"])),
-        ],
-        url=reverse("receivables-ageing"),
-        order=32,
-    )
-    return [exposure_panel, utilisation_panel, ageing_panel, trend_panel(today)]
+    return [
+        exposure_panel(user),
+        utilisation_panel,
+        ageing_panel(user, today),
+        trend_panel(today, user=user),
+    ]
+
+
+def management_panels(user):
+    """Issue 18 §2: the general manager sees the company's exposure and the overdue trend; the
+    finance director the DSO trend (HANDBOOK §8 KPIs)."""
+    if is_credit(user):
+        return None  # the credit team has them already
+    panels = []
+    today = timezone.localdate()
+    if has_role(user, Role.GENERAL_MANAGER):
+        panels.append(exposure_panel(user))
+    if has_role(user, Role.GENERAL_MANAGER, Role.FINANCE_DIRECTOR):
+        panels.append(trend_panel(today, user=user))
+    return panels or None
 
 
 def dso_trend(until: dt.date, months: int = 12) -> list[dict]:
@@ -208,49 +264,71 @@ def dso_trend(until: dt.date, months: int = 12) -> list[dict]:
     ]
 
 
-def trend_panel(today: dt.date):
+def trend_panel(today: dt.date, *, user=None):
+    """HANDBOOK §8 KPIs: the month-end overdue rate (left axis, %) and DSO (right axis, days)."""
     rows = dso_trend(today)
     last = rows[-1] if rows else {}
     rate = last.get("overdue_rate")
+    line = {"fill": False, "tension": 0.25, "pointRadius": 3, "spanGaps": True}
     return _panel(
         key="overdue-dso-trend",
         title=_("Overdue rate and DSO, last 12 months"),
-        chart={
-            "type": "line",
-            "data": {
-                "labels": [r["month"] for r in rows],
-                "datasets": [
-                    {
-                        "label": _("Overdue rate (%)"),
-                        "data": [
-                            round(r["overdue_rate"] * 100, 1)
-                            if r["overdue_rate"] is not None
-                            else None
-                            for r in rows
-                        ],
-                        "borderColor": RED,
-                        "yAxisID": "y",
+        chart=with_format(
+            {
+                "type": "line",
+                "data": {
+                    "labels": [r["month"] for r in rows],
+                    "datasets": [
+                        {
+                            **line,
+                            "label": _("Overdue rate (%)"),
+                            "data": [
+                                round(r["overdue_rate"] * 100, 1)
+                                if r["overdue_rate"] is not None
+                                else None
+                                for r in rows
+                            ],
+                            "borderColor": RED,
+                            "backgroundColor": RED,
+                            "yAxisID": "y",
+                        },
+                        {
+                            **line,
+                            "label": _("DSO (days)"),
+                            "data": [r["dso_days"] for r in rows],
+                            "borderColor": BLUE,
+                            "backgroundColor": BLUE,
+                            "yAxisID": "y1",
+                        },
+                    ],
+                },
+                "options": {
+                    "interaction": {"mode": "index", "intersect": False},
+                    "scales": {
+                        "x": {"ticks": {"autoSkip": True, "maxRotation": 0}},
+                        "y": {
+                            "position": "left",
+                            "beginAtZero": True,
+                            "title": {"display": True, "text": _("Overdue rate (%)")},
+                        },
+                        "y1": {
+                            "position": "right",
+                            "beginAtZero": True,
+                            "grid": {"drawOnChartArea": False},
+                            "ticks": {"precision": 0},
+                            "title": {"display": True, "text": _("DSO (days)")},
+                        },
                     },
-                    {
-                        "label": _("DSO (days)"),
-                        "data": [r["dso_days"] for r in rows],
-                        "borderColor": BLUE,
-                        "yAxisID": "y1",
-                    },
-                ],
+                },
             },
-            "options": {
-                "scales": {
-                    "y": {"position": "left", "beginAtZero": True},
-                    "y1": {"position": "right", "beginAtZero": True},
-                }
-            },
-        },
+            y="percent",
+            y1="days",
+        ),
         figures=[
             (_("overdue rate"), f"{rate * 100:.1f} %" if rate is not None else "—"),
             (_("DSO (days)"), last.get("dso_days") if last.get("dso_days") is not None else "—"),
         ],
-        url=reverse("receivables-kpis"),
+        url=panel_link(user, "receivables.kpi.view", "receivables-kpis") if user else "",
         order=33,
     )
 
@@ -293,15 +371,16 @@ def sales_panels(user):
             },
             "options": {
                 "indexAxis": "y",
-                "scales": {"x": {"stacked": True}, "y": {"stacked": True}},
+                "scales": {"x": {**MONEY_AXIS, "stacked": True}, "y": {"stacked": True}},
             },
+            "format": {"x": "money", "tooltip": "money"},
         },
         figures=[
             (_("limit (CNY)"), money(totals["limit"])),
             (_("used (CNY)"), money(totals["used"])),
             (_("available (CNY)"), money(max(totals["limit"] - totals["used"], ZERO))),
         ],
-        url=reverse("credit-lines"),
+        url=panel_link(user, "credit.list", "credit-lines"),
         order=30,
     )
     overdue = Invoice.objects.filter(
@@ -315,28 +394,65 @@ def sales_panels(user):
     overdue_panel = _panel(
         key="my-overdue",
         title=_("My overdue invoices"),
-        chart={
-            "type": "bar",
-            "data": {
-                "labels": [b["label"] for b in buckets],
-                "datasets": [
-                    {
-                        "label": _("Overdue (CNY)"),
-                        "data": [chart_number(b["amount"]) for b in buckets],
-                        "backgroundColor": RED,
-                    }
-                ],
-            },
-            "options": {"plugins": {"legend": {"display": False}}},
-        },
+        chart=ageing_chart(buckets, label=_("Overdue (CNY)")),
         figures=[
             (_("overdue invoices"), overdue["n"]),
             (_("overdue (CNY)"), money(overdue["amount"])),
         ],
-        url=reverse("receivables-ageing"),
+        url=panel_link(user, "receivables.ageing.view", "receivables-ageing"),
         order=31,
     )
     return [lines_panel, overdue_panel]
+
+
+def overdue_by_salesperson_panel(user):
+    """Issue 18 §2, sales director: each salesperson's overdue receivables by ageing bucket (the
+    salespeople with most overdue first, HANDBOOK §8: sales chase up to 60 days)."""
+    if not has_role(user, Role.SALES_DIRECTOR):
+        return None
+    rows = [
+        row
+        for row in ageing.ageing_by_salesperson(timezone.localdate())
+        if row["overdue_total"] > 0
+    ]
+    rows.sort(key=lambda row: -row["overdue_total"])
+    top = rows[:TOP]
+    overdue = [b for b in ageing.BUCKETS if b.key != "not_due"]
+    colours = dict(zip(ageing.BUCKET_KEYS, AGEING_COLOURS, strict=True))
+    return _panel(
+        key="overdue-by-salesperson",
+        title=_("Overdue by salesperson"),
+        chart=with_format(
+            {
+                "type": "bar",
+                "data": {
+                    "labels": [
+                        row["salesperson_name"] or row["salesperson_username"] for row in top
+                    ],
+                    "datasets": [
+                        {
+                            "label": str(bucket.label),
+                            "data": [chart_number(row[bucket.key]) for row in top],
+                            "backgroundColor": colours[bucket.key],
+                        }
+                        for bucket in overdue
+                    ],
+                },
+                "options": {
+                    "indexAxis": "y",
+                    "scales": {"x": {**MONEY_AXIS, "stacked": True}, "y": {"stacked": True}},
+                },
+            },
+            x="money",
+            tooltip="money",
+        ),
+        figures=[
+            (_("overdue (CNY)"), money(sum((row["overdue_total"] for row in rows), ZERO))),
+            (_("salespeople with overdue"), len(rows)),
+        ],
+        url=panel_link(user, "receivables.ageing.view", "receivables-ageing"),
+        order=31,
+    )
 
 
 def gate_counts(day: dt.date) -> dict:
@@ -353,6 +469,70 @@ def logistics_panels(user):
     if not has_role(user, Role.LOGISTICS):
         return None
     counts = gate_counts(timezone.localdate())
+    return [_gate_today_panel(user, counts), blocked_reasons_panel(user), expiring_panel(user)]
+
+
+def blocked_reasons_panel(user):
+    """Issue 18 §2, logistics: the orders still blocked, by reason in words (HANDBOOK §9); an order
+    blocked for two reasons counts under each."""
+    from receivables.gate.selectors import blocked_reason_counts
+    from receivables.gate.services import REASON_LABELS
+
+    counts = blocked_reason_counts()
+    reasons = sorted(counts, key=lambda code: (-counts[code], code))
+    return _panel(
+        key="blocked-reasons",
+        title=_("Blocked orders by reason"),
+        chart=None
+        if not counts
+        else {
+            "type": "bar",
+            "data": {
+                "labels": [str(REASON_LABELS.get(code, code)) for code in reasons],
+                "datasets": [
+                    {
+                        "label": _("Blocked orders"),
+                        "data": [counts[code] for code in reasons],
+                        "backgroundColor": RED,
+                    }
+                ],
+            },
+            "options": {
+                "indexAxis": "y",
+                "plugins": {"legend": {"display": False}},
+                "scales": {"x": COUNT_AXIS},
+            },
+        },
+        figures=[(str(REASON_LABELS.get(code, code)), counts[code]) for code in reasons[:3]],
+        url=panel_link(user, "gate.view", "gate-release-queue"),
+        order=32,
+    )
+
+
+def expiring_panel(user):
+    """Issue 18 §2, logistics: released orders not yet shipped whose release ends soon (HANDBOOK
+    §9: the release is valid for the policy's days; after it the order needs a new check)."""
+    from receivables.gate.selectors import releases_expiring
+
+    now = timezone.now()
+    orders = releases_expiring(now, within=EXPIRING_WITHIN)
+    counts = orders.aggregate(
+        n=Count("pk"), amount=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY_OUT)
+    )
+    return _panel(
+        key="releases-expiring",
+        title=_("Releases expiring within %(hours)s hours")
+        % {"hours": int(EXPIRING_WITHIN.total_seconds() // 3600)},
+        figures=[
+            (_("releases expiring"), counts["n"]),
+            (_("amount (CNY)"), money(counts["amount"])),
+        ],
+        url=panel_link(user, "gate.view", "gate-undelivered"),
+        order=33,
+    )
+
+
+def _gate_today_panel(user, counts: dict):
     return _panel(
         key="gate-today",
         title=_("Today's release-gate checks"),
@@ -374,7 +554,7 @@ def logistics_panels(user):
             (_("blocked today"), counts["blocked"]),
             (_("still blocked"), counts["open_blocked"]),
         ],
-        url=reverse("gate-check-list"),
+        url=panel_link(user, "gate.view", "gate-check-list"),
         order=30,
     )
 

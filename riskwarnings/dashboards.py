@@ -2,11 +2,11 @@
 team, the recall list for logistics. Counts in SQL."""
 
 from django.db.models import Count
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from creditdesk.authority import has_role, is_credit
-from creditdesk.registry import DashboardPanel
+from creditdesk.charts import COUNT_AXIS
+from creditdesk.registry import DashboardPanel, panel_link
 from creditdesk.roles import Role
 
 from .models import Level, RiskWarning
@@ -28,7 +28,8 @@ def warnings_by_level() -> dict[int, int]:
 
 
 def warnings_panel(user) -> DashboardPanel | None:
-    if not is_credit(user):
+    """The credit team, the general manager and the sales director (issue 18 §2)."""
+    if not (is_credit(user) or has_role(user, Role.GENERAL_MANAGER, Role.SALES_DIRECTOR)):
         return None
     counts = warnings_by_level()
     levels = sorted(Level, key=lambda level: -level.value)  # 5 (attention) … 1 (emergency)
@@ -47,13 +48,13 @@ def warnings_panel(user) -> DashboardPanel | None:
                     }
                 ],
             },
-            "options": {"plugins": {"legend": {"display": False}}},
+            "options": {"plugins": {"legend": {"display": False}}, "scales": {"y": COUNT_AXIS}},
         },
         figures=[
             (_("customers under warning"), sum(counts.values())),
             (_("trade suspended (level 4 or above)"), sum(counts[n] for n in (1, 2, 3, 4))),
         ],
-        url=reverse("warning-board"),
+        url=panel_link(user, "riskwarnings.board", "warning-board"),
         order=35,
     )
 
@@ -65,6 +66,6 @@ def recall_panel(user) -> DashboardPanel | None:
         key="recall-list",
         title=_("Shipments to recall"),
         figures=[(_("shipments to recall"), recall_orders().count())],
-        url=reverse("recall-list"),
+        url=panel_link(user, "riskwarnings.recall.view", "recall-list"),
         order=31,
     )

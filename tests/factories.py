@@ -59,7 +59,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     registered_capital = Decimal("10000000.00")
     total_assets = Decimal("50000000.00")
     legal_representative = "张三"
-    industry = "化工"
+    industry = "C26"
     salesperson = factory.SubFactory(UserFactory, role=Role.SALES)
     dossier_number = factory.Sequence(lambda n: f"CD-2026-T{n:05d}")
     first_trade_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=400))

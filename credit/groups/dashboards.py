@@ -44,7 +44,8 @@ def groups_panel(user) -> DashboardPanel | None:
                     },
                 ],
             },
-            "options": {"indexAxis": "y"},
+            "options": {"indexAxis": "y", "scales": {"x": {"beginAtZero": True}}},
+            "format": {"x": "money", "tooltip": "money"},
         },
         figures=[
             (_("groups over their limit"), over_count),

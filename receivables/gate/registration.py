@@ -65,8 +65,20 @@ def register_ui() -> None:
     )
     register_work_queue(work_queues)
     from creditdesk.registry import register_dashboard_panel
-    from receivables.dashboards import credit_panels, logistics_panels, sales_panels
+    from receivables.dashboards import (
+        credit_panels,
+        logistics_panels,
+        management_panels,
+        overdue_by_salesperson_panel,
+        sales_panels,
+    )
 
-    for panel in (credit_panels, sales_panels, logistics_panels):
+    for panel in (
+        credit_panels,
+        sales_panels,
+        logistics_panels,
+        management_panels,
+        overdue_by_salesperson_panel,
+    ):
         register_dashboard_panel(panel)
     register_demo_seeder(30, seed_receivables)

@@ -121,3 +121,24 @@ def gate_checks_for(customer_id: int | None = None) -> QuerySet[GateCheck]:
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
     return qs.order_by("-checked_at", "-id")
+
+
+def blocked_reason_counts() -> dict[str, int]:
+    """The checks still blocked (waiting for any release step), counted by reason code (HANDBOOK §9);
+    one query: the reasons are a JSON list on the check."""
+    counts: dict[str, int] = {}
+    reasons = GateCheck.objects.filter(status__in=GateCheck.OPEN_BLOCKED).values_list(
+        "reasons", flat=True
+    )
+    for listed in reasons:
+        for code in {r.get("code", "") for r in listed or []} - {""}:
+            counts[code] = counts.get(code, 0) + 1
+    return counts
+
+
+def releases_expiring(now: dt.datetime, *, within: dt.timedelta) -> QuerySet[SalesOrder]:
+    """Released orders not shipped yet whose release ends within `within` (HANDBOOK §9: after it the
+    release expires and the order must pass the gate again)."""
+    return SalesOrder.objects.filter(
+        status=SalesOrder.Status.RELEASED, valid_until__gte=now, valid_until__lt=now + within
+    ).order_by("valid_until", "id")

@@ -370,7 +370,7 @@ def test_the_yearly_dossier_update(users, customer, capture):
     assert duty.due_at == end_of_day(dt.date(2026, 12, 20))
     assert duty.owner_role == "credit_team"
     with time_machine.travel(at(2026, 12, 1, 9, 0), tick=False):
-        customer_update(acting_user=users["credit_team"], customer=customer, industry="化工 · 更新")
+        customer_update(acting_user=users["credit_team"], customer=customer, industry="C29")
     duty.refresh_from_db()
     assert duty.done_at == at(2026, 12, 1, 9, 0)
     chase(at(2026, 12, 1, 9, 15), capture)

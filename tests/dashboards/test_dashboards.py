@@ -31,18 +31,40 @@ CREDIT_KEYS = {
     "credit-queues",
     "warnings-by-level",
 }
-FINANCE_KEYS = {"finance-approvals", "bad-debt-rate", "provision"}
+FINANCE_KEYS = {
+    "finance-approvals",
+    "bad-debt-rate",
+    "provision",
+    "above-authority",
+    "overdue-dso-trend",
+    "policy-revision",
+}
+GM_KEYS = {
+    "exposure-vs-limits",
+    "overdue-dso-trend",
+    "bad-debt-rate",
+    "provision",
+    "warnings-by-level",
+    "gm-waiting",
+    "policy-exceptions",
+}
+SALES_DIRECTOR_KEYS = {
+    "team-pipeline",
+    "overdue-by-salesperson",
+    "warnings-by-level",
+    "info-forms-missing",
+}
 SALES_KEYS = {"my-lines", "my-overdue", "my-applications"}
-LOGISTICS_KEYS = {"gate-today", "recall-list"}
-ALL_KEYS = CREDIT_KEYS | FINANCE_KEYS | SALES_KEYS | LOGISTICS_KEYS
+LOGISTICS_KEYS = {"gate-today", "recall-list", "blocked-reasons", "releases-expiring"}
+ALL_KEYS = CREDIT_KEYS | FINANCE_KEYS | GM_KEYS | SALES_DIRECTOR_KEYS | SALES_KEYS | LOGISTICS_KEYS
 EXPECTED = {
     "credit_team": CREDIT_KEYS,
     "credit_manager": CREDIT_KEYS,
     "finance_director": FINANCE_KEYS,
     "sales": SALES_KEYS,
     "logistics": LOGISTICS_KEYS,
-    "sales_director": set(),
-    "general_manager": set(),
+    "sales_director": SALES_DIRECTOR_KEYS,
+    "general_manager": GM_KEYS,
     "legal": set(),
 }
 

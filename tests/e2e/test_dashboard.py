@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_the_credit_team_sees_its_charts_drawn(live_server, login):
     UserFactory(role="credit_team", username="demo_credit", password=PASSWORD)
-    customer = CustomerFactory(industry="机械制造")
+    customer = CustomerFactory(industry="C34")
     DocumentFactory(customer=customer)
     errors = []
     page = login("demo_credit")
