@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from creditdesk.inputs import InputLimits
 from creditdesk.models import SCORECARD_ASPECTS
+from creditdesk.templatetags.authority import money
 
 from .models import Adjustment, ContractCheck, CreditApplication, Evaluation, Security
 
@@ -26,8 +27,15 @@ class CommentForm(InputLimits, forms.Form):
     )
 
 
+def _decision_choices():
+    # A decision is chosen, never pre-set; granting first, refusing last (issue 18 §3).
+    Decision = CreditApplication.Decision
+    order = [Decision.AS_REQUESTED, Decision.ADJUSTED, Decision.WITH_SECURITY, Decision.REFUSE]
+    return [("", _("— choose the decision —")), *[(d.value, d.label) for d in order]]
+
+
 class DecisionForm(InputLimits, forms.Form):
-    decision = forms.ChoiceField(label=_("Decision"), choices=CreditApplication.Decision.choices)
+    decision = forms.ChoiceField(label=_("Decision"), choices=_decision_choices)
     limit = forms.DecimalField(
         label=_("Limit (CNY)"), max_digits=18, decimal_places=2, required=False
     )
@@ -38,6 +46,36 @@ class DecisionForm(InputLimits, forms.Form):
     comment = forms.CharField(
         label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    above_suggestion_confirmed = forms.BooleanField(
+        label=_("I confirm a limit above the evaluation's suggestion"), required=False
+    )
+
+    def __init__(self, *args, suggested_limit=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.suggested_limit = suggested_limit
+
+    def clean(self):
+        """A limit above the evaluation's suggestion is decided knowingly (HANDBOOK §4.6): the
+        form stops once and asks for the confirmation; nothing is recorded until it is given."""
+        data = super().clean()
+        limit, suggested = data.get("limit"), self.suggested_limit
+        granting = data.get("decision") not in (None, "", CreditApplication.Decision.REFUSE)
+        if (
+            granting
+            and limit is not None
+            and suggested is not None
+            and limit > suggested
+            and not data.get("above_suggestion_confirmed")
+        ):
+            self.add_error(
+                "above_suggestion_confirmed",
+                _(
+                    "%(limit)s CNY is above the evaluation's suggestion of %(suggested)s CNY: "
+                    "tick the confirmation to decide it anyway."
+                )
+                % {"limit": money(limit), "suggested": money(suggested)},
+            )
+        return data
 
 
 class ProfessionalReportForm(InputLimits, forms.Form):

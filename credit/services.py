@@ -17,6 +17,7 @@ from creditdesk.models import SCORECARD_ASPECTS, CreditPolicy, Duty
 from creditdesk.notifications import notify, users_with_role
 from creditdesk.policy import policy_on
 from creditdesk.roles import Role
+from creditdesk.templatetags.authority import money
 from creditdesk.workflow import move
 from customers.models import Customer, InfoForm
 
@@ -1157,10 +1158,10 @@ def _check_first_grant_cap(
                 "A first grant above %(pct)s%% of average monthly sales (%(cap)s CNY) needs "
                 "security or a special approval."
             )
-            % {"pct": policy.first_grant_max_pct_of_monthly_sales, "cap": cap},
+            % {"pct": policy.first_grant_max_pct_of_monthly_sales, "cap": money(cap)},
             field_errors={
                 "limit": [
-                    _("Above the first-grant cap of %(cap)s CNY.") % {"cap": cap},
+                    _("Above the first-grant cap of %(cap)s CNY.") % {"cap": money(cap)},
                 ]
             },
         )

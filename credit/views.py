@@ -101,6 +101,9 @@ def application_detail(request, pk: int):
             "application": application,
             "timeline": _timeline(application),
             "decision_form": DecisionForm(
+                suggested_limit=application.evaluation.suggested_limit
+                if application.evaluation
+                else None,
                 initial={
                     "limit": application.evaluation.suggested_limit
                     if application.evaluation
@@ -108,7 +111,7 @@ def application_detail(request, pk: int):
                     "term_days": application.evaluation.suggested_term_days
                     if application.evaluation
                     else None,
-                }
+                },
             ),
             "comment_form": CommentForm(),
             "securities": application.securities.all(),
@@ -174,12 +177,21 @@ _APPLICATION_ACTIONS = {
 }
 
 
+def next_step_message(application: CreditApplication) -> str:
+    """What happens next, in words (issue 18 §3): the application's new step."""
+    application.refresh_from_db(fields=["status"])
+    return _("Recorded. The application is now: %(status)s.") % {
+        "status": application.get_status_display()
+    }
+
+
 @login_required
 @require_POST
 def application_action(request, pk: int, action: str):
     if action == "decide":
         application = get_application_for(request.user, pk, "credit.application.review")
-        form = DecisionForm(request.POST)
+        suggested = application.evaluation.suggested_limit if application.evaluation else None
+        form = DecisionForm(request.POST, suggested_limit=suggested)
         if form.is_valid():
             try:
                 services.application_decide(
@@ -191,7 +203,7 @@ def application_action(request, pk: int, action: str):
                     comment=form.cleaned_data["comment"],
                     special_approval=form.cleaned_data["special_approval"],
                 )
-                messages.success(request, _("Decision recorded; it now needs approval."))
+                messages.success(request, next_step_message(application))
             except DomainError as exc:
                 messages.error(
                     request,
@@ -200,7 +212,11 @@ def application_action(request, pk: int, action: str):
                     + "; ".join(str(e) for errs in exc.field_errors.values() for e in errs),
                 )
         else:
-            messages.error(request, _("Check the decision form."))
+            messages.error(
+                request,
+                _("Nothing was recorded: %(errors)s")
+                % {"errors": "; ".join(str(e) for errs in form.errors.values() for e in errs)},
+            )
         return redirect("credit-application", pk)
     if action not in _APPLICATION_ACTIONS:
         raise Http404
@@ -210,7 +226,7 @@ def application_action(request, pk: int, action: str):
     form.is_valid()
     try:
         run(application, request.user, {"comment": form.cleaned_data.get("comment", "")})
-        messages.success(request, _("Done."))
+        messages.success(request, next_step_message(application))
     except DomainError as exc:
         messages.error(
             request,

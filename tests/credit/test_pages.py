@@ -1,11 +1,14 @@
 """Pages: my-work queues per role, the dossier's credit tab and badge, the evaluation form."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
 from credit import services
 from tests.conftest import ROLES
-from tests.credit.factories import application_at_approval, line_for, ratings
+from tests.credit.factories import application_at_approval, attach_report, line_for, ratings
+from tests.factories import ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +116,70 @@ def test_credit_lines_list_query_count(client_as, django_assert_max_num_queries)
     client.get(reverse("credit-lines"))
     with django_assert_max_num_queries(12):
         assert client.get(reverse("credit-lines")).status_code == 200
+
+
+def _in_substantive_review(users):
+    customer = CustomerFactory(salesperson=users["sales"], total_assets=Decimal("200000000.00"))
+    ContactFactory(customer=customer)
+    app = services.application_create(
+        customer=customer,
+        requested_limit=Decimal("1000000.00"),
+        requested_term_days=60,
+        reason="扩大采购",
+        expected_monthly_sales=Decimal("5000000.00"),
+        acting_user=users["sales"],
+    )
+    services.application_submit(application=app, acting_user=users["sales"])
+    services.application_director_decide(
+        application=app, approve=True, acting_user=users["sales_director"]
+    )
+    return services.application_formal_review(
+        application=app, outcome="pass", acting_user=users["credit_team"]
+    )
+
+
+def test_the_decision_form_waits_for_the_score_and_never_presets_a_decision(client_as, users):
+    app = _in_substantive_review(users)
+    page = client_as("credit_team").get(reverse("credit-application", args=[app.pk]))
+    assert page.context["decision_form"] is not None
+    assert "appears once the evaluation is scored" in page.content.decode()
+    assert 'name="decision"' not in page.content.decode()
+
+    services.evaluation_score(
+        evaluation=app.evaluation, inputs=ratings(90), acting_user=users["credit_team"]
+    )
+    body = client_as("credit_team").get(reverse("credit-application", args=[app.pk])).content
+    body = body.decode()
+    assert 'name="decision"' in body
+    # The empty choice comes first and is selected: nobody refuses (or grants) by not looking.
+    first_option = body.split('name="decision"')[1].split("<option")[1]
+    assert 'value=""' in first_option and "selected" in first_option
+
+
+def test_a_limit_above_the_suggestion_needs_a_confirmation(client_as, users):
+    app = _in_substantive_review(users)
+    evaluation = services.evaluation_score(
+        evaluation=app.evaluation, inputs=ratings(90), acting_user=users["credit_team"]
+    )
+    if evaluation.investigation_reasons:
+        attach_report(evaluation, users["credit_team"])
+    above = evaluation.suggested_limit + Decimal("100000.00")
+    decide = reverse("credit-application-action", args=[app.pk, "decide"])
+    post = {
+        "decision": "adjusted",
+        "limit": str(above),
+        "term_days": 60,
+        "special_approval": "on",
+        "comment": "战略客户，总经理特批",
+    }
+    client = client_as("credit_team")
+
+    response = client.post(decide, post, follow=True)
+    app.refresh_from_db()
+    assert app.status == "substantive_review" and app.decision == ""
+    assert "is above the evaluation" in response.content.decode()
+
+    response = client.post(decide, {**post, "above_suggestion_confirmed": "on"}, follow=True)
+    app.refresh_from_db()
+    assert app.decision == "adjusted" and app.decided_limit == above
+    assert f"The application is now: {app.get_status_display()}" in response.content.decode()
