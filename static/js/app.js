@@ -69,10 +69,17 @@ document.addEventListener("DOMContentLoaded", function () {
 });
 
 // Issue 18 §4: on a phone a list table shows one card per row; each cell carries its column's
-// heading (data-label) for the card to show next to the value.
+// heading (data-label) for the card to show next to the value. The headings are the <thead>, or a
+// first row of <th> only (marked .heading-row, which the phone hides).
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("table.table").forEach(function (table) {
-    var head = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+    var head = null;
+    if (table.tHead) {
+      head = table.tHead.rows[table.tHead.rows.length - 1];
+    } else if (table.rows.length && table.rows[0].querySelectorAll(":scope > td").length === 0) {
+      head = table.rows[0];
+      head.classList.add("heading-row");
+    }
     if (!head) {
       return;
     }
@@ -90,6 +97,14 @@ document.addEventListener("DOMContentLoaded", function () {
     }
     sections.forEach(function (section) {
       Array.prototype.forEach.call(section.rows, function (row) {
+        var width = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          width += cell.colSpan;
+        });
+        // A row that does not fill the columns ("Nothing yet.") reads without headings.
+        if (row === head || width !== labels.length) {
+          return;
+        }
         var column = 0;
         Array.prototype.forEach.call(row.cells, function (cell) {
           var label = labels[column];
@@ -102,6 +117,7 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
 // Issue 18 §1: a customer field with data-customer-lookup offers the customers the user may see
 // as they type (name, code, pinyin initials); the value chosen is the ERP code.
 document.addEventListener("DOMContentLoaded", function () {
