@@ -481,6 +481,39 @@ def case_return(*, acting_user, case: BadDebtCase, comment: str) -> BadDebtCase:
     return case
 
 
+# Issue 18 §3: a write-off within this many days of granting or raising the customer's credit
+# is confirmed knowingly; the grant may need the cause analysis HANDBOOK §11 asks legal for.
+RECENT_GRANT_DAYS = 180
+
+
+def recent_grant(case: BadDebtCase):
+    """The latest grant or increase of the case's customer within RECENT_GRANT_DAYS (None: none):
+    (date, limit)."""
+    from credit.models import Adjustment, CreditApplication
+
+    since = timezone.now() - dt.timedelta(days=RECENT_GRANT_DAYS)
+    grants = [
+        (at, limit)
+        for at, limit in CreditApplication.objects.filter(
+            customer_id=case.customer_id,
+            status=CreditApplication.Status.GRANTED,
+            approved_at__gte=since,
+        ).values_list("approved_at", "decided_limit")
+    ]
+    grants += list(
+        Adjustment.objects.filter(
+            customer_id=case.customer_id,
+            kind=Adjustment.Kind.INCREASE,
+            status=Adjustment.Status.APPLIED,
+            decided_at__gte=since,
+        ).values_list("decided_at", "new_limit")
+    )
+    if not grants:
+        return None
+    at, limit = max(grants, key=lambda pair: pair[0])
+    return {"on": timezone.localdate(at), "limit": limit}
+
+
 @transaction.atomic
 def case_confirm(*, acting_user, case: BadDebtCase, comment: str = "") -> BadDebtCase:
     """HANDBOOK §11: the finance director confirms; provision and write-off are booked at once.

@@ -204,7 +204,7 @@ def case_confirm(request, pk: int):
     return _action_page(
         request,
         case,
-        ConfirmForm(request.POST or None),
+        ConfirmForm(request.POST or None, recent_grant=services.recent_grant(case)),
         call,
         title=_("Finance confirmation"),
         success=_("Decision recorded."),
