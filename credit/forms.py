@@ -177,6 +177,24 @@ class AdjustmentForm(InputLimits, forms.Form):
         label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The page offers only the chosen change's reasons (static/js/app.js reads this).
+        self.fields["reason"].widget.attrs["data-reasons-of"] = "id_kind"
+
+    def clean(self):
+        """Only the reasons HANDBOOK §6 gives for the chosen change (a revoke's are not a lock's)."""
+        data = super().clean()
+        kind, reason = data.get("kind"), data.get("reason")
+        if kind and reason and reason not in dict(Adjustment.REASONS.get(kind, [])):
+            labels = {code: label for pairs in Adjustment.REASONS.values() for code, label in pairs}
+            self.add_error(
+                "reason",
+                _("“%(reason)s” is not a reason for this change.")
+                % {"reason": labels.get(reason, reason)},
+            )
+        return data
+
 
 class EvaluationOpenForm(InputLimits, forms.Form):
     trigger = forms.ChoiceField(label=_("Trigger"), choices=Evaluation.Trigger.choices)

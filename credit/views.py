@@ -474,7 +474,11 @@ def adjustment_new(request, customer_pk: int):
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
-            messages.success(request, _("Change requested."))
+            messages.success(
+                request,
+                _("Change requested. It is now: %(status)s.")
+                % {"status": adjustment.get_status_display()},
+            )
             return redirect("credit-adjustment", adjustment.pk)
     return render(
         request,

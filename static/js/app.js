@@ -159,3 +159,31 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// A reason list grouped by change (credit adjustments): only the chosen change's reasons are
+// offered; the form refuses any other on the server too.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("select[data-reasons-of]").forEach(function (reasons) {
+    var kind = document.getElementById(reasons.dataset.reasonsOf);
+    if (!kind) {
+      return;
+    }
+    function offer() {
+      var chosen = kind.options[kind.selectedIndex] ? kind.options[kind.selectedIndex].text : "";
+      var current = reasons.options[reasons.selectedIndex];
+      reasons.querySelectorAll("optgroup").forEach(function (group) {
+        var match = group.label === chosen;
+        group.hidden = !match;
+        group.disabled = !match;
+      });
+      if (!current || current.parentElement.disabled) {
+        var first = reasons.querySelector("optgroup:not([disabled]) option");
+        if (first) {
+          first.selected = true;
+        }
+      }
+    }
+    kind.addEventListener("change", offer);
+    offer();
+  });
+});

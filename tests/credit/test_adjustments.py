@@ -127,3 +127,18 @@ def test_lock_then_unlock_needs_finance_director_and_general_manager(users, cust
     assert unlock.status == Adjustment.Status.APPLIED
     line = CreditLine.objects.get(customer=customer)
     assert line.status == "active" and line.changes.filter(kind="unlock").count() == 1
+
+
+def test_the_page_refuses_a_reason_of_another_change(client_as, customer):
+    from django.urls import reverse
+
+    line_for(customer)
+    client = client_as("credit_team")
+    url = reverse("credit-adjustment-new", args=[customer.pk])
+    page = client.get(url).content.decode()
+    assert 'data-reasons-of="id_kind"' in page
+    # "Risk may form" is a reason to lock, not to revoke (HANDBOOK §6).
+    response = client.post(url, {"kind": "revoke", "reason": "risk_may_form", "comment": "x"})
+    assert response.status_code == 200
+    assert "is not a reason for this change" in response.content.decode()
+    assert not Adjustment.objects.filter(customer=customer).exists()
