@@ -133,3 +133,20 @@ class CustomerFilterForm(InputLimits, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["salesperson"].queryset = salespeople()
         self.fields["industry"].choices = [("", _("All industries")), *industries]
+
+
+class CustomerLookupInput(forms.TextInput):
+    """A customer field looked up as one types (issue 18 §1): name, code or pinyin initials; the
+    value chosen is the ERP code (static/js/app.js fills the list from `customer-lookup`)."""
+
+    def __init__(self, attrs=None):
+        from django.urls import reverse_lazy
+
+        super().__init__(
+            {
+                "list": "customer-lookup-options",
+                "autocomplete": "off",
+                "data-customer-lookup": reverse_lazy("customer-lookup"),
+                **(attrs or {}),
+            }
+        )

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from creditdesk.inputs import InputLimits
+from customers.forms import CustomerLookupInput
 
 
 class GroupForm(InputLimits, forms.Form):
@@ -16,7 +17,12 @@ class GroupForm(InputLimits, forms.Form):
 
 
 class MemberForm(InputLimits, forms.Form):
-    erp_code = forms.CharField(label=_("Customer's ERP code"), max_length=40)
+    erp_code = forms.CharField(
+        label=_("Customer"),
+        max_length=40,
+        widget=CustomerLookupInput(),
+        help_text=_("Type a name, code or pinyin initials and choose the customer."),
+    )
 
 
 class GroupLimitRequestForm(InputLimits, forms.Form):

@@ -1,10 +1,10 @@
 from decimal import Decimal
 
 from django import forms
-from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from creditdesk.inputs import InputLimits
+from customers.forms import CustomerLookupInput
 from customers.models import Customer
 
 
@@ -12,14 +12,7 @@ class GateCheckForm(InputLimits, forms.Form):
     customer = forms.CharField(
         label=_("Customer (ERP code)"),
         max_length=40,
-        # Issue 18 §1: looked up as one types (static/js/app.js fills the list).
-        widget=forms.TextInput(
-            attrs={
-                "list": "customer-lookup-options",
-                "autocomplete": "off",
-                "data-customer-lookup": reverse_lazy("customer-lookup"),
-            }
-        ),
+        widget=CustomerLookupInput(),
         help_text=_("Type a name, code or pinyin initials and choose the customer."),
     )
     order_ref = forms.CharField(label=_("Order reference"), max_length=64)

@@ -93,6 +93,7 @@ def test_credit_team_creates_a_group_and_adds_a_member_from_the_pages(client_as)
     client.post(reverse("credit-group-member-add", args=[group.pk]), {"erp_code": "C-0815"})
     assert Customer.objects.get(pk=customer.pk).group == group
     page = client.get(reverse("credit-group", args=[group.pk])).content.decode()
+    assert 'data-customer-lookup="/customers/lookup/"' in page  # looked up as one types
     assert "Customer group created" in page
     assert "Joined a customer group" in page and f"{customer.name} (C-0815)" in page
 
