@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from creditdesk.authority import has_role, is_credit, may
 from creditdesk.registry import QueueItem, QueueSection
 from creditdesk.roles import Role
+from creditdesk.templatetags.authority import money
 
 from .models import Adjustment, CreditApplication, CreditLine, Evaluation
 from .selectors import (
@@ -49,7 +50,12 @@ def work_queues(user) -> list[QueueSection]:
                 detail = f"{detail} · {a.get_required_authority_display()}"
             items.append(
                 QueueItem(
-                    label=f"{a.customer.name}: {a.requested_limit} CNY / {a.requested_term_days}d",
+                    label=_("%(customer)s: %(limit)s CNY, %(days)s days")
+                    % {
+                        "customer": a.customer.name,
+                        "limit": money(a.requested_limit),
+                        "days": a.requested_term_days,
+                    },
                     url=reverse("credit-application", args=[a.pk]),
                     due=due,
                     overdue=bool(due and due < today),

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from creditdesk.authority import has_role, is_credit
 from creditdesk.registry import QueueItem, QueueSection
 from creditdesk.roles import Role
+from creditdesk.templatetags.authority import money
 
 from ..models import GroupLimitRequest
 
@@ -40,7 +41,7 @@ def group_limit_queue(user) -> list[QueueSection]:
         return []
     items = [
         QueueItem(
-            label=f"{r.group.name}: {r.decided_limit} CNY",
+            label=f"{r.group.name}: {money(r.decided_limit)} CNY",
             url=reverse("credit-group-limit-request", args=[r.pk]),
             detail=r.get_status_display()
             + (f" · {r.get_required_authority_display()}" if r.required_authority else ""),

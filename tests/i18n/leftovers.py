@@ -45,6 +45,8 @@ KEPT = {
 READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
 SKIPPED_TAGS = {"script", "style", "textarea", "svg"}
 WORD = re.compile(r"(?<![\w@./:-])[A-Za-z][A-Za-z_]{1,}(?![\w@/-])")
+# A unit glued to a number, as English abbreviates it: "45d", "3h", "10k".
+UNIT = re.compile(r"(?<![\w@./:-])\d+[A-Za-z]{1,3}(?![\w@/-])")
 NOISE = re.compile(r"\S+@\S+|https?://\S+|/[\w./?=&%-]*|\b[\w.-]+\.(?:pdf|xlsx|csv|txt|png|jpg)\b")
 
 
@@ -79,4 +81,5 @@ def leftover_words(html: str, also_allowed: set[str] = frozenset()) -> list[str]
     parser = _Text()
     parser.feed(html)
     text = NOISE.sub(" ", " ".join(parser.parts))
-    return sorted({w for w in WORD.findall(text) if w not in KEPT and w not in also_allowed})
+    found = set(WORD.findall(text)) | set(UNIT.findall(text))
+    return sorted(w for w in found if w not in KEPT and w not in also_allowed)

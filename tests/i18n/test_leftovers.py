@@ -16,6 +16,11 @@ def test_english_words_and_raw_codes_are_found():
     assert leftover_words(html) == ["Over", "limit", "limit_exceeded", "the"]
 
 
+def test_a_unit_glued_to_a_number_is_found_but_codes_and_ratings_are_not():
+    html = "<p>期限 45d，评级 B2，信用代码 91310115YUYU122BT2，金额 1,000.00，2026-11-30</p>"
+    assert leftover_words(html) == ["45d"]
+
+
 def test_what_a_reader_does_not_read_as_text_is_left_alone():
     html = (
         "<script>var x = 'English';</script><style>.a{color:red}</style>"
