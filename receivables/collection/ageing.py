@@ -356,6 +356,12 @@ def ageing_by_customer(as_of: dt.date, *, customers: QuerySet | None = None) -> 
     ]
 
 
+def buckets_by_customer(as_of: dt.date, *, customer_ids: list[int] | None = None) -> list[dict]:
+    """The buckets, open and written-off totals per customer id (no names, no unallocated money, no
+    disputes): what the ageing snapshot keeps (`receivables.collection.snapshot`)."""
+    return _grouped(as_of, customer_ids, ["customer_id"])
+
+
 def _salesperson_names(prefix: str) -> dict:
     person = f"{prefix}customer__salesperson__"
     return {
