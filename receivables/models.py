@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -336,6 +337,19 @@ class Invoice(models.Model):
             models.Index(
                 fields=["issue_date"], include=["amount", "customer"], name="invoice_issue_amount"
             ),
+            # The limitation periods ending (issue 17 §5, the credit home's queue): the open
+            # invoices by the start of their period, `limitation._period_start` (the same
+            # expression, or PostgreSQL does not use it), soonest first.
+            models.Index(
+                Coalesce(
+                    Greatest("limitation_restarted_on", "due_date"),
+                    "due_date",
+                    output_field=models.DateField(),
+                ),
+                "id",
+                condition=models.Q(status="open", open_amount__gt=0),
+                name="invoice_limitation_start",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="invoice_amount_gte_0"),
@@ -630,11 +644,15 @@ class AgeingSnapshot(_AgeingBuckets):
         verbose_name=_("customer"),
     )
     as_of = models.DateField(_("as of"))
+    # The oldest due date of its open invoices with a balance: overdue accounts and their
+    # collection stage (HANDBOOK §8) without grouping the overdue invoices.
+    oldest_due = models.DateField(_("oldest due date"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("ageing snapshot")
         verbose_name_plural = _("ageing snapshots")
+        indexes = [models.Index(fields=["oldest_due"], name="ageing_snapshot_oldest_due")]
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.as_of}: {self.open_total}"

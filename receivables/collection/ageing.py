@@ -27,6 +27,7 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -358,8 +359,17 @@ def ageing_by_customer(as_of: dt.date, *, customers: QuerySet | None = None) -> 
 
 def buckets_by_customer(as_of: dt.date, *, customer_ids: list[int] | None = None) -> list[dict]:
     """The buckets, open and written-off totals per customer id (no names, no unallocated money, no
-    disputes): what the ageing snapshot keeps (`receivables.collection.snapshot`)."""
-    return _grouped(as_of, customer_ids, ["customer_id"])
+    disputes) and today's oldest due date of an open invoice with a balance (`oldest_due`): what
+    the ageing snapshot keeps (`receivables.collection.snapshot`)."""
+
+    def oldest_due(prefix: str) -> dict:
+        if prefix:  # money that reached invoices after a past day: no due date of its own
+            return {}
+        return {
+            "oldest_due": Min("due_date", filter=Q(status=Invoice.Status.OPEN, open_amount__gt=0))
+        }
+
+    return _grouped(as_of, customer_ids, ["customer_id"], extra=oldest_due)
 
 
 def _salesperson_names(prefix: str) -> dict:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum, Value
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -31,17 +31,19 @@ from receivables.models import AgeingMonthEnd, AgeingSnapshot, CustomerExposure,
 ZERO = Decimal("0.00")
 # The kept figures: every bucket, the open total (their sum) and the written-off amount.
 FIELDS = (*ageing.BUCKET_KEYS, "open_total", "written_off")
+# A customer's row keeps its oldest due date too (the overdue accounts' collection stage).
+KEPT = (*FIELDS, "oldest_due")
 # Customers re-aged per transaction by the daily job: their exposure rows stay locked that long.
 CHUNK = 500
 
 
 def _fresh(as_of: dt.date, customer_ids: Iterable[int] | None = None) -> dict[int, dict]:
-    """{customer: {field: amount}} computed from the invoices (only customers with a balance or a
-    write-off): the ageing's own GROUP BY."""
+    """{customer: {field: amount, "oldest_due": date}} computed from the invoices (only customers
+    with a balance or a write-off): the ageing's own GROUP BY."""
     rows = ageing.buckets_by_customer(
         as_of, customer_ids=None if customer_ids is None else list(customer_ids)
     )
-    return {row["customer_id"]: {f: row[f] for f in FIELDS} for row in rows}
+    return {row["customer_id"]: {f: row[f] for f in KEPT} for row in rows}
 
 
 def ageing_snapshot_refresh(customer_ids: Iterable[int]) -> None:
@@ -63,12 +65,13 @@ def ageing_snapshot_refresh(customer_ids: Iterable[int]) -> None:
                 as_of=today,
                 updated_at=now,
                 **{f: fresh.get(cid, {}).get(f, ZERO) for f in FIELDS},
+                oldest_due=fresh.get(cid, {}).get("oldest_due"),
             )
             for cid in ids
         ],
         update_conflicts=True,
         unique_fields=["customer"],
-        update_fields=[*FIELDS, "as_of", "updated_at"],
+        update_fields=[*KEPT, "as_of", "updated_at"],
     )
 
 
@@ -164,6 +167,32 @@ def kept_total(customers=None) -> dict:
     return total
 
 
+def _overdue_rows(on: dt.date, customers=None) -> QuerySet[AgeingSnapshot]:
+    rows = AgeingSnapshot.objects.filter(oldest_due__lt=on)
+    if customers is not None:
+        rows = rows.filter(customer__in=customers)
+    return rows
+
+
+def overdue_kept_counts(on: dt.date, conditions: dict[str, Q], customers=None) -> dict[str, int]:
+    """How many overdue accounts meet each condition (`services.stage_q`), in one query."""
+    return _overdue_rows(on, customers).aggregate(
+        **{key: Count("pk", filter=q) for key, q in conditions.items()}
+    )
+
+
+def overdue_kept(on: dt.date, customers=None) -> QuerySet:
+    """The customers with an overdue balance as the snapshot keeps them (an open invoice due
+    before the day), oldest due first: `customer_id`, `customer__name`, `overdue_amount`,
+    `oldest_due`. Filter it with `services.stage_q` for one collection stage (HANDBOOK §8)."""
+    return (
+        _overdue_rows(on, customers)
+        .values("customer_id", "customer__name", "oldest_due")
+        .annotate(overdue_amount=F("open_total") - F("not_due"))
+        .order_by("oldest_due", "customer__name")
+    )
+
+
 def month_end_points(until: dt.date, months: int = 12) -> list[dict]:
     """The trend's points (`ageing.month_ends`): {month, as_of, the buckets, open_total,
     overdue_total, written_off, sales_90_days}. A past month end comes from its kept point, today
@@ -201,8 +230,8 @@ def month_end_points(until: dt.date, months: int = 12) -> list[dict]:
 @dataclass
 class SnapshotDrift:
     customer_id: int
-    # {field: (kept, actual)}
-    figures: dict[str, tuple[Decimal, Decimal]]
+    # {field: (kept, actual)}: amounts, and the oldest due date
+    figures: dict[str, tuple[object, object]]
 
 
 def ageing_snapshot_drifts(*, fix: bool = False) -> list[SnapshotDrift]:
@@ -211,20 +240,17 @@ def ageing_snapshot_drifts(*, fix: bool = False) -> list[SnapshotDrift]:
     customers' exposure locks."""
     today = timezone.localdate()
     actual = _fresh(today)
-    kept = {
-        row["customer_id"]: row for row in AgeingSnapshot.objects.values("customer_id", *FIELDS)
-    }
+    kept = {row["customer_id"]: row for row in AgeingSnapshot.objects.values("customer_id", *KEPT)}
     customers = set(Customer.objects.values_list("pk", flat=True))
     drifts = []
     for cid in sorted(customers):
         stored, fresh = kept.get(cid), actual.get(cid, {})
         if stored is None:
             if fresh:  # a customer with a balance and no row
-                drifts.append(SnapshotDrift(cid, {f: (ZERO, fresh[f]) for f in FIELDS}))
+                drifts.append(SnapshotDrift(cid, {f: (None, fresh[f]) for f in KEPT}))
             continue
-        differences = {
-            f: (stored[f], fresh.get(f, ZERO)) for f in FIELDS if stored[f] != fresh.get(f, ZERO)
-        }
+        wanted = {f: fresh.get(f, None if f == "oldest_due" else ZERO) for f in KEPT}
+        differences = {f: (stored[f], wanted[f]) for f in KEPT if stored[f] != wanted[f]}
         if differences:
             drifts.append(SnapshotDrift(cid, differences))
     if fix:

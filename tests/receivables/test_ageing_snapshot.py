@@ -27,14 +27,14 @@ DAY0 = dt.datetime(2026, 6, 10, 10, 0, tzinfo=SHANGHAI)
 
 def _kept(customer) -> dict:
     row = AgeingSnapshot.objects.get(customer=customer)
-    return {f: getattr(row, f) for f in snapshot.FIELDS}
+    return {f: getattr(row, f) for f in snapshot.KEPT}
 
 
 def _fresh(customer) -> dict:
     rows = ageing.buckets_by_customer(timezone.localdate(), customer_ids=[customer.pk])
     if not rows:
-        return dict.fromkeys(snapshot.FIELDS, Decimal("0.00"))
-    return {f: rows[0][f] for f in snapshot.FIELDS}
+        return {**dict.fromkeys(snapshot.FIELDS, Decimal("0.00")), "oldest_due": None}
+    return {f: rows[0][f] for f in snapshot.KEPT}
 
 
 def _company_fresh() -> dict:
@@ -63,6 +63,7 @@ def test_an_invoice_moves_its_customers_row_in_the_same_transaction(day0):
     assert kept["d31_60"] == Decimal("1000.00")
     assert kept["not_due"] == Decimal("300.00")
     assert kept["open_total"] == Decimal("1300.00")
+    assert kept["oldest_due"] == dt.date(2026, 5, 1)
     assert kept == _fresh(customer)
     assert _company_kept() == _company_fresh()
     # Only the customer's row moved.
@@ -93,6 +94,7 @@ def test_a_payment_a_credit_note_and_a_write_off_move_the_row(day0, finance_dire
 
     make_payment(customer, "600.00", allocations=[(a.number, Decimal("600.00"))])
     assert _kept(customer)["d31_60"] == Decimal("400.00")
+    assert _kept(customer)["oldest_due"] == dt.date(2026, 2, 1)
     assert _kept(customer) == _fresh(customer)
 
     ledger_services.credit_note_upsert(
@@ -113,6 +115,7 @@ def test_a_payment_a_credit_note_and_a_write_off_move_the_row(day0, finance_dire
     assert kept["d91_180"] == Decimal("0.00")
     assert kept["written_off"] == Decimal("400.00")
     assert kept["open_total"] == Decimal("600.00")
+    assert kept["oldest_due"] == dt.date(2026, 5, 1)  # the written-off invoice is not open
     assert kept == _fresh(customer)
     assert _company_kept() == _company_fresh()
 
