@@ -449,6 +449,19 @@ def ageing_total(
     return _finish(row, _unallocated_by(as_of, "", customers).get(None, ZERO), disputed)
 
 
+def total_of(rows: list[dict], as_of: dt.date, *, customers: QuerySet | None = None) -> dict:
+    """`ageing_total` from rows of `ageing_by_customer`, `_by_salesperson` or `_by_group` of the
+    same day and customers: those rows share out every customer with a balance or a write-off, so
+    the buckets' total is their sum; the unallocated money and the disputes are read for all (a
+    customer with money on account and nothing open has no row)."""
+    row = {key: sum((r[key] for r in rows), ZERO) for key in (*_SUMMED, "written_off")}
+    return _finish(
+        row,
+        _unallocated_by(as_of, "", customers).get(None, ZERO),
+        _disputed_by(as_of, "", customers)[None],
+    )
+
+
 def ageing_invoices(
     as_of: dt.date,
     *,
