@@ -3,8 +3,9 @@ every invoice on every page view, as SAP keeps its credit totals.
 
 - `AgeingSnapshot`: one row per customer, its buckets as of a day. The ledger's services rebuild the
   customer's row in the same transaction as the change, under the customer's exposure lock
-  (`ageing_snapshot_refresh`); the daily job re-ages every row as days pass (`ageing_snapshot_daily`:
-  an invoice falling due or into an older bucket changes no row, only the date does).
+  (`ageing_snapshot_refresh`); the daily job re-ages every row as days pass
+  (`ageing_snapshot_daily`): no ledger change marks an invoice falling due or into an older
+  bucket, only the date does.
 - `AgeingMonthEnd`: the company's ageing and sales at each past month end, written once by the daily
   job after the month has ended; the current month's point is the snapshot's sum.
 - `reconcile_exposure` compares both with a fresh computation (`ageing_snapshot_drifts`,
