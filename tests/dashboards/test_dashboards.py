@@ -308,4 +308,4 @@ def test_credit_home_lists_the_overdue_accounts_by_collection_stage(client_as, s
     assert computed[names[75]]["stage"] == "credit_team"
 
 
-QUERY_BUDGET = 64  # measured: the panels and the queues, whatever the number of customers; the ageing, its 12-month trend and the overdue accounts by stage read the snapshot (60 queries fewer than when the trend scanned the invoices)
+QUERY_BUDGET = 65  # measured: the panels and the queues, whatever the number of customers; the ageing, its 12-month trend and the overdue accounts by stage read the snapshot (60 queries fewer than when the trend scanned the invoices)
