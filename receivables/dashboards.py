@@ -25,7 +25,7 @@ from creditdesk.charts import (
 from creditdesk.registry import panel_link
 from creditdesk.roles import Role
 from creditdesk.templatetags.authority import money
-from receivables.collection import ageing, kpis
+from receivables.collection import ageing, kpis, snapshot
 from receivables.ledger.exposure import exposure_expression, net_open_expression
 from receivables.models import ZERO, CustomerExposure, GateCheck, Invoice
 
@@ -171,7 +171,8 @@ def ageing_chart(buckets: list[dict], *, label) -> dict:
 
 
 def ageing_panel(user, today: dt.date):
-    total = ageing.ageing_total(today)
+    # HANDBOOK §8: the company's ageing from the snapshot the ledger and the daily job keep.
+    total = snapshot.kept_total()
     return _panel(
         key="ageing-structure",
         title=_("Ageing structure"),
@@ -234,33 +235,15 @@ def management_panels(user):
 
 def dso_trend(until: dt.date, months: int = 12) -> list[dict]:
     """Month-end overdue rate and DSO (HANDBOOK §8: open ÷ credit sales of the 90 days before
-    the month end × 90): each month end's open and overdue totals (the ageing's narrow form, no
-    structure), plus one query summing each month end's 90 days of sales."""
-    points = ageing.monthly_trend(until, months=months, buckets=ageing.OVERDUE_ONLY)
-    window = dt.timedelta(days=kpis.DSO_DAYS)
-    # One range scan of the sales of all the windows (indexed on the issue date), each summed apart.
-    sales = Invoice.objects.filter(
-        issue_date__gt=points[0]["as_of"] - window, issue_date__lte=points[-1]["as_of"]
-    ).aggregate(
-        **{
-            f"s{i}": Coalesce(
-                Sum(
-                    "amount",
-                    filter=Q(issue_date__gt=p["as_of"] - window, issue_date__lte=p["as_of"]),
-                ),
-                Value(ZERO),
-                output_field=MONEY_OUT,
-            )
-            for i, p in enumerate(points)
-        }
-    )
+    the month end × 90): past month ends from the points the daily job keeps, today from the ageing
+    snapshot (`receivables.collection.snapshot.month_end_points`)."""
     return [
         {
             "month": p["month"],
             "overdue_rate": kpis._ratio(p["overdue_total"], p["open_total"]),
-            "dso_days": kpis._dso(p["open_total"], sales[f"s{i}"]),
+            "dso_days": kpis._dso(p["open_total"], p["sales_90_days"]),
         }
-        for i, p in enumerate(points)
+        for p in snapshot.month_end_points(until, months)
     ]
 
 

@@ -22,6 +22,38 @@ def _say(stdout, text: str) -> None:
         stdout.write(text)
 
 
+def _regular_trade(lines, today: dt.date) -> None:
+    """A year of ordinary business for every active line: a monthly invoice of about a tenth of
+    the limit, paid on its due date; the ones not yet due stay open. The KPIs (DSO, overdue and
+    bad-debt rates) then read as a going business, not as the overdue cases alone."""
+    for line in lines:
+        customer = line.customer
+        amount = (line.limit / 10).quantize(Decimal("1"))
+        if amount <= 0:
+            continue
+        for month in range(12, 0, -1):
+            issued = today - dt.timedelta(days=30 * month - 3)
+            due = issued + dt.timedelta(days=line.term_days or 30)
+            number = f"DEMO-{customer.erp_code}-M{month:02d}"
+            ledger_services.invoice_upsert(
+                customer=customer,
+                number=number,
+                issue_date=issued,
+                due_date=due,
+                amount=amount,
+                acting_user=None,
+            )
+            if due < today:
+                ledger_services.payment_upsert(
+                    customer=customer,
+                    number=f"DEMO-PAY-{customer.erp_code}-M{month:02d}",
+                    paid_on=due,
+                    amount=amount,
+                    allocations=[(number, amount)],
+                    acting_user=None,
+                )
+
+
 def seed(stdout=None) -> None:
     from credit.models import CreditLine
 
@@ -68,6 +100,7 @@ def seed(stdout=None) -> None:
                     allocations=[(invoice.number, (amount / 2).quantize(Decimal("0.01")))],
                     acting_user=None,
                 )
+    _regular_trade(lines, today)
     if clean is not None:
         ledger_services.invoice_upsert(
             customer=clean,

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -336,6 +337,19 @@ class Invoice(models.Model):
             models.Index(
                 fields=["issue_date"], include=["amount", "customer"], name="invoice_issue_amount"
             ),
+            # The limitation periods ending (issue 17 §5, the credit home's queue): the open
+            # invoices by the start of their period, `limitation._period_start` (the same
+            # expression, or PostgreSQL does not use it), soonest first.
+            models.Index(
+                Coalesce(
+                    Greatest("limitation_restarted_on", "due_date"),
+                    "due_date",
+                    output_field=models.DateField(),
+                ),
+                "id",
+                condition=models.Q(status="open", open_amount__gt=0),
+                name="invoice_limitation_start",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="invoice_amount_gte_0"),
@@ -595,6 +609,71 @@ class CustomerExposure(models.Model):
             max(self.cash_on_account - self.open_receivables - self.bills_at_risk, ZERO)
             - self.reserved_prepaid
         )
+
+
+class _AgeingBuckets(models.Model):
+    """The ageing buckets of HANDBOOK §8 (`receivables.collection.ageing.BUCKETS`), one column each,
+    with the open total (their sum) and the written-off amount."""
+
+    not_due = models.DecimalField(_("Not due"), **MONEY, default=ZERO)
+    d1_30 = models.DecimalField(_("1–30 days"), **MONEY, default=ZERO)
+    d31_60 = models.DecimalField(_("31–60 days"), **MONEY, default=ZERO)
+    d61_90 = models.DecimalField(_("61–90 days"), **MONEY, default=ZERO)
+    d91_180 = models.DecimalField(_("91–180 days"), **MONEY, default=ZERO)
+    d181_365 = models.DecimalField(_("181–365 days"), **MONEY, default=ZERO)
+    d366_730 = models.DecimalField(_("366–730 days"), **MONEY, default=ZERO)
+    over_730 = models.DecimalField(_("Over 730 days"), **MONEY, default=ZERO)
+    open_total = models.DecimalField(_("open (CNY)"), **MONEY, default=ZERO)
+    written_off = models.DecimalField(_("written off (CNY)"), **MONEY, default=ZERO)
+
+    class Meta:
+        abstract = True
+
+
+class AgeingSnapshot(_AgeingBuckets):
+    """A customer's ageing as of `as_of` (HANDBOOK §8), kept so that the company's ageing on the
+    credit home is a sum of 20,000 rows, not a scan of a million invoices: the ledger's services
+    rebuild the customer's row in the same transaction as its change, the daily job re-ages every
+    row as days pass, and `reconcile_exposure` compares the rows with a fresh computation."""
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="ageing_snapshot",
+        verbose_name=_("customer"),
+    )
+    as_of = models.DateField(_("as of"))
+    # The oldest due date of its open invoices with a balance: overdue accounts and their
+    # collection stage (HANDBOOK §8) without grouping the overdue invoices.
+    oldest_due = models.DateField(_("oldest due date"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ageing snapshot")
+        verbose_name_plural = _("ageing snapshots")
+        indexes = [models.Index(fields=["oldest_due"], name="ageing_snapshot_oldest_due")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.as_of}: {self.open_total}"
+
+
+class AgeingMonthEnd(_AgeingBuckets):
+    """The company's ageing at a past month end and the sales before it (HANDBOOK §8: the 12-month
+    overdue rate and DSO trend), written once by the daily job after the month ends."""
+
+    month_end = models.DateField(_("month end"), unique=True)
+    sales_month = models.DecimalField(_("sales of the month (CNY)"), **MONEY, default=ZERO)
+    sales_90_days = models.DecimalField(_("sales of the last 90 days (CNY)"), **MONEY, default=ZERO)
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("month-end ageing")
+        verbose_name_plural = _("month-end ageing")
+        ordering = ["month_end"]
+
+    def __str__(self) -> str:
+        return f"{self.month_end}: {self.open_total}"
 
 
 class ReminderLog(models.Model):

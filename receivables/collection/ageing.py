@@ -27,6 +27,7 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -356,6 +357,21 @@ def ageing_by_customer(as_of: dt.date, *, customers: QuerySet | None = None) -> 
     ]
 
 
+def buckets_by_customer(as_of: dt.date, *, customer_ids: list[int] | None = None) -> list[dict]:
+    """The buckets, open and written-off totals per customer id (no names, no unallocated money, no
+    disputes) and today's oldest due date of an open invoice with a balance (`oldest_due`): what
+    the ageing snapshot keeps (`receivables.collection.snapshot`)."""
+
+    def oldest_due(prefix: str) -> dict:
+        if prefix:  # money that reached invoices after a past day: no due date of its own
+            return {}
+        return {
+            "oldest_due": Min("due_date", filter=Q(status=Invoice.Status.OPEN, open_amount__gt=0))
+        }
+
+    return _grouped(as_of, customer_ids, ["customer_id"], extra=oldest_due)
+
+
 def _salesperson_names(prefix: str) -> dict:
     person = f"{prefix}customer__salesperson__"
     return {
@@ -431,6 +447,19 @@ def ageing_total(
     # The trend of overdue totals shows no columns: it skips the disputes' query.
     disputed = _disputed_by(as_of, "", customers)[None] if buckets == BUCKETS else ZERO
     return _finish(row, _unallocated_by(as_of, "", customers).get(None, ZERO), disputed)
+
+
+def total_of(rows: list[dict], as_of: dt.date, *, customers: QuerySet | None = None) -> dict:
+    """`ageing_total` from rows of `ageing_by_customer`, `_by_salesperson` or `_by_group` of the
+    same day and customers: those rows share out every customer with a balance or a write-off, so
+    the buckets' total is their sum; the unallocated money and the disputes are read for all (a
+    customer with money on account and nothing open has no row)."""
+    row = {key: sum((r[key] for r in rows), ZERO) for key in (*_SUMMED, "written_off")}
+    return _finish(
+        row,
+        _unallocated_by(as_of, "", customers).get(None, ZERO),
+        _disputed_by(as_of, "", customers)[None],
+    )
 
 
 def ageing_invoices(

@@ -105,7 +105,23 @@ def kpis(as_of: dt.date, *, customers: QuerySet | None = None) -> dict:
 
 
 def trend(until: dt.date, *, months: int = 12, customers: QuerySet | None = None) -> list[dict]:
-    """Open and overdue at each month end, with the month's sales and the month-end DSO."""
+    """Open and overdue at each month end, with the month's sales and the month-end DSO. The
+    company's trend reads the month ends the ageing snapshot keeps (HANDBOOK §8)."""
+    if customers is None:
+        from receivables.collection import snapshot
+
+        return [
+            {
+                "month": point["month"],
+                "as_of": point["as_of"],
+                "open_total": point["open_total"],
+                "overdue_total": point["overdue_total"],
+                "overdue_rate": _ratio(point["overdue_total"], point["open_total"]),
+                "sales": point["sales_month"],
+                "structure": ageing.structure(point),
+            }
+            for point in snapshot.month_end_points(until, months)
+        ]
     ends = ageing.month_ends(until, months)
     qs = Invoice.objects.filter(issue_date__gt=ends[0].replace(day=1) - dt.timedelta(days=1))
     if customers is not None:

@@ -5,55 +5,80 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from creditdesk.authority import has_role, is_credit, may
+from creditdesk.policy import policy_on
 from creditdesk.registry import QueueItem, QueueSection
 from creditdesk.roles import Role
-from receivables.collection import ageing, services
+from receivables.collection import ageing, services, snapshot
 
 LIMIT = 20
 
 
-def _section(title, accounts, url) -> QueueSection:
-    return QueueSection(
-        title=title,
-        items=[
-            QueueItem(
-                label=f"{a['customer__name']}: {a['overdue_amount']:,.2f}",
-                url=reverse("customer-collection", args=[a["customer_id"]]),
-                due=a["oldest_due"],
-                overdue=True,
-                detail=_("%(d)s days overdue") % {"d": a["days_overdue"]},
-            )
-            for a in accounts[:LIMIT]
-        ],
-        total=len(accounts),
-        url=url,
-    )
-
-
 def collection_queues(user) -> list[QueueSection]:
+    """The overdue accounts by collection stage (HANDBOOK §8), read from the ageing snapshot: one
+    query for the counts and one per section, however many invoices are overdue."""
     if not may(user, "receivables.collection.view"):
         return []
-    accounts = services.overdue_accounts(timezone.localdate(), customers=ageing.customers_for(user))
+    on = timezone.localdate()
+    policy = policy_on(on)
+    customers = ageing.customers_for(user)
     base = reverse("receivables-collection")
-    sections = []
+    Stage = services.Stage
+    wanted = []  # (title, condition, url)
     if has_role(user, Role.SALES, Role.SALES_DIRECTOR, Role.LOGISTICS):
-        mine = [a for a in accounts if a["stage"] == services.Stage.SALES]
-        sections.append(
-            _section(_("Overdue accounts to chase (up to 60 days)"), mine, base + "?stage=sales")
+        wanted.append(
+            (
+                _("Overdue accounts to chase (up to 60 days)"),
+                services.stage_q(Stage.SALES, on, policy),
+                base + "?stage=sales",
+            )
         )
     if is_credit(user):
-        mine = [a for a in accounts if a["stage"] == services.Stage.CREDIT_TEAM]
-        sections.append(
-            _section(
-                _("Overdue accounts the credit team collects"), mine, base + "?stage=credit_team"
+        wanted.append(
+            (
+                _("Overdue accounts the credit team collects"),
+                services.stage_q(Stage.CREDIT_TEAM, on, policy),
+                base + "?stage=credit_team",
             )
         )
     if is_credit(user) or has_role(user, Role.LEGAL):
-        mine = [a for a in accounts if a["stage"] == services.Stage.AGENCY]
-        sections.append(_section(_("Overdue accounts for an agency"), mine, base + "?stage=agency"))
-        flagged = [a for a in accounts if a["risk_evaluation"]]
-        sections.append(_section(_("Risk evaluation and evidence review due"), flagged, base))
-    return sections
+        wanted.append(
+            (
+                _("Overdue accounts for an agency"),
+                services.stage_q(Stage.AGENCY, on, policy),
+                base + "?stage=agency",
+            )
+        )
+        wanted.append(
+            (
+                _("Risk evaluation and evidence review due"),
+                services.risk_evaluation_q(on, policy),
+                base,
+            )
+        )
+    if not wanted:
+        return []
+    counts = snapshot.overdue_kept_counts(
+        on, {f"s{i}": q for i, (_t, q, _u) in enumerate(wanted)}, customers=customers
+    )
+    accounts = snapshot.overdue_kept(on, customers=customers)
+    return [
+        QueueSection(
+            title=title,
+            items=[
+                QueueItem(
+                    label=f"{a['customer__name']}: {a['overdue_amount']:,.2f}",
+                    url=reverse("customer-collection", args=[a["customer_id"]]),
+                    due=a["oldest_due"],
+                    overdue=True,
+                    detail=_("%(d)s days overdue") % {"d": (on - a["oldest_due"]).days},
+                )
+                for a in accounts.filter(condition)[:LIMIT]
+            ],
+            total=counts[f"s{i}"],
+            url=url,
+        )
+        for i, (title, condition, url) in enumerate(wanted)
+    ]
 
 
 def letter_queues(user) -> list[QueueSection]:
@@ -93,8 +118,6 @@ def letter_queues(user) -> list[QueueSection]:
 
 
 def _policy():
-    from creditdesk.policy import policy_on
-
     return policy_on()
 
 

@@ -57,6 +57,27 @@ def needs_risk_evaluation(days_overdue: int, policy: CreditPolicy) -> bool:
     return days_overdue >= policy.risk_evaluation_from_days
 
 
+def stage_q(stage: str, on: dt.date, policy: CreditPolicy, field: str = "oldest_due") -> Q:
+    """`collection_stage` as a condition on an account's oldest overdue due date `field` (days
+    overdue = on − that date), for lists read from the ageing snapshot."""
+    since = {
+        "sales": on - dt.timedelta(days=policy.sales_collection_until_days),
+        "agency": on - dt.timedelta(days=policy.agency_from_days),
+    }
+    if stage == Stage.AGENCY:
+        return Q(**{f"{field}__lt": since["agency"]})
+    if stage == Stage.CREDIT_TEAM:
+        return Q(**{f"{field}__lt": since["sales"], f"{field}__gte": since["agency"]})
+    if stage == Stage.SALES:
+        return Q(**{f"{field}__lt": on, f"{field}__gte": since["sales"]})
+    raise ValueError(stage)
+
+
+def risk_evaluation_q(on: dt.date, policy: CreditPolicy, field: str = "oldest_due") -> Q:
+    """`needs_risk_evaluation` as a condition on the oldest overdue due date."""
+    return Q(**{f"{field}__lte": on - dt.timedelta(days=policy.risk_evaluation_from_days)})
+
+
 def overdue_accounts(
     on: dt.date | None = None,
     *,

@@ -101,3 +101,17 @@ def check_promises_task(on: str | None = None) -> str:
     from receivables.collection.promises import promises_check
 
     return _summary(promises_check(dt.date.fromisoformat(on) if on else None))
+
+
+SNAPSHOT_JOB = "receivables.ageing_snapshot_daily"
+
+
+@shared_task(name=SNAPSHOT_JOB)
+@tracked_job(SNAPSHOT_JOB)
+def ageing_snapshot_daily_task() -> str:
+    """HANDBOOK §8: every night the ageing snapshot is re-aged to the new day and the month that
+    ended is kept for the trend. Idempotent: a second run the same day does nothing, and a missed
+    day is caught up by the next run (it re-ages every row not yet as of today)."""
+    from receivables.collection.snapshot import ageing_snapshot_daily
+
+    return ageing_snapshot_daily()

@@ -43,23 +43,33 @@ ZERO = Decimal("0.00")
 COLLECTOR_ROLES = (Role.SALES, Role.SALES_DIRECTOR, *sorted(CREDIT_ROLES), Role.LEGAL)
 
 
-def _overdue_by_customer(on: dt.date, customers: QuerySet | None):
+def _overdue_by_customer(on: dt.date, customers: QuerySet | None) -> list[dict]:
     """Per customer with an overdue balance no dispute holds: that balance and the oldest due
-    date of the invoices making it (disputed parts are not chased, issue 17 §1)."""
+    date of the invoices making it (disputed parts are not chased, issue 17 §1), with the
+    customer's name, code and salesperson.
+
+    The invoices are grouped by the customer id alone and the customers read apart: grouping by
+    the names too sorted every overdue invoice's row by them (half the time at a million); the
+    customers in scope are one plain read."""
     rows = (
         Invoice.objects.filter(status=Invoice.Status.OPEN, due_date__lt=on)
         .alias(held=held_amount())
         .filter(open_amount__gt=F("held"))
     )
+    people = Customer.objects.all()
     if customers is not None:
         rows = rows.filter(customer__in=customers)
-    return (
-        rows.values(
-            "customer_id", "customer__name", "customer__erp_code", "customer__salesperson_id"
-        )
+        people = people.filter(pk__in=customers)
+    accounts = list(
+        rows.values("customer_id")
         .annotate(overdue_amount=Sum(F("open_amount") - F("held")), oldest_due=Min("due_date"))
         .order_by()
     )
+    names = {
+        pk: {"customer__name": name, "customer__erp_code": code, "customer__salesperson_id": sp}
+        for pk, name, code, sp in people.values_list("pk", "name", "erp_code", "salesperson_id")
+    }
+    return [{**account, **names[account["customer_id"]]} for account in accounts]
 
 
 def _by_customer(queryset, value: str) -> dict[int, object]:
@@ -91,7 +101,7 @@ def worklist(
     the last contacts, the broken promises and the disputes due: a fixed number of queries."""
     on = on or timezone.localdate()
     policy = policy_on(on)
-    accounts = list(_overdue_by_customer(on, customers))
+    accounts = _overdue_by_customer(on, customers)
     assigned = dict(CollectorAssignment.objects.values_list("customer_id", "collector_id"))
     last_contact = _by_customer(CollectionLogEntry.objects, Max("happened_on"))
     broken = _by_customer(

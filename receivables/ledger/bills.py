@@ -21,6 +21,7 @@ from creditdesk.errors import Conflict, NotFound, ValidationFailed
 from creditdesk.inputs import validate_business_date
 from creditdesk.notifications import notify, users_with_role
 from creditdesk.roles import CREDIT_ROLES
+from receivables.collection.snapshot import ageing_snapshot_refresh
 from receivables.ledger.exposure import exposure_locked, exposure_move
 from receivables.models import (
     BILL_AT_RISK,
@@ -160,6 +161,8 @@ def payment_dishonour(*, payment_id: int, on: dt.date, acting_user, note: str = 
     payment.updated_at = now
     payment.save(update_fields=["unallocated_amount", "dishonoured_on", "updated_at"])
     exposure_move(row, open_delta=open_delta, cash_delta=cash_delta, bills_delta=bills_delta)
+    # HANDBOOK §8: the reopened invoices return to the customer's ageing snapshot.
+    ageing_snapshot_refresh([customer_id])
     record_event(
         kind="payment.dishonoured",
         actor=acting_user,

@@ -20,6 +20,7 @@ from creditdesk.audit import event, record_event, record_events
 from creditdesk.errors import InvalidTransition, ValidationFailed
 from creditdesk.inputs import validate_amount, validate_business_date, validate_reference
 from creditdesk.workflow import move_all
+from receivables.collection.snapshot import ageing_snapshot_refresh
 from receivables.gate.services import blocked_checks_reevaluate
 from receivables.ledger.exposure import (
     ExposureTotals,
@@ -428,6 +429,8 @@ def _invoices_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
             GateCheck.Status.SUPERSEDED,
         )
     moves.write()
+    # HANDBOOK §8: the customers' ageing snapshot moves with their invoices.
+    ageing_snapshot_refresh(inv.customer_id for inv in [*created, *updated])
     _write_events(events, acting_user, now)
     _feed_disputes(records, outcomes, acting_user)
     return outcomes, set()
@@ -848,6 +851,8 @@ def _payments_apply(records: list[dict], acting_user) -> tuple[list[Outcome], se
             ["paid_amount", "open_amount", "status", "recovered_amount", "updated_at"],
         )
     moves.write()
+    # HANDBOOK §8: the customers' ageing snapshot moves with their invoices.
+    ageing_snapshot_refresh(inv.customer_id for inv in changed.values())
     _write_events(events, acting_user, now)
     return outcomes, grew
 
@@ -998,6 +1003,8 @@ def credit_note_upsert(
             invoice=invoice, amount=amount, reference=number, acting_user=acting_user
         )
     exposure_move(row, open_delta=open_delta, cash_delta=cash_delta)
+    # HANDBOOK §8: the customer's ageing snapshot moves with its invoices (credit notes are few).
+    ageing_snapshot_refresh([customer.pk])
     record_event(
         kind=f"creditnote.{outcome}",
         actor=acting_user,
@@ -1074,6 +1081,8 @@ def invoices_write_off(
             facts={"amount": amount, "reference": reference, "on": on},
         )
         total += amount
+    # HANDBOOK §8: the written-off invoices leave the buckets of the customers' ageing snapshot.
+    ageing_snapshot_refresh(customers)
     return total
 
 

@@ -4,8 +4,10 @@ data is JSON, and the credit team's home page costs a fixed number of queries.""
 import datetime as dt
 import json
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -15,11 +17,13 @@ from credit.models import Adjustment, Authority, CreditApplication
 from creditdesk.registry import dashboard_panels
 from creditdesk.templatetags.authority import money
 from receivables.collection import kpis
+from receivables.collection.services import overdue_accounts
+from receivables.collection.snapshot import ageing_snapshot_daily
 from receivables.dashboards import exposure_totals, gate_counts, utilisation_counts
 from receivables.models import CustomerExposure, GateCheck
 from riskwarnings.models import RiskWarning
 from tests.factories import CustomerFactory
-from tests.receivables.factories import credit_customer, make_invoice
+from tests.receivables.factories import credit_customer, make_invoice, make_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -243,6 +247,7 @@ def test_credit_home_page_query_count_does_not_grow_with_customers(
 ):
     client = client_as("credit_team")
     _customers(10, sales)
+    ageing_snapshot_daily()  # as every night: the trend's past month ends are kept
     with django_assert_max_num_queries(QUERY_BUDGET):
         client.get(reverse("home"))
     small = _home_queries(client)
@@ -251,4 +256,78 @@ def test_credit_home_page_query_count_does_not_grow_with_customers(
     assert {p.key for p in dashboard_panels(users["credit_team"])} >= CREDIT_KEYS
 
 
-QUERY_BUDGET = 121  # measured: the panels (the customer groups' two, the deadlines' one, collection due today: eight) and the queues (group limit requests: one; letters to post: one; limitation periods ending: two; sales contracts: one), whatever the number of customers
+def test_credit_home_costs_the_same_queries_with_2_and_12_customers(client_as, sales):
+    # Issue 18 §4: the page stays fast however many customers and invoices there are: the ageing
+    # and its trend come from the snapshot the ledger and the daily job keep.
+    client = client_as("credit_team")
+    _customers(2, sales)
+    ageing_snapshot_daily()
+    two = _home_queries(client)
+    _customers(10, sales)
+    assert _home_queries(client) == two
+    assert two <= QUERY_BUDGET
+
+
+def test_credit_home_shows_the_ageing_as_days_pass(client_as, sales):
+    shanghai = ZoneInfo("Asia/Shanghai")
+    with time_machine.travel(dt.datetime(2026, 3, 20, 9, tzinfo=shanghai), tick=False) as clock:
+        customer = credit_customer("100000.00", customer=CustomerFactory(salesperson=sales))
+        make_invoice(customer, "4000.00", due_date=dt.date(2026, 4, 5))
+        make_invoice(customer, "6000.00", due_date=dt.date(2026, 2, 25))
+        clock.move_to(dt.datetime(2026, 4, 12, 9, tzinfo=shanghai))
+        ageing_snapshot_daily()
+        panels, _response = _panels(client_as("credit_team"))
+        ageing = panels["ageing-structure"]
+        # 2026-04-12: the first invoice is 7 days overdue, the second 46.
+        assert _figure(ageing, "open (CNY)") == money(Decimal("10000.00"))
+        assert _figure(ageing, "overdue (CNY)") == money(Decimal("10000.00"))
+        data = dict(
+            zip(
+                ageing.chart["data"]["labels"],
+                ageing.chart["data"]["datasets"][0]["data"],
+                strict=True,
+            )
+        )
+        assert data["1–30 days"] == 4000.0 and data["31–60 days"] == 6000.0
+        trend = panels["overdue-dso-trend"]
+        # March's point was kept by the job: at 2026-03-31 only the second invoice was overdue.
+        march = trend.chart["data"]["labels"].index("2026-03")
+        assert trend.chart["data"]["datasets"][0]["data"][march] == 60.0
+        for i, month_end in enumerate([dt.date(2026, 3, 31), dt.date(2026, 4, 12)]):
+            figures = kpis.kpis(month_end)["total"]
+            point = trend.chart["data"]["datasets"][1]["data"][march + i]
+            assert point == figures["dso_days"]
+
+
+def test_credit_home_lists_the_overdue_accounts_by_collection_stage(client_as, sales):
+    # HANDBOOK §8: up to 60 days sales chase, over 60 the credit team, over 90 an agency; risk
+    # evaluation from 30. The home reads the accounts from the ageing snapshot.
+    today = timezone.localdate()
+    names = {}
+    for days in (10, 45, 75, 120):
+        customer = credit_customer("100000.00", customer=CustomerFactory(salesperson=sales))
+        make_invoice(customer, "1000.00", due_date=today - dt.timedelta(days=days))
+        make_invoice(customer, "500.00", due_date=today + dt.timedelta(days=5))  # not overdue
+        names[days] = customer.name
+    paid = credit_customer("100000.00", customer=CustomerFactory(salesperson=sales))
+    make_invoice(paid, "800.00", due_date=today - dt.timedelta(days=200))
+    make_payment(paid, "800.00")
+    response = client_as("credit_team").get(reverse("home"))
+    sections = {str(s.title): s for s in response.context["sections"]}
+
+    def listed(title):
+        return [item.label.split(":")[0] for item in sections[title].items]
+
+    assert listed("Overdue accounts the credit team collects") == [names[75]]
+    assert listed("Overdue accounts for an agency") == [names[120]]
+    assert listed("Risk evaluation and evidence review due") == [names[120], names[75], names[45]]
+    item = sections["Overdue accounts for an agency"].items[0]
+    assert item.label == f"{names[120]}: 1,000.00"
+    assert item.detail == "120 days overdue"
+    # The same accounts as the collection list computes from the invoices.
+    computed = {a["customer__name"]: a for a in overdue_accounts(today)}
+    assert set(computed) == {names[d] for d in (10, 45, 75, 120)}
+    assert computed[names[75]]["stage"] == "credit_team"
+
+
+QUERY_BUDGET = 65  # measured: the panels and the queues, whatever the number of customers; the ageing, its 12-month trend and the overdue accounts by stage read the snapshot (60 queries fewer than when the trend scanned the invoices)

@@ -1,7 +1,8 @@
 """Receivable rows written straight to the tables (tests of ageing, reminders, collection and KPIs).
 
 The receivables services keep the stored totals; here the rows are made consistent by hand so these
-tests do not depend on the import path.
+tests do not depend on the import path. The customer's ageing snapshot row is rebuilt after each
+write, as the services do (HANDBOOK §8).
 """
 
 import datetime as dt
@@ -10,6 +11,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from receivables.collection.snapshot import ageing_snapshot_refresh
 from receivables.models import CreditNote, Invoice, Payment, PaymentAllocation
 from tests.factories import ContactFactory
 
@@ -37,7 +39,7 @@ def invoice(
     open_amount = amount - paid - credited - written_off
     if status == Invoice.Status.OPEN and open_amount == 0:
         status = Invoice.Status.PAID
-    return Invoice.objects.create(
+    row = Invoice.objects.create(
         number=number or f"INV-{next(_seq):07d}",
         customer=customer,
         order_ref=f"SO-{next(_seq):07d}",
@@ -51,6 +53,8 @@ def invoice(
         status=status,
         written_off_at=written_off_at,
     )
+    ageing_snapshot_refresh([customer.pk])
+    return row
 
 
 def pay(customer, allocations: list[tuple[Invoice, str]], *, paid_on: dt.date, unallocated="0.00"):
@@ -70,6 +74,7 @@ def pay(customer, allocations: list[tuple[Invoice, str]], *, paid_on: dt.date, u
         if inv.open_amount == 0:
             inv.status = Invoice.Status.PAID
         inv.save()
+    ageing_snapshot_refresh([customer.pk])
     return payment
 
 
@@ -87,6 +92,7 @@ def credit(customer, inv: Invoice | None, amount: str, *, issued_on: dt.date) ->
         if inv.open_amount == 0:
             inv.status = Invoice.Status.PAID
         inv.save()
+    ageing_snapshot_refresh([customer.pk])
     return note
 
 

@@ -129,6 +129,9 @@ def test_buckets_always_add_up_to_the_open_balance(seed):
         for key in ("open_total", "overdue_total", "unallocated", "net_balance"):
             assert narrow[key] == total[key], key
         assert sum(r["open_total"] for r in rows) == total["open_total"]
+        # The ageing page's total is its rows' sum, whichever the grouping.
+        for grouped in (rows, ageing.ageing_by_salesperson(as_of), ageing.ageing_by_group(as_of)):
+            assert ageing.total_of(grouped, as_of) == total
         drill = sum(i.open_on_day for i in ageing.ageing_invoices(as_of))
         assert drill == total["open_total"]
     assert ageing.ageing_total(TODAY)["open_total"] == open_balance

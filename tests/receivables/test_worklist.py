@@ -148,9 +148,9 @@ def test_the_same_queries_whatever_the_rows(customers, sales, django_assert_num_
         customer = CustomerFactory(salesperson=sales)
         for days in (5, 40, 80):
             overdue(customer, f"{n + 1}00.00", days)
-    # The policy, the overdue balances, then the assignments, last contacts, broken promises and
-    # disputes due, each in one grouped read.
-    with django_assert_num_queries(6):
+    # The policy, the overdue balances, the customers' names, then the assignments, last contacts,
+    # broken promises and disputes due, each in one grouped read.
+    with django_assert_num_queries(7):
         rows = list(worklist.worklist(TODAY))
     assert len(rows) == customers
 

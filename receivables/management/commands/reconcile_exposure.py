@@ -1,9 +1,12 @@
 """Verifies every customer's exposure totals against the rows (invoices, payments, credit notes,
-released orders: the exposure and the advance alike); reports any drift, and with --fix corrects it."""
+released orders: the exposure and the advance alike), and the ageing snapshot (each customer's
+buckets and the kept month ends, HANDBOOK §8) against a fresh computation from the invoices;
+reports any drift, and with --fix corrects it."""
 
 from django.core.management.base import BaseCommand
 
 from creditdesk.audit import record_event
+from receivables.collection.snapshot import ageing_snapshot_drifts, month_end_drifts
 from receivables.ledger.exposure import exposure_drifts, group_drifts
 
 LABELS = {
@@ -16,7 +19,10 @@ LABELS = {
 
 
 class Command(BaseCommand):
-    help = "Recompute customer exposure from the rows and report (or --fix) any drift."
+    help = (
+        "Recompute customer exposure and the ageing snapshot from the rows and report (or --fix) "
+        "any drift."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--fix", action="store_true", help="Correct the drifted totals.")
@@ -40,10 +46,34 @@ class Command(BaseCommand):
                 kind="exposure.reconciled",
                 facts={"customers": [d.customer_id for d in drifts]},
             )
+        ageing = ageing_snapshot_drifts(fix=fix)
+        for a in ageing:
+            figures = "; ".join(
+                f"{name} kept {kept} actual {actual}" for name, (kept, actual) in a.figures.items()
+            )
+            self.stdout.write(f"customer {a.customer_id} ageing snapshot: {figures}")
+        month_ends = month_end_drifts(fix=fix)
+        for m in month_ends:
+            figures = "; ".join(
+                f"{name} kept {kept} actual {actual}" for name, (kept, actual) in m.figures.items()
+            )
+            self.stdout.write(f"month end {m.month_end.isoformat()}: {figures}")
+        if fix and (ageing or month_ends):
+            record_event(
+                kind="ageing_snapshot.reconciled",
+                facts={
+                    "customers": [a.customer_id for a in ageing],
+                    "month_ends": [m.month_end.isoformat() for m in month_ends],
+                },
+            )
         verb = "fixed" if fix else "found"
         self.stdout.write(f"{len(drifts)} drift(s) {verb}.")
         if groups:
             self.stdout.write(f"{len(groups)} customer group drift(s) {verb}.")
-        if (drifts or groups) and not fix:
+        if ageing:
+            self.stdout.write(f"{len(ageing)} ageing snapshot drift(s) {verb}.")
+        if month_ends:
+            self.stdout.write(f"{len(month_ends)} month-end ageing drift(s) {verb}.")
+        if (drifts or groups or ageing or month_ends) and not fix:
             # A non-zero exit lets a scheduler or monitor alert on drift.
             raise SystemExit(1)
