@@ -41,15 +41,23 @@ class Stage:
     ALL = (NOT_OVERDUE, SALES, CREDIT_TEAM, AGENCY)
 
 
+def stage_days(policy: CreditPolicy) -> dict[str, tuple[int, int | None]]:
+    """HANDBOOK §8: who owns the collection of an overdue account, by its days overdue: each
+    stage's (more than, at most) days. The one statement of the rule; the two readings below
+    (for one account, and as a condition on a list) derive from it."""
+    return {
+        Stage.SALES: (0, policy.sales_collection_until_days),
+        Stage.CREDIT_TEAM: (policy.sales_collection_until_days, policy.agency_from_days),
+        Stage.AGENCY: (policy.agency_from_days, None),
+    }
+
+
 def collection_stage(days_overdue: int, policy: CreditPolicy) -> str:
-    """HANDBOOK §8: who owns the collection of an account this many days overdue."""
-    if days_overdue <= 0:
-        return Stage.NOT_OVERDUE
-    if days_overdue > policy.agency_from_days:
-        return Stage.AGENCY
-    if days_overdue > policy.sales_collection_until_days:
-        return Stage.CREDIT_TEAM
-    return Stage.SALES
+    """The stage of an account this many days overdue (`stage_days`)."""
+    for stage, (above, upto) in stage_days(policy).items():
+        if days_overdue > above and (upto is None or days_overdue <= upto):
+            return stage
+    return Stage.NOT_OVERDUE
 
 
 def needs_risk_evaluation(days_overdue: int, policy: CreditPolicy) -> bool:
@@ -58,19 +66,14 @@ def needs_risk_evaluation(days_overdue: int, policy: CreditPolicy) -> bool:
 
 
 def stage_q(stage: str, on: dt.date, policy: CreditPolicy, field: str = "oldest_due") -> Q:
-    """`collection_stage` as a condition on an account's oldest overdue due date `field` (days
-    overdue = on − that date), for lists read from the ageing snapshot."""
-    since = {
-        "sales": on - dt.timedelta(days=policy.sales_collection_until_days),
-        "agency": on - dt.timedelta(days=policy.agency_from_days),
-    }
-    if stage == Stage.AGENCY:
-        return Q(**{f"{field}__lt": since["agency"]})
-    if stage == Stage.CREDIT_TEAM:
-        return Q(**{f"{field}__lt": since["sales"], f"{field}__gte": since["agency"]})
-    if stage == Stage.SALES:
-        return Q(**{f"{field}__lt": on, f"{field}__gte": since["sales"]})
-    raise ValueError(stage)
+    """`stage_days` as a condition on an account's oldest overdue due date `field`, for lists read
+    from the ageing snapshot: days overdue = on − that date, so "more than n days" is a due date
+    before on − n and "at most m days" one on or after on − m."""
+    above, upto = stage_days(policy)[stage]
+    condition = Q(**{f"{field}__lt": on - dt.timedelta(days=above)})
+    if upto is not None:
+        condition &= Q(**{f"{field}__gte": on - dt.timedelta(days=upto)})
+    return condition
 
 
 def risk_evaluation_q(on: dt.date, policy: CreditPolicy, field: str = "oldest_due") -> Q:
