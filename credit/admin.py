@@ -25,10 +25,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-def line_status_label(code: str) -> str:
-    return str(CreditLine.Status(code).label) if code in CreditLine.Status.values else code or "—"
-
-
 @admin.register(CreditLine)
 class CreditLineAdmin(ReadOnlyAdmin):
     list_display = ["customer", "status", "limit", "term_days", "rating_shown", "next_review_on"]
@@ -47,11 +43,11 @@ class CreditLineChangeAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("old status"))
     def old_status_shown(self, obj) -> str:
-        return line_status_label(obj.old_status)
+        return obj.old_status_label or "—"
 
     @admin.display(description=_("new status"))
     def new_status_shown(self, obj) -> str:
-        return line_status_label(obj.new_status)
+        return obj.new_status_label
 
 
 @admin.register(Evaluation)

@@ -150,6 +150,19 @@ class CreditLineChange(models.Model):
     def __str__(self) -> str:
         return f"{self.line_id} {self.kind} {self.at:%Y-%m-%d}"
 
+    @property
+    def old_status_label(self) -> str:
+        return _status_label(self.old_status)
+
+    @property
+    def new_status_label(self) -> str:
+        return _status_label(self.new_status)
+
+
+def _status_label(code: str) -> str:
+    """A credit line's stored status code in words (the history keeps the code)."""
+    return str(CreditLine.Status(code).label) if code in CreditLine.Status.values else code
+
 
 class Evaluation(models.Model):
     """A credit evaluation (HANDBOOK §4): documents, verification, scorecard, rating, suggestion."""

@@ -53,6 +53,7 @@ JOB_LABELS = {
         "Matured commercial acceptance bills released from exposure"
     ),
     "riskwarnings.run_warning_rules": _("Warning rules"),
+    "receivables.ageing_snapshot_daily": _("Ageing snapshot re-aged to the new day"),
 }
 
 

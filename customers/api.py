@@ -117,7 +117,7 @@ class CustomerInputSerializer(serializers.Serializer):
     total_assets = MoneyField(min_value=0, required=False, allow_null=True)
     legal_representative = ReferenceField(max_length=100)
     industry = serializers.ChoiceField(
-        choices=sorted(industries.DIVISION_NAMES),
+        choices=industries.CHOICES,
         required=False,
         allow_blank=True,
         help_text="GB/T 4754-2017 division: section letter and two-digit code, e.g. C35",

@@ -283,7 +283,7 @@ def test_each_step_waits_in_the_right_persons_queue(users, group):
         reason="集团",
         acting_user=users["sales"],
     )
-    label = "华东化工集团: 3000000.00 CNY"
+    label = "华东化工集团: 3,000,000.00 CNY"
     assert _queue(users["sales_director"]) == [label]
     assert _queue(users["credit_team"]) == [] and _queue(users["sales"]) == []
     services.group_limit_director_decide(
