@@ -62,11 +62,15 @@ def _rows(request, as_of, group):
             row["drill"] = f"group={row['customer__group_id'] or 0}"
     else:
         rows = ageing.ageing_by_customer(as_of, customers=customers)
-        for row in rows:
-            row["label"] = f"{row['customer__name']} ({row['customer__erp_code']})"
-            row["drill"] = f"customer={row['customer_id']}"
     # The total is the rows' sum: one scan of the invoices, not two.
     return rows, ageing.total_of(rows, as_of, customers=customers), customers
+
+
+def _label_customer_row(row: dict) -> None:
+    """A customer's row is labelled when it is shown (a page of 50, not all 20,000)."""
+    if "label" not in row:
+        row["label"] = f"{row['customer__name']} ({row['customer__erp_code']})"
+        row["drill"] = f"customer={row['customer_id']}"
 
 
 @login_required
@@ -78,6 +82,7 @@ def ageing_page(request):
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     for row in page:
         row["cells"] = [(key, row[key]) for key in ageing.BUCKET_KEYS]
+        _label_customer_row(row)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
