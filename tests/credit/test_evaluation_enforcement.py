@@ -261,7 +261,7 @@ def test_a_first_grant_above_the_cap_of_expected_sales_is_refused(users, rich_cu
     services.evaluation_score(
         evaluation=app.evaluation, inputs=ratings(90), acting_user=users["credit_team"]
     )
-    with pytest.raises(ValidationFailed, match="200,000.00"):
+    with pytest.raises(ValidationFailed, match=r"200,000\.00"):
         decide(users, app)
     assert_undecided(app)
     with pytest.raises(ValidationFailed):  # a special approval gives its reason
