@@ -5,6 +5,7 @@ from creditdesk.inputs import InputLimits
 from creditdesk.models import SCORECARD_ASPECTS
 from creditdesk.templatetags.authority import money
 
+from . import scoring
 from .models import Adjustment, ContractCheck, CreditApplication, Evaluation, Security
 
 
@@ -50,30 +51,31 @@ class DecisionForm(InputLimits, forms.Form):
         label=_("I confirm a limit above the evaluation's suggestion"), required=False
     )
 
-    def __init__(self, *args, suggested_limit=None, **kwargs):
+    def __init__(self, *args, evaluation=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.suggested_limit = suggested_limit
+        self.evaluation = evaluation
 
     def clean(self):
-        """A limit above the evaluation's suggestion is decided knowingly (HANDBOOK §4.6): the
-        form stops once and asks for the confirmation; nothing is recorded until it is given."""
+        """A grant above the evaluation's suggestion (`scoring.above_suggestion`) is decided
+        knowingly: the form stops once and asks for the confirmation; nothing is recorded until
+        it is given."""
         data = super().clean()
-        limit, suggested = data.get("limit"), self.suggested_limit
         granting = data.get("decision") not in (None, "", CreditApplication.Decision.REFUSE)
         if (
             granting
-            and limit is not None
-            and suggested is not None
-            and limit > suggested
+            and scoring.above_suggestion(self.evaluation, data.get("limit"), data.get("term_days"))
             and not data.get("above_suggestion_confirmed")
         ):
             self.add_error(
                 "above_suggestion_confirmed",
                 _(
-                    "%(limit)s CNY is above the evaluation's suggestion of %(suggested)s CNY: "
-                    "tick the confirmation to decide it anyway."
+                    "This is above the evaluation's suggestion of %(suggested)s CNY for "
+                    "%(days)s days: tick the confirmation to decide it anyway."
                 )
-                % {"limit": money(limit), "suggested": money(suggested)},
+                % {
+                    "suggested": money(self.evaluation.suggested_limit),
+                    "days": self.evaluation.suggested_term_days,
+                },
             )
         return data
 

@@ -7,6 +7,7 @@ new evaluations only.
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from creditdesk.models import SCORECARD_ASPECTS, CreditPolicy
@@ -220,6 +221,29 @@ def investigation_reasons(
     if warning_level is not None:
         reasons.append(_("The customer has a risk warning"))
     return reasons
+
+
+def above_suggestion(evaluation, limit: Decimal | None, term_days: int | None) -> bool:
+    """HANDBOOK §4, §5: a grant above the limit or the term the evaluation suggested (decided
+    knowingly, and listed in the policy-execution review)."""
+    if evaluation is None:
+        return False
+    return (
+        limit is not None
+        and evaluation.suggested_limit is not None
+        and limit > evaluation.suggested_limit
+    ) or (
+        term_days is not None
+        and evaluation.suggested_term_days is not None
+        and term_days > evaluation.suggested_term_days
+    )
+
+
+def above_suggestion_q(limit: str, term_days: str, evaluation: str = "evaluation") -> Q:
+    """`above_suggestion` as a condition on stored decisions (the execution review's query)."""
+    return Q(**{f"{limit}__gt": F(f"{evaluation}__suggested_limit")}) | Q(
+        **{f"{term_days}__gt": F(f"{evaluation}__suggested_term_days")}
+    )
 
 
 def increase_cap(policy: CreditPolicy, current_line) -> Decimal:

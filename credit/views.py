@@ -101,9 +101,7 @@ def application_detail(request, pk: int):
             "application": application,
             "timeline": _timeline(application),
             "decision_form": DecisionForm(
-                suggested_limit=application.evaluation.suggested_limit
-                if application.evaluation
-                else None,
+                evaluation=application.evaluation,
                 initial={
                     "limit": application.evaluation.suggested_limit
                     if application.evaluation
@@ -190,8 +188,7 @@ def next_step_message(application: CreditApplication) -> str:
 def application_action(request, pk: int, action: str):
     if action == "decide":
         application = get_application_for(request.user, pk, "credit.application.review")
-        suggested = application.evaluation.suggested_limit if application.evaluation else None
-        form = DecisionForm(request.POST, suggested_limit=suggested)
+        form = DecisionForm(request.POST, evaluation=application.evaluation)
         if form.is_valid():
             try:
                 services.application_decide(

@@ -181,11 +181,10 @@ def _special_approvals(since, until) -> Section:
 def _above_suggestion(since, until) -> Section:
     """HANDBOOK §4, §5: a grant (or an increase) above the limit or term the evaluation suggested."""
     from credit.models import Adjustment, CreditApplication
+    from credit.scoring import above_suggestion_q
 
     section = Section("above_suggestion", _("Grants above the evaluation's suggestion"))
-    above = Q(decided_limit__gt=F("evaluation__suggested_limit")) | Q(
-        decided_term_days__gt=F("evaluation__suggested_term_days")
-    )
+    above = above_suggestion_q("decided_limit", "decided_term_days")
     applications = (
         CreditApplication.objects.annotate(at=Coalesce("approved_at", "decided_at"))
         .filter(above, status=CreditApplication.Status.GRANTED, at__gte=since, at__lt=until)
@@ -209,8 +208,7 @@ def _above_suggestion(since, until) -> Section:
             )
         )
     adjustments = Adjustment.objects.filter(
-        Q(new_limit__gt=F("evaluation__suggested_limit"))
-        | Q(new_term_days__gt=F("evaluation__suggested_term_days")),
+        above_suggestion_q("new_limit", "new_term_days"),
         status=Adjustment.Status.APPLIED,
         decided_at__gte=since,
         decided_at__lt=until,

@@ -183,3 +183,27 @@ def test_a_limit_above_the_suggestion_needs_a_confirmation(client_as, users):
     app.refresh_from_db()
     assert app.decision == "adjusted" and app.decided_limit == above
     assert f"The application is now: {app.get_status_display()}" in response.content.decode()
+
+
+def test_a_term_above_the_suggestion_needs_a_confirmation_too(client_as, users):
+    app = _in_substantive_review(users)
+    evaluation = services.evaluation_score(
+        evaluation=app.evaluation, inputs=ratings(90), acting_user=users["credit_team"]
+    )
+    if evaluation.investigation_reasons:
+        attach_report(evaluation, users["credit_team"])
+    decide = reverse("credit-application-action", args=[app.pk, "decide"])
+    post = {
+        "decision": "adjusted",
+        "limit": str(evaluation.suggested_limit),
+        "term_days": evaluation.suggested_term_days + 30,
+        "comment": "延长账期",
+    }
+    client = client_as("credit_team")
+    response = client.post(decide, post, follow=True)
+    app.refresh_from_db()
+    assert app.status == "substantive_review" and app.decision == ""
+    assert "is above the evaluation" in response.content.decode()
+    client.post(decide, {**post, "above_suggestion_confirmed": "on"})
+    app.refresh_from_db()
+    assert app.decision == "adjusted"
