@@ -525,9 +525,9 @@ class Duty(models.Model):
 
     @property
     def owner_role_label(self) -> str:
-        from .roles import Role
+        from .roles import role_label
 
-        return str(Role(self.owner_role).label) if self.owner_role in Role.values else ""
+        return role_label(self.owner_role)
 
     def is_breached(self, now=None) -> bool:
         now = now or timezone.now()

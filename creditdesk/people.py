@@ -18,6 +18,6 @@ def person_name(user) -> str:
 
 def role_label(group) -> str:
     """A role's group by the role's name (销售员), not its code (`sales`), HANDBOOK §1."""
-    from .roles import Role
+    from .roles import role_label as label_of
 
-    return str(Role(group.name).label) if group.name in Role.values else group.name
+    return label_of(group.name) or group.name

@@ -20,6 +20,11 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("System administrator")
 
 
+def role_label(code: str) -> str:
+    """A role's name in the reader's language (销售员), for its code (`sales`); "" for none."""
+    return str(Role(code).label) if code in Role.values else ""
+
+
 # The credit function: the team and its manager act on everything the team handles (HANDBOOK §1).
 CREDIT_ROLES = frozenset({Role.CREDIT_TEAM, Role.CREDIT_MANAGER})
 BUSINESS_ROLES = frozenset(set(Role) - {Role.ADMIN})
