@@ -25,6 +25,7 @@ from django.db.models import (
     Case,
     CharField,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     Min,
@@ -43,7 +44,14 @@ from django.utils.translation import gettext_lazy as _
 from creditdesk.authority import has_role
 from creditdesk.models import MONEY
 from customers.models import Customer
-from receivables.models import CreditNote, Dispute, Invoice, Payment, PaymentAllocation
+from receivables.models import (
+    AgeingSnapshot,
+    CreditNote,
+    Dispute,
+    Invoice,
+    Payment,
+    PaymentAllocation,
+)
 
 ZERO = Decimal("0.00")
 MONEY_FIELD = DecimalField(**MONEY)
@@ -234,16 +242,64 @@ def _adjustments(as_of: dt.date, customers: QuerySet | None) -> list[QuerySet]:
 _SUMMED = (*BUCKET_KEYS, "open_total")
 
 
+def snapshot_stands_for(as_of: dt.date) -> bool:
+    """HANDBOOK §8: the ageing snapshot (`receivables.collection.snapshot`) can stand for the
+    invoices on the day: it is today, and every customer with an invoice has its row as of today
+    (the daily job has re-aged the rows; the ledger's services rebuild a row with each change).
+    Before the job has run, or for a customer no job has seen yet, the invoices are read."""
+    if as_of != timezone.localdate():
+        return False
+    behind = Customer.objects.exclude(ageing_snapshot__as_of=as_of).filter(
+        Exists(Invoice.objects.filter(customer=OuterRef("pk")))
+    )
+    return not behind.exists()
+
+
+# What a snapshot row keeps of the ageing, summed per group.
+_KEPT = (*BUCKET_KEYS, "open_total", "written_off")
+
+
+def _kept_grouped(
+    customers: QuerySet | None, group: list[str], extra, order: tuple[str, ...]
+) -> list[dict]:
+    """Today's rows from the ageing snapshot: one GROUP BY over a row per customer, not over
+    every open invoice (issue 18 §4). The same rows as `_grouped` computes from the invoices."""
+    kept = AgeingSnapshot.objects.filter(Q(open_total__gt=0) | Q(written_off__gt=0))
+    if customers is not None:
+        kept = kept.filter(customer__in=customers)
+    if group[0] == "customer_id":  # a row per customer: the kept row itself, sorted in SQL
+        return _rows(kept.values(*group, *_KEPT).annotate(**extra("")).order_by(*order))
+    sums = {f"kept_{key}": Sum(key) for key in _KEPT}
+    rows = _rows(kept.order_by().values(*group).annotate(**extra(""), **sums))
+    for row in rows:
+        for key in _KEPT:
+            row[key] = row.pop(f"kept_{key}")
+    return _sorted(rows, order)
+
+
+def _sorted(rows: list[dict], order: tuple[str, ...]) -> list[dict]:
+    """`order_by(*order)` in Python (None last)."""
+    for field in reversed(order):
+        name = field.lstrip("-")
+        rows.sort(key=lambda r, n=name: (r[n] is None, r[n]), reverse=field.startswith("-"))
+    return rows
+
+
 def _grouped(
     as_of: dt.date,
     customers: QuerySet | None,
     group: list[str],
     extra=None,
     order: tuple[str, ...] = (),
+    *,
+    kept: bool = False,
 ) -> list[dict]:
     """One GROUP BY over the invoices; for a past day, plus one per adjustment source, added up
-    per group (never per invoice)."""
+    per group (never per invoice). `kept`: today's rows come from the ageing snapshot where it
+    stands for the day (`snapshot_stands_for`)."""
     extra = extra or (lambda prefix: {})
+    if kept and snapshot_stands_for(as_of):
+        return _kept_grouped(customers, group, extra, order)
     base = (
         invoices_as_of(as_of, customers)
         .order_by()
@@ -270,11 +326,7 @@ def _grouped(
                 target["written_off"] = ZERO
             for key in _SUMMED:
                 target[key] += row[key]
-    result = [r for r in rows.values() if r["open_total"] > 0 or r["written_off"] > 0]
-    for field in reversed(order):
-        name = field.lstrip("-")
-        result.sort(key=lambda r, n=name: (r[n] is None, r[n]), reverse=field.startswith("-"))
-    return result
+    return _sorted([r for r in rows.values() if r["open_total"] > 0 or r["written_off"] > 0], order)
 
 
 def _unallocated_by(as_of: dt.date, group: str, customers: QuerySet | None) -> dict:
@@ -339,13 +391,17 @@ def _rows(qs: QuerySet) -> list[dict]:
         return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
 
-def ageing_by_customer(as_of: dt.date, *, customers: QuerySet | None = None) -> list[dict]:
-    """One row per customer with a balance or a written-off amount on the day."""
+def ageing_by_customer(
+    as_of: dt.date, *, customers: QuerySet | None = None, from_snapshot: bool = True
+) -> list[dict]:
+    """One row per customer with a balance or a written-off amount on the day (today from the
+    ageing snapshot where it stands for the day; `from_snapshot=False`: from the invoices)."""
     rows = _grouped(
         as_of,
         customers,
         ["customer_id", "customer__name", "customer__erp_code", "customer__salesperson_id"],
         order=("-open_total", "customer__name"),
+        kept=from_snapshot,
     )
     unallocated = _unallocated_by(as_of, "customer_id", customers)
     disputed = _disputed_by(as_of, "customer_id", customers)
@@ -382,13 +438,16 @@ def _salesperson_names(prefix: str) -> dict:
     }
 
 
-def ageing_by_salesperson(as_of: dt.date, *, customers: QuerySet | None = None) -> list[dict]:
+def ageing_by_salesperson(
+    as_of: dt.date, *, customers: QuerySet | None = None, from_snapshot: bool = True
+) -> list[dict]:
     rows = _grouped(
         as_of,
         customers,
         ["customer__salesperson_id"],
         extra=_salesperson_names,
         order=("-open_total",),
+        kept=from_snapshot,
     )
     unallocated = _unallocated_by(as_of, "customer__salesperson_id", customers)
     disputed = _disputed_by(as_of, "customer__salesperson_id", customers)
@@ -406,7 +465,9 @@ def _group_limit(prefix: str) -> dict:
     return {"group_limit": F(f"{prefix}customer__group__credit_line__limit")}
 
 
-def ageing_by_group(as_of: dt.date, *, customers: QuerySet | None = None) -> list[dict]:
+def ageing_by_group(
+    as_of: dt.date, *, customers: QuerySet | None = None, from_snapshot: bool = True
+) -> list[dict]:
     """One row per customer group (related companies) with a balance or a written-off amount on
     the day, with its group limit; the customers outside any group make one row (no group id)."""
     rows = _grouped(
@@ -415,6 +476,7 @@ def ageing_by_group(as_of: dt.date, *, customers: QuerySet | None = None) -> lis
         ["customer__group_id", "customer__group__name"],
         extra=_group_limit,
         order=("-open_total", "customer__group__name"),
+        kept=from_snapshot,
     )
     unallocated = _unallocated_by(as_of, "customer__group_id", customers)
     disputed = _disputed_by(as_of, "customer__group_id", customers)

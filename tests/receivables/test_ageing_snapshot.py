@@ -196,3 +196,48 @@ def test_reconciliation_finds_and_repairs_a_drift(day0):
     out = io.StringIO()
     call_command("reconcile_exposure", stdout=out)
     assert "ageing" not in out.getvalue() and "month end" not in out.getvalue()
+
+
+def _all_groupings(**kwargs) -> list:
+    today = timezone.localdate()
+    return [
+        ageing.ageing_by_customer(today, **kwargs),
+        ageing.ageing_by_salesperson(today, **kwargs),
+        ageing.ageing_by_group(today, **kwargs),
+    ]
+
+
+def test_todays_ageing_pages_read_the_snapshot_with_the_same_figures(day0):
+    """Issue 18 §4: the ageing page, its export and the API read today's rows from the snapshot;
+    they are the rows computed from the invoices, in the same order."""
+    first, second = credit_customer(), credit_customer()
+    make_invoice(first, "1000.00", due_date=dt.date(2026, 5, 1))
+    make_invoice(first, "300.00", due_date=dt.date(2026, 6, 20))
+    make_invoice(second, "2500.00", due_date=dt.date(2025, 1, 31))
+    assert ageing.snapshot_stands_for(timezone.localdate())
+    kept = _all_groupings()
+    assert kept == _all_groupings(from_snapshot=False)
+    by_customer = kept[0]
+    assert [row["customer_id"] for row in by_customer] == [second.pk, first.pk]
+    assert by_customer[0]["over_730"] == Decimal("0.00")
+    assert by_customer[0]["d366_730"] == Decimal("2500.00")
+    assert by_customer[1]["overdue_total"] == Decimal("1000.00")
+
+
+def test_a_row_the_daily_job_has_not_re_aged_is_never_read(day0):
+    """The morning before the daily job, or a customer whose row is missing: the ageing is
+    computed from the invoices, never shown a day late."""
+    customer = credit_customer()
+    make_invoice(customer, "800.00", due_date=dt.date(2026, 6, 15))
+    day0.move_to(DAY0 + dt.timedelta(days=40))  # 35 days overdue; the row says not due
+    today = timezone.localdate()
+    assert not ageing.snapshot_stands_for(today)
+    (row,) = ageing.ageing_by_customer(today)
+    assert (row["not_due"], row["d31_60"]) == (Decimal("0.00"), Decimal("800.00"))
+
+    ageing_snapshot_daily_task()
+    assert ageing.snapshot_stands_for(today)
+    AgeingSnapshot.objects.filter(customer=customer).delete()
+    assert not ageing.snapshot_stands_for(today)
+    (row,) = ageing.ageing_by_customer(today)
+    assert row["d31_60"] == Decimal("800.00")
