@@ -15,17 +15,17 @@ LIMIT = 20
 
 
 def _section(title, qs, due_field: str = "") -> QueueSection:
-    items = [
-        QueueItem(
+    return QueueSection.of(
+        title,
+        qs,
+        lambda c: QueueItem(
             label=f"{c.number} · {c.customer.name}",
             url=reverse("baddebt-case-detail", args=[c.pk]),
             due=getattr(c, due_field) if due_field else None,
             detail=c.get_status_display(),
-        )
-        for c in qs[:LIMIT]
-    ]
-    return QueueSection(
-        title=title, items=items, total=qs.count(), url=reverse("baddebt-case-list")
+        ),
+        shown=LIMIT,
+        url=reverse("baddebt-case-list"),
     )
 
 

@@ -79,17 +79,14 @@ def work_queues(user) -> list[QueueSection]:
             .order_by("created_at")
         )
         sections.append(
-            QueueSection(
-                title=_("Your credit applications to complete"),
-                items=[
-                    QueueItem(
-                        label=f"{a.customer.name}: {a.get_status_display()}",
-                        url=reverse("credit-application", args=[a.pk]),
-                        detail=a.feedback,
-                    )
-                    for a in mine[:20]
-                ],
-                total=mine.count(),
+            QueueSection.of(
+                _("Your credit applications to complete"),
+                mine,
+                lambda a: QueueItem(
+                    label=f"{a.customer.name}: {a.get_status_display()}",
+                    url=reverse("credit-application", args=[a.pk]),
+                    detail=a.feedback,
+                ),
             )
         )
     if is_credit(user):
@@ -99,18 +96,15 @@ def work_queues(user) -> list[QueueSection]:
             .order_by("due_on", "opened_at")
         )
         sections.append(
-            QueueSection(
-                title=_("Evaluations and annual reviews due"),
-                items=[
-                    QueueItem(
-                        label=f"{e.customer.name}: {e.get_trigger_display()}",
-                        url=reverse("credit-evaluation", args=[e.pk]),
-                        due=e.due_on,
-                        overdue=bool(e.due_on and e.due_on < today),
-                    )
-                    for e in reviews[:20]
-                ],
-                total=reviews.count(),
+            QueueSection.of(
+                _("Evaluations and annual reviews due"),
+                reviews,
+                lambda e: QueueItem(
+                    label=f"{e.customer.name}: {e.get_trigger_display()}",
+                    url=reverse("credit-evaluation", args=[e.pk]),
+                    due=e.due_on,
+                    overdue=bool(e.due_on and e.due_on < today),
+                ),
             )
         )
     if may(user, "credit.adjustment.approve") or may(user, "credit.adjustment.propose"):

@@ -33,6 +33,14 @@ class QueueSection:
     total: int | None = None  # the full count when `items` is only the first few
     url: str = ""
 
+    @classmethod
+    def of(cls, title, qs, make, *, shown: int = 20, url: str = "") -> "QueueSection":
+        """The queue `qs` as a section: its first `shown` rows, each made an item by `make`, and
+        its total, counted only when those rows fill the section (a short queue is its rows)."""
+        rows = list(qs[:shown])
+        total = len(rows) if len(rows) < shown else qs.count()
+        return cls(title=title, items=[make(row) for row in rows], total=total, url=url)
+
     @property
     def count(self) -> int:
         return self.total if self.total is not None else len(self.items)

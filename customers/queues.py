@@ -24,19 +24,15 @@ def work_queues(user) -> list[QueueSection]:
         due = info_form_due_date(year, quarter)
         missing = missing_info_forms(user, today)
         sections.append(
-            QueueSection(
-                title=_("Quarterly information forms to file (Q%(q)s %(y)s)")
-                % {"q": quarter, "y": year},
-                items=[
-                    QueueItem(
-                        label=str(c),
-                        url=reverse("info-form-add", args=[c.pk]),
-                        due=due,
-                        overdue=today > due,
-                    )
-                    for c in missing[:20]
-                ],
-                total=missing.count(),
+            QueueSection.of(
+                _("Quarterly information forms to file (Q%(q)s %(y)s)") % {"q": quarter, "y": year},
+                missing,
+                lambda c: QueueItem(
+                    label=str(c),
+                    url=reverse("info-form-add", args=[c.pk]),
+                    due=due,
+                    overdue=today > due,
+                ),
             )
         )
     if is_credit(user):
@@ -48,19 +44,15 @@ def work_queues(user) -> list[QueueSection]:
             .order_by("expires_on")
         )
         sections.append(
-            QueueSection(
-                title=_("Documents expired or expiring within %(d)s days")
-                % {"d": EXPIRY_WARNING_DAYS},
-                items=[
-                    QueueItem(
-                        label=f"{d.customer.name}: {d.get_kind_display()}",
-                        url=reverse("customer-documents", args=[d.customer_id]),
-                        due=d.expires_on,
-                        overdue=d.is_expired(today),
-                    )
-                    for d in docs[:20]
-                ],
-                total=docs.count(),
+            QueueSection.of(
+                _("Documents expired or expiring within %(d)s days") % {"d": EXPIRY_WARNING_DAYS},
+                docs,
+                lambda d: QueueItem(
+                    label=f"{d.customer.name}: {d.get_kind_display()}",
+                    url=reverse("customer-documents", args=[d.customer_id]),
+                    due=d.expires_on,
+                    overdue=d.is_expired(today),
+                ),
             )
         )
     return sections

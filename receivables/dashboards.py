@@ -170,9 +170,9 @@ def ageing_chart(buckets: list[dict], *, label) -> dict:
     )
 
 
-def ageing_panel(user, today: dt.date):
-    # HANDBOOK §8: the company's ageing from the snapshot the ledger and the daily job keep.
-    total = snapshot.kept_total()
+def ageing_panel(user, total: dict):
+    """HANDBOOK §8: the company's ageing (`total`: today's point of the trend, from the snapshot
+    the ledger and the daily job keep)."""
     return _panel(
         key="ageing-structure",
         title=_("Ageing structure"),
@@ -211,11 +211,13 @@ def credit_panels(user):
         figures=[(_("over the limit"), counts["over"])],
         order=31,
     )
+    # The trend's last point is today's ageing: the snapshot is summed once for both panels.
+    points = snapshot.month_end_points(today)
     return [
         exposure_panel(user),
         utilisation_panel,
-        ageing_panel(user, today),
-        trend_panel(today, user=user),
+        ageing_panel(user, points[-1]),
+        trend_panel(today, user=user, points=points),
     ]
 
 
@@ -233,23 +235,23 @@ def management_panels(user):
     return panels or None
 
 
-def dso_trend(until: dt.date, months: int = 12) -> list[dict]:
+def dso_trend(until: dt.date, months: int = 12, *, points: list[dict] | None = None) -> list[dict]:
     """Month-end overdue rate and DSO (HANDBOOK §8: open ÷ credit sales of the 90 days before
     the month end × 90): past month ends from the points the daily job keeps, today from the ageing
-    snapshot (`receivables.collection.snapshot.month_end_points`)."""
+    snapshot (`receivables.collection.snapshot.month_end_points`, or those `points`)."""
     return [
         {
             "month": p["month"],
             "overdue_rate": kpis._ratio(p["overdue_total"], p["open_total"]),
             "dso_days": kpis._dso(p["open_total"], p["sales_90_days"]),
         }
-        for p in snapshot.month_end_points(until, months)
+        for p in (points if points is not None else snapshot.month_end_points(until, months))
     ]
 
 
-def trend_panel(today: dt.date, *, user=None):
+def trend_panel(today: dt.date, *, user=None, points: list[dict] | None = None):
     """HANDBOOK §8 KPIs: the month-end overdue rate (left axis, %) and DSO (right axis, days)."""
-    rows = dso_trend(today)
+    rows = dso_trend(today, points=points)
     last = rows[-1] if rows else {}
     rate = last.get("overdue_rate")
     line = {"fill": False, "tension": 0.25, "pointRadius": 3, "spanGaps": True}

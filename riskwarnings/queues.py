@@ -42,8 +42,7 @@ def _signal_item(signal: RiskSignal, now) -> QueueItem:
 
 
 def _section(title, qs, make) -> QueueSection:
-    rows = list(qs[:SHOWN])
-    return QueueSection(title=title, items=[make(r) for r in rows], total=qs.count())
+    return QueueSection.of(title, qs, make, shown=SHOWN)
 
 
 def work_queues(user) -> list[QueueSection]:

@@ -268,9 +268,9 @@ def _kept_grouped(
     if customers is not None:
         kept = kept.filter(customer__in=customers)
     if group[0] == "customer_id":  # a row per customer: the kept row itself, sorted in SQL
-        return _rows(kept.values(*group, *_KEPT).annotate(**extra("")).order_by(*order))
+        return dict_rows(kept.values(*group, *_KEPT).annotate(**extra("")).order_by(*order))
     sums = {f"kept_{key}": Sum(key) for key in _KEPT}
-    rows = _rows(kept.order_by().values(*group).annotate(**extra(""), **sums))
+    rows = dict_rows(kept.order_by().values(*group).annotate(**extra(""), **sums))
     for row in rows:
         for key in _KEPT:
             row[key] = row.pop(f"kept_{key}")
@@ -307,8 +307,8 @@ def _grouped(
         .annotate(**extra(""), **bucket_aggregates(as_of))
     )
     if _is_current(as_of):
-        return _rows(base.filter(Q(open_total__gt=0) | Q(written_off__gt=0)).order_by(*order))
-    rows = {row[group[0]]: row for row in _rows(base)}
+        return dict_rows(base.filter(Q(open_total__gt=0) | Q(written_off__gt=0)).order_by(*order))
+    rows = {row[group[0]]: row for row in dict_rows(base)}
     for source in _adjustments(as_of, customers):
         adjusted = (
             source.order_by()
@@ -318,7 +318,7 @@ def _grouped(
                 **bucket_aggregates(as_of, amount=F("amount"), prefix="invoice__"),
             )
         )
-        for raw in _rows(adjusted):
+        for raw in dict_rows(adjusted):
             row = {key.removeprefix("invoice__"): value for key, value in raw.items()}
             target = rows.get(row[group[0]])
             if target is None:
@@ -376,7 +376,7 @@ def _finish(row: dict, unallocated: Decimal, disputed: Decimal = ZERO) -> dict:
     return row
 
 
-def _rows(qs: QuerySet) -> list[dict]:
+def dict_rows(qs: QuerySet) -> list[dict]:
     """The grouped query's rows as dicts, straight from the cursor.
 
     The SQL is the ORM's; the rows skip Django's per-value converters, which cost more than the

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,9 +28,11 @@ from creditdesk.models import CreditPolicy
 from creditdesk.policy import policy_on
 from creditdesk.roles import CREDIT_ROLES, Role
 from customers.models import Customer
+from receivables.collection.ageing import dict_rows, snapshot_stands_for
 from receivables.collection.disputes import held_amount
 from receivables.collection.services import Stage, collection_stage
 from receivables.models import (
+    AgeingSnapshot,
     CollectionLogEntry,
     CollectorAssignment,
     Dispute,
@@ -43,14 +45,45 @@ ZERO = Decimal("0.00")
 COLLECTOR_ROLES = (Role.SALES, Role.SALES_DIRECTOR, *sorted(CREDIT_ROLES), Role.LEGAL)
 
 
-def _overdue_by_customer(on: dt.date, customers: QuerySet | None) -> list[dict]:
+def _overdue_by_customer(on: dt.date, customers: QuerySet | list[int] | None) -> list[dict]:
     """Per customer with an overdue balance no dispute holds: that balance and the oldest due
     date of the invoices making it (disputed parts are not chased, issue 17 §1), with the
     customer's name, code and salesperson.
 
+    Where the ageing snapshot stands for the day (HANDBOOK §8), a customer whose overdue invoices
+    no dispute holds is its kept row (overdue = open − not due; its oldest due date); only the
+    customers with a disputed overdue invoice are computed from their invoices. Else every
+    customer is computed from the invoices."""
+    disputed = None
+    if snapshot_stands_for(on):
+        held = Dispute.objects.filter(
+            held_amount__gt=0, invoice__status=Invoice.Status.OPEN, invoice__due_date__lt=on
+        )
+        if customers is not None:
+            held = held.filter(customer__in=customers)
+        disputed = sorted(set(held.values_list("customer_id", flat=True)))
+    accounts = [] if disputed == [] else _overdue_from_invoices(on, customers, disputed)
+    if disputed is not None:
+        kept = AgeingSnapshot.objects.filter(oldest_due__lt=on).exclude(customer__in=disputed)
+        if customers is not None:
+            kept = kept.filter(customer__in=customers)
+        accounts += dict_rows(
+            kept.values(*_NAMES, "oldest_due", overdue_amount=F("open_total") - F("not_due"))
+        )
+    return accounts
+
+
+# The customer's fields a worklist row shows.
+_NAMES = ("customer_id", "customer__name", "customer__erp_code", "customer__salesperson_id")
+
+
+def _overdue_from_invoices(
+    on: dt.date, customers: QuerySet | list[int] | None, only: list[int] | None
+) -> list[dict]:
+    """`_overdue_by_customer` from the invoices, of the customers in scope (`only`: of those).
+
     The invoices are grouped by the customer id alone and the customers read apart: grouping by
-    the names too sorted every overdue invoice's row by them (half the time at a million); the
-    customers in scope are one plain read."""
+    the names too sorted every overdue invoice's row by them (half the time at a million)."""
     rows = (
         Invoice.objects.filter(status=Invoice.Status.OPEN, due_date__lt=on)
         .alias(held=held_amount())
@@ -60,6 +93,9 @@ def _overdue_by_customer(on: dt.date, customers: QuerySet | None) -> list[dict]:
     if customers is not None:
         rows = rows.filter(customer__in=customers)
         people = people.filter(pk__in=customers)
+    if only is not None:
+        rows = rows.filter(customer__in=only)
+        people = people.filter(pk__in=only)
     accounts = list(
         rows.values("customer_id")
         .annotate(overdue_amount=Sum(F("open_amount") - F("held")), oldest_due=Min("due_date"))
@@ -92,7 +128,7 @@ def worklist(
     *,
     collector=None,
     unassigned: bool = False,
-    customers: QuerySet | None = None,
+    customers: QuerySet | list[int] | None = None,
 ) -> list[dict]:
     """The worklist's rows, in order. `collector`: only that user's accounts; `unassigned`: only
     the accounts nobody collects (the credit team's before the manager names someone).
@@ -174,8 +210,13 @@ def worklist_count(user, on: dt.date | None = None) -> int:
     """How many accounts are on this user's worklist (the dashboard)."""
     # Only the customers this user can collect are read: their own (sales) and those named to them,
     # not every overdue invoice of the company on each home page.
-    mine = Customer.objects.filter(Q(salesperson=user) | Q(collector_assignment__collector=user))
-    return len(worklist(on, collector=user, customers=mine))
+    mine = {
+        *Customer.objects.filter(salesperson=user).values_list("pk", flat=True),
+        *CollectorAssignment.objects.filter(collector=user).values_list("customer_id", flat=True),
+    }
+    if not mine:  # most of the credit team: nobody named them a collector yet
+        return 0
+    return len(worklist(on, collector=user, customers=sorted(mine)))
 
 
 def collectors() -> QuerySet:

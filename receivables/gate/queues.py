@@ -15,16 +15,13 @@ from receivables.models import GateCheck
 SHOWN = 20
 
 
-def _check_items(qs) -> list[QueueItem]:
-    return [
-        QueueItem(
-            label=f"{c.customer.name}: {c.order_ref} ({money(c.amount)})",
-            url=reverse("gate-check-detail", args=[c.pk]),
-            due=c.checked_at,
-            detail="、".join(str(REASON_LABELS.get(code, code)) for code in c.reason_codes),
-        )
-        for c in qs[:SHOWN]
-    ]
+def _check_item(c: GateCheck) -> QueueItem:
+    return QueueItem(
+        label=f"{c.customer.name}: {c.order_ref} ({money(c.amount)})",
+        url=reverse("gate-check-detail", args=[c.pk]),
+        due=c.checked_at,
+        detail="、".join(str(REASON_LABELS.get(code, code)) for code in c.reason_codes),
+    )
 
 
 def work_queues(user) -> list[QueueSection]:
@@ -32,56 +29,58 @@ def work_queues(user) -> list[QueueSection]:
     if is_credit(user):
         blocked = release_queue().filter(status=GateCheck.Status.BLOCKED)
         sections.append(
-            QueueSection(
-                title=_("Release queue: blocked orders"),
-                items=_check_items(blocked),
-                total=blocked.count(),
+            QueueSection.of(
+                _("Release queue: blocked orders"),
+                blocked,
+                _check_item,
+                shown=SHOWN,
                 url=reverse("gate-release-queue"),
             )
         )
     if has_role(user, Role.FINANCE_DIRECTOR):
         proposed = release_queue().filter(status=GateCheck.Status.PENDING_FD)
         sections.append(
-            QueueSection(
-                title=_("Releases for locked or revoked customers to request"),
-                items=_check_items(proposed),
-                total=proposed.count(),
+            QueueSection.of(
+                _("Releases for locked or revoked customers to request"),
+                proposed,
+                _check_item,
+                shown=SHOWN,
                 url=reverse("gate-release-queue"),
             )
         )
     if has_role(user, Role.GENERAL_MANAGER):
         pending = release_queue().filter(status=GateCheck.Status.PENDING_GM)
         sections.append(
-            QueueSection(
-                title=_("Releases for locked or revoked customers to approve"),
-                items=_check_items(pending),
-                total=pending.count(),
+            QueueSection.of(
+                _("Releases for locked or revoked customers to approve"),
+                pending,
+                _check_item,
+                shown=SHOWN,
                 url=reverse("gate-release-queue"),
             )
         )
     if has_role(user, Role.LOGISTICS):
         blocked = release_queue()
         sections.append(
-            QueueSection(
-                title=_("Blocked shipments"),
-                items=_check_items(blocked),
-                total=blocked.count(),
+            QueueSection.of(
+                _("Blocked shipments"),
+                blocked,
+                _check_item,
+                shown=SHOWN,
                 url=reverse("gate-release-queue"),
             )
         )
         orders = undelivered_releases()
         sections.append(
-            QueueSection(
-                title=_("Released shipments not yet delivered"),
-                items=[
-                    QueueItem(
-                        label=f"{o.customer.name}: {o.order_ref}",
-                        url=reverse("gate-undelivered"),
-                        due=o.valid_until,
-                    )
-                    for o in orders[:SHOWN]
-                ],
-                total=orders.count(),
+            QueueSection.of(
+                _("Released shipments not yet delivered"),
+                orders,
+                lambda o: QueueItem(
+                    label=f"{o.customer.name}: {o.order_ref}",
+                    url=reverse("gate-undelivered"),
+                    due=o.valid_until,
+                ),
+                shown=SHOWN,
                 url=reverse("gate-undelivered"),
             )
         )

@@ -331,3 +331,26 @@ def test_credit_home_lists_the_overdue_accounts_by_collection_stage(client_as, s
 
 
 QUERY_BUDGET = 65  # measured: the panels and the queues, whatever the number of customers; the ageing, its 12-month trend and the overdue accounts by stage read the snapshot (60 queries fewer than when the trend scanned the invoices)
+
+
+def test_a_queue_shows_its_first_twenty_and_counts_them_all(users):
+    """A long queue shows its first 20 items and says how many wait; a short one its items."""
+    from customers.queues import work_queues
+    from tests.factories import DocumentFactory
+
+    def section():
+        (found,) = [
+            s for s in work_queues(users["credit_team"]) if str(s.title).startswith("Documents")
+        ]
+        return found
+
+    today = timezone.localdate()
+    customers = [CustomerFactory() for _ in range(23)]
+    for n, customer in enumerate(customers[:3]):
+        DocumentFactory(customer=customer, expires_on=today + dt.timedelta(days=n))
+    assert (len(section().items), section().count) == (3, 3)
+    for customer in customers[3:]:
+        DocumentFactory(customer=customer, expires_on=today + dt.timedelta(days=20))
+    shown = section()
+    assert (len(shown.items), shown.count) == (20, 23)
+    assert shown.items[0].label.startswith(customers[0].name)
