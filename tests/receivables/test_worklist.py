@@ -12,7 +12,12 @@ from creditdesk.errors import NotAllowed, ValidationFailed
 from creditdesk.models import AuditEvent
 from receivables.collection import disputes, worklist
 from receivables.collection.worklist import today_panel
-from receivables.models import CollectionLogEntry, CollectorAssignment, PaymentPromise
+from receivables.models import (
+    AgeingSnapshot,
+    CollectionLogEntry,
+    CollectorAssignment,
+    PaymentPromise,
+)
 from tests.factories import CustomerFactory
 
 from .factories_ageing import invoice
@@ -92,6 +97,39 @@ def test_a_stage_change_since_the_last_contact_then_disputes_due(sales, credit_t
     assert ordered.index(new_stage.pk) < ordered.index(due_dispute.pk) < ordered.index(contacted.pk)
 
 
+def test_the_kept_accounts_are_the_accounts_computed_from_the_invoices(sales, credit_team):
+    """Issue 18 §4: the worklist reads the undisputed accounts from the ageing snapshot and
+    computes the disputed ones from their invoices; a snapshot a day behind is never read."""
+    plain, partly, wholly = (CustomerFactory(salesperson=sales) for _ in range(3))
+    overdue(plain, "300.00", 20)
+    overdue(plain, "700.00", 90)
+    overdue(partly, "400.00", 30)
+    half = overdue(partly, "1000.00", 75)
+    overdue(wholly, "250.00", 10)
+    whole = overdue(wholly, "500.00", 100)
+    disputes.dispute_raise(
+        invoice=half,
+        amount=D("600.00"),
+        reason="price",
+        resolution_due=TODAY,
+        acting_user=credit_team,
+    )
+    disputes.dispute_raise(
+        invoice=whole, amount=None, reason="quality", resolution_due=TODAY, acting_user=credit_team
+    )
+    kept = worklist.worklist(TODAY)
+    rows = {r["customer_id"]: r for r in kept}
+    assert (rows[plain.pk]["overdue_amount"], rows[plain.pk]["days"]) == (D("1000.00"), 90)
+    assert (rows[partly.pk]["overdue_amount"], rows[partly.pk]["days"]) == (D("800.00"), 75)
+    # the oldest invoice is wholly disputed: the account is 10 days overdue, not 100
+    assert (rows[wholly.pk]["overdue_amount"], rows[wholly.pk]["days"]) == (D("250.00"), 10)
+
+    AgeingSnapshot.objects.filter(customer=plain).update(
+        as_of=TODAY - dt.timedelta(days=1), d61_90=D("0.00")
+    )
+    assert worklist.worklist(TODAY) == kept  # from the invoices: the same rows, same order
+
+
 def test_the_collector_by_stage_and_the_bulk_reassignment(sales, credit_team, credit_manager):
     early = CustomerFactory(salesperson=sales)
     late = CustomerFactory(salesperson=sales)
@@ -148,9 +186,10 @@ def test_the_same_queries_whatever_the_rows(customers, sales, django_assert_num_
         customer = CustomerFactory(salesperson=sales)
         for days in (5, 40, 80):
             overdue(customer, f"{n + 1}00.00", days)
-    # The policy, the overdue balances, the customers' names, then the assignments, last contacts,
-    # broken promises and disputes due, each in one grouped read.
-    with django_assert_num_queries(7):
+    # The policy, whether the ageing snapshot stands for today, the customers with a disputed
+    # overdue invoice (none), the kept overdue balances with the customers' names, then the
+    # assignments, last contacts, broken promises and disputes due, each in one grouped read.
+    with django_assert_num_queries(8):
         rows = list(worklist.worklist(TODAY))
     assert len(rows) == customers
 
