@@ -86,10 +86,13 @@ format: setup ## format the code
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The parallel run's two workers and the browser tests after them copy one database migrated once
+# for the run (CREDITDESK_TEST_RUN, tests/conftest.py `django_db_setup`). A file's tests run on one
+# worker (`--dist loadfile`): data a module shares is built once.
 test: setup check-services lint ## run the whole suite against PostgreSQL and Redis
-	@status=0; \
+	@export CREDITDESK_TEST_RUN="$$(date +%s)-$$$$"; status=0; \
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-	  $(BIN)/pytest -n 2 --dist loadgroup -m "not browser" $(PYTEST_ARGS) || status=$$?; \
+	  $(BIN)/pytest -n 2 --dist loadfile -m "not browser" $(PYTEST_ARGS) || status=$$?; \
 	$(MAKE) --no-print-directory test-browser || status=$$?; \
 	exit $$status
 

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# The tests share one embedded database (migrated and loaded with the demo, ~45 s): one xdist
-# worker runs them all, so it is built once.
-pytestmark = pytest.mark.xdist_group("embedded")
+# The module's tests share one embedded database (migrated and loaded with the demo, ~45 s); `make
+# test` runs a file's tests on one xdist worker (`--dist loadfile`), so it is built once.
 
 
 def manage(env: dict, *args: str) -> str:

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from customers import services
 from customers.selectors import customer_list
+from customers.validators import credit_code_check_character
 from tests.credit.factories import line_for
 from tests.factories import CustomerFactory
 from tests.receivables.factories import make_invoice
@@ -15,13 +16,21 @@ from tests.receivables.factories import make_invoice
 pytestmark = pytest.mark.django_db
 
 
+def _code(n: int) -> str:
+    body = f"91310115{n:09d}"
+    return body + credit_code_check_character(body)
+
+
 @pytest.fixture
 def three(sales, make_user):
     """甲 uses 90 % of 100,000; 乙 10 % of 500,000; 丙 has no line and owes 2,000 (another
     salesperson's)."""
-    a = CustomerFactory(name="华东化工", erp_code="E-1", salesperson=sales)
-    b = CustomerFactory(name="重庆塑料", erp_code="E-2", salesperson=sales)
-    c = CustomerFactory(name="北方钢铁", erp_code="E-3", salesperson=make_user("sales"))
+    # Credit codes of digits: a searched "CQ" or "hdhg" never matches one by chance.
+    a = CustomerFactory(name="华东化工", erp_code="E-1", salesperson=sales, credit_code=_code(1))
+    b = CustomerFactory(name="重庆塑料", erp_code="E-2", salesperson=sales, credit_code=_code(2))
+    c = CustomerFactory(
+        name="北方钢铁", erp_code="E-3", salesperson=make_user("sales"), credit_code=_code(3)
+    )
     line_for(a, limit="100000.00")
     line_for(b, limit="500000.00")
     make_invoice(a, "90000.00")

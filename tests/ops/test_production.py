@@ -1,5 +1,6 @@
 """Production mode, as an operator runs it: collectstatic with the production storage, gunicorn with
-DEBUG=0, then the login page, a page after login, static files, /healthz and the error pages."""
+DEBUG=0, then the login page, a page after login, static files, /healthz and the error pages; and
+the dashboard in headless chromium, drawn with no script error or CSP violation."""
 
 import gzip
 import http.client
@@ -12,13 +13,24 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
 import pytest
+from playwright.sync_api import expect
 
-from .production_server import PASSWORD, PROXY_HEADERS, ROOT, production_server
+from tests.e2e.conftest import browser_type_launch_args  # noqa: F401  (Debian's chromium)
+
+from .production_server import PASSWORD, PROXY_HEADERS, ROOT, free_port, production_server
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server():
-    with production_server(os.environ.get("PYTEST_XDIST_WORKER", "main")) as running:
+    """One production-mode server (~45 s to migrate and collect) for the module's tests: the HTTP
+    checks and the browser's. The browser speaks plain HTTP with the proxy's header, so its
+    http:// origin is trusted as the proxy's own would be."""
+    port = free_port()
+    with production_server(
+        os.environ.get("PYTEST_XDIST_WORKER", "main"),
+        extra_env={"CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{port}"},
+        port=port,
+    ) as running:
         yield running
 
 
@@ -219,3 +231,35 @@ def test_a_pdf_leaves_no_progress_lines_in_the_log(caplog):
     assert pdf.startswith(b"%PDF")
     chatter = [r for r in caplog.records if r.name.startswith(("weasyprint", "fontTools"))]
     assert [r for r in chatter if r.levelno < logging.WARNING] == []
+
+
+# The same server in headless chromium (tests/e2e's browser), in the parallel run: this process
+# reads no database while the browser runs.
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    return browser_context_args | {"locale": "zh-CN", "extra_http_headers": PROXY_HEADERS}
+
+
+def test_the_production_server_serves_a_working_dashboard(server, page):
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on(
+        "response",
+        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
+
+    page.goto(f"{server.url}/accounts/login/")
+    expect(page.locator("h1")).to_have_text("登录信用管理系统")
+    page.fill("input[name=username]", "prod_credit")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit].primary")
+
+    expect(page.locator("h1").first).to_have_text("我的工作")
+    expect(page.locator("canvas[data-chart='customers-by-industry']")).to_have_attribute(
+        "data-drawn", "1"
+    )
+    # The stylesheet arrived: the cards are laid out by app.css, not the browser's defaults.
+    assert page.locator(".card").first.evaluate("e => getComputedStyle(e).borderRadius") == "6px"
+    refused = [line for line in server.log_tail().splitlines() if '" 4' in line or '" 5' in line]
+    assert not problems, (problems, refused)

@@ -13,9 +13,9 @@ from tests.factories import UserFactory
 
 from .factories import CreditLineFactory
 
-# Each test opens 50 connections: on one xdist worker they run one after another, so two of them
-# never hold 100 connections at once (PostgreSQL's default max_connections).
-pytestmark = pytest.mark.xdist_group("fifty_connections")
+# Each test opens 50 connections: `make test` runs a file's tests on one xdist worker (`--dist
+# loadfile`), one after another, so two of them never hold 100 connections at once (PostgreSQL's
+# default max_connections).
 
 
 @pytest.mark.django_db(transaction=True)
