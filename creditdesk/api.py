@@ -48,12 +48,15 @@ class Pagination(PageNumberPagination):
         return parameters
 
 
-def paginated(view, request, rows, serializer_class) -> Response:
+def paginated(view, request, rows, serializer_class, decorate=None) -> Response:
     """One page of `rows` (a queryset or a list) in the paginated body `{count, next, previous,
     results}` (`page`, `page_size` up to 500): a list of any length is read whole, page by page.
-    The view sets `pagination_class = Pagination`, so that its schema describes this body."""
+    The view sets `pagination_class = Pagination`, so that its schema describes this body.
+    `decorate(page)` completes the page's rows (names read for the page only)."""
     paginator = Pagination()
     page = paginator.paginate_queryset(rows, request, view=view)
+    if decorate is not None:
+        page = decorate(page)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 

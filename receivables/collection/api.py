@@ -802,7 +802,7 @@ class WorklistApi(APIView):
             unassigned=view == "unassigned",
             customers=ageing.customers_for(request.user),
         )
-        return paginated(self, request, rows, WorklistRowSerializer)
+        return paginated(self, request, rows, WorklistRowSerializer, decorate=worklist.decorate)
 
 
 class ReassignInputSerializer(serializers.Serializer):
