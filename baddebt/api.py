@@ -352,18 +352,32 @@ class BadDebtCommentInputSerializer(serializers.Serializer):
     comment = TextField(required=False, allow_blank=True, default="")
 
 
+class BadDebtConfirmInputSerializer(BadDebtCommentInputSerializer):
+    recent_grant_seen = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: the write-off is confirmed although the customer's credit was granted or "
+        "raised within 180 days (otherwise 400 with the grant named under this field)",
+    )
+
+
 class CaseConfirmApi(_CaseStepApi):
     action = "baddebt.case.confirm"
-    input_serializer = BadDebtCommentInputSerializer
+    input_serializer = BadDebtConfirmInputSerializer
 
     @extend_schema(
-        tags=TAGS, request=BadDebtCommentInputSerializer, responses=BadDebtCaseOutputSerializer
+        tags=TAGS, request=BadDebtConfirmInputSerializer, responses=BadDebtCaseOutputSerializer
     )
     def post(self, request, pk: int):
         return super().post(request, pk)
 
     def perform(self, request, case, data):
-        services.case_confirm(acting_user=request.user, case=case, comment=data["comment"])
+        services.case_confirm(
+            acting_user=request.user,
+            case=case,
+            comment=data["comment"],
+            recent_grant_seen=data["recent_grant_seen"],
+        )
 
 
 class BadDebtReturnInputSerializer(serializers.Serializer):

@@ -1,10 +1,8 @@
 from django import forms
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from creditdesk.inputs import InputLimits
-from creditdesk.templatetags.authority import money
 
 from .models import BadDebtCase, CaseAttachment, Condition, DebtorSituation, LegalOpinion
 
@@ -84,26 +82,6 @@ class ConfirmForm(InputLimits, forms.Form):
         self.recent_grant = recent_grant
         if recent_grant is None:
             del self.fields["recent_grant_seen"]
-
-    def clean(self):
-        data = super().clean()
-        if (
-            self.recent_grant is not None
-            and data.get("decision") == self.CONFIRM
-            and not data.get("recent_grant_seen")
-        ):
-            self.add_error(
-                "recent_grant_seen",
-                _(
-                    "Credit of %(limit)s CNY was granted to this customer on %(on)s: tick to "
-                    "confirm the write-off anyway."
-                )
-                % {
-                    "limit": money(self.recent_grant["limit"]),
-                    "on": date_format(self.recent_grant["on"]),
-                },
-            )
-        return data
 
 
 class RestartForm(InputLimits, forms.Form):

@@ -514,9 +514,29 @@ def recent_grant(case: BadDebtCase):
     return {"on": timezone.localdate(at), "limit": limit}
 
 
+def recent_grant_unseen(case: BadDebtCase, seen: bool) -> ValidationFailed | None:
+    """Issue 18 §3: writing off soon after granting or raising the customer's credit is confirmed
+    knowingly (`seen`); the refusal names the grant (None: nothing to acknowledge)."""
+    from django.utils.formats import date_format
+
+    from creditdesk.templatetags.authority import money
+
+    grant = recent_grant(case)
+    if grant is None or seen:
+        return None
+    message = _(
+        "Credit of %(limit)s CNY was granted to this customer on %(on)s: tick to "
+        "confirm the write-off anyway."
+    ) % {"limit": money(grant["limit"]), "on": date_format(grant["on"])}
+    return ValidationFailed(message, field_errors={"recent_grant_seen": [message]})
+
+
 @transaction.atomic
-def case_confirm(*, acting_user, case: BadDebtCase, comment: str = "") -> BadDebtCase:
+def case_confirm(
+    *, acting_user, case: BadDebtCase, comment: str = "", recent_grant_seen: bool = False
+) -> BadDebtCase:
     """HANDBOOK §11: the finance director confirms; provision and write-off are booked at once.
+    A grant or increase within RECENT_GRANT_DAYS must have been seen (`recent_grant_seen`).
 
     One transaction: the entries, receivables' write-off (which takes the invoices out of
     exposure, ageing, reminders and collection) and the case's state — all or nothing.
@@ -529,6 +549,9 @@ def case_confirm(*, acting_user, case: BadDebtCase, comment: str = "") -> BadDeb
         submitted_by=case.opened_by,
         approved_by=[case.submitted_by, case.legal_reviewer],
     )
+    unseen = recent_grant_unseen(case, recent_grant_seen)
+    if unseen is not None:
+        raise unseen
     today = timezone.localdate()
     invoice_ids = list(case.case_invoices.values_list("invoice_id", flat=True))
     # Not locked here: receivables locks exposure, then invoices; the total check below

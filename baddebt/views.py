@@ -199,7 +199,12 @@ def case_confirm(request, pk: int):
         if data["decision"] == ConfirmForm.RETURN:
             services.case_return(acting_user=request.user, case=case, comment=data["comment"])
         else:
-            services.case_confirm(acting_user=request.user, case=case, comment=data["comment"])
+            services.case_confirm(
+                acting_user=request.user,
+                case=case,
+                comment=data["comment"],
+                recent_grant_seen=data.get("recent_grant_seen", False),
+            )
 
     return _action_page(
         request,

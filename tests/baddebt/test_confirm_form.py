@@ -57,3 +57,23 @@ def test_no_warning_when_the_last_grant_is_older_than_six_months(client_as, conf
     client = client_as("finance_director")
     assert 'name="recent_grant_seen"' not in client.get(url).content.decode()
     assert client.post(url, {"decision": "confirm", "comment": "同意"}).status_code == 302
+
+
+def test_the_api_refuses_the_same_write_off_until_the_grant_is_acknowledged(
+    api_as, confirm_case, users
+):
+    """The warning is the service's, so the API cannot walk around it."""
+    granted(confirm_case.customer, users["sales"], timezone.now() - dt.timedelta(days=40))
+    url = reverse("api-baddebt-case-confirm", args=[confirm_case.pk])
+    client = api_as("finance_director")
+
+    response = client.post(url, {"comment": "同意"}, format="json")
+    assert response.status_code == 400
+    assert "300,000.00" in response.json()["errors"]["recent_grant_seen"][0]
+    confirm_case.refresh_from_db()
+    assert confirm_case.status != BadDebtCase.Status.WRITTEN_OFF
+    assert not confirm_case.entries.exists()
+
+    response = client.post(url, {"comment": "同意", "recent_grant_seen": True}, format="json")
+    assert response.status_code == 200
+    assert response.json()["case_status"] == BadDebtCase.Status.WRITTEN_OFF
