@@ -73,9 +73,10 @@ def _measure(client: Client, url: str) -> tuple[float, int]:
 def _keep_snapshot() -> dict:
     from django.utils import timezone
 
-    from receivables.collection import snapshot
+    from receivables.collection import ageing, snapshot
 
-    if snapshot.is_current(timezone.localdate()):
+    # The pages read the snapshot when it stands for today (`ageing.snapshot_stands_for`).
+    if ageing.snapshot_stands_for(timezone.localdate()):
         return {}
     started = time.perf_counter()
     snapshot.ageing_snapshot_daily()

@@ -89,11 +89,6 @@ def _refresh_locked(customer_ids: list[int]) -> None:
         ageing_snapshot_refresh(customer_ids)
 
 
-def is_current(on: dt.date) -> bool:
-    """Every customer's row is as of the day (the daily job has run)."""
-    return not Customer.objects.exclude(ageing_snapshot__as_of__gte=on).exists()
-
-
 def ageing_snapshot_shift() -> int:
     """HANDBOOK §8: re-ages the rows not yet as of today (the time-driven shift between buckets) and
     writes the rows of customers that have none; `CHUNK` customers per transaction. Idempotent: a
