@@ -1,4 +1,5 @@
 import os
+from importlib import import_module
 
 import pytest
 from django.contrib.auth.models import Group
@@ -39,11 +40,12 @@ def ensure_reference_data() -> None:
         for role in Role:
             Group.objects.get_or_create(name=role.value)
     if not CreditPolicy.objects.filter(status=CreditPolicy.Status.APPROVED).exists():
-        import datetime as dt
+        # The migration's own version, approval date included: a copy without it fell due for its
+        # yearly revision in 2001, and every duty chase after a flush found that duty overdue.
+        from django.apps import apps
 
-        CreditPolicy.objects.create(
-            version="2026.1", effective_from=dt.date(2000, 1, 1), status="approved"
-        )
+        initial = import_module("creditdesk.migrations.0002_roles_policy_schedules")
+        initial.initial_policy(apps, None)
 
 
 def _admin_connection():
