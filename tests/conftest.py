@@ -148,13 +148,72 @@ def _reference_data(request):
     ensure_reference_data()
 
 
-@pytest.fixture(autouse=True)
-def _test_settings(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TEST_SETTINGS = {
+    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
     # Tests read pages in the source language (English msgids); the ones about the Chinese
     # interface ask for zh-hans explicitly (tests/i18n, the browser tests, PDFs and e-mails).
-    settings.LANGUAGE_CODE = "en"
+    "LANGUAGE_CODE": "en",
+}
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(request, settings):
+    if "module_db" in request.fixturenames:  # the files of the module's data stay readable
+        settings.MEDIA_ROOT = request.getfixturevalue("module_db")
+    else:
+        settings.MEDIA_ROOT = request.getfixturevalue("tmp_path") / "media"
+    for name, value in TEST_SETTINGS.items():
+        setattr(settings, name, value)
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker, tmp_path_factory):
+    """For data a module builds once and its tests share (module-scoped fixtures that ask for
+    this one): a transaction open for the module's run, rolled back at its end, and one media
+    folder. Each test runs in a savepoint inside it (pytest-django's `db`), so what a test writes
+    is undone after it while the module's data stays. Tests take fresh copies (`fresh`)."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    media_root = tmp_path_factory.mktemp("module-media")
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=media_root, **TEST_SETTINGS),
+    ):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            ensure_reference_data()
+            yield media_root
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def module_users(module_db) -> dict:
+    """`users`, built once for a module that shares its data (`module_db`)."""
+    return {role: UserFactory(role=role, username=f"as_{role}") for role in ROLES}
+
+
+@pytest.fixture(scope="module")
+def module_customer(module_users):
+    """`customer`, built once for a module that shares its data (`module_db`)."""
+    return CustomerFactory(salesperson=module_users[Role.SALES])
+
+
+def fresh(value):
+    """A model instance read again (a test's writes to the shared data are rolled back in the
+    database, not in the instances the module holds); dicts and lists of them alike."""
+    from django.db.models import Model
+
+    if isinstance(value, Model):
+        return type(value)._default_manager.get(pk=value.pk)
+    if isinstance(value, dict):
+        return {key: fresh(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fresh(item) for item in value]
+    return value
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from baddebt import services
 from baddebt.models import BadDebtCase, BadDebtEntry, CaseAttachment
 from creditdesk.models import AuditEvent
 from tests.baddebt.factories import InvoiceFactory, attach, ready_case
-from tests.conftest import ROLES
-from tests.factories import PDF_BYTES
+from tests.conftest import ROLES, fresh
+from tests.factories import PDF_BYTES, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +35,29 @@ def make_case(state: str, users, customer) -> BadDebtCase:
         return case
     services.case_confirm(acting_user=users["finance_director"], case=case)
     return case
+
+
+STATES = ("draft", "legal_review", "finance_confirmation", "written_off")
+
+
+@pytest.fixture
+def users(module_users):
+    return fresh(module_users)
+
+
+@pytest.fixture(scope="module")
+def module_cases(module_users):
+    """A case in each state, each of its own customer of `sales`; built once for the module, each
+    test's writes rolled back after it."""
+    return {
+        state: make_case(state, module_users, CustomerFactory(salesperson=module_users["sales"]))
+        for state in STATES
+    }
+
+
+@pytest.fixture
+def cases(module_cases):
+    return fresh(module_cases)
 
 
 def snapshot():
@@ -68,16 +91,16 @@ PAGES = {
 
 @pytest.mark.parametrize("role", [*ROLES, None])
 @pytest.mark.parametrize("page", sorted(PAGES))
-def test_page_access(client_as, users, customer, page, role):
+def test_page_access(client_as, cases, customer, page, role):
     allowed, state = PAGES[page]
     if state is None:
         url = reverse(page)
     elif state == "customer":
         url = reverse(page, args=[customer.pk])
     elif state == "attachment":
-        url = reverse(page, args=[make_case("draft", users, customer).attachments.first().pk])
+        url = reverse(page, args=[cases["draft"].attachments.first().pk])
     else:
-        url = reverse(page, args=[make_case(state, users, customer).pk])
+        url = reverse(page, args=[cases[state].pk])
     response = client_as(role).get(url)
     if role is None:
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
@@ -107,9 +130,9 @@ POSTS = {
 
 @pytest.mark.parametrize("role", [*ROLES, None])
 @pytest.mark.parametrize("page", sorted(POSTS))
-def test_page_writes(client_as, users, customer, page, role):
+def test_page_writes(client_as, cases, page, role):
     allowed, state, data = POSTS[page]
-    case = make_case(state, users, customer)
+    case = cases[state]
     if data == "edit":
         data = {
             "condition": "debtor_gone",
@@ -139,7 +162,7 @@ def test_open_case_page(client_as, customer):
         reverse("baddebt-case-open", args=[customer.pk]),
         {"condition": "other", "invoice_ids": [invoice.pk], "description": "说明"},
     )
-    case = BadDebtCase.objects.get()
+    case = BadDebtCase.objects.get(customer=customer)
     assert response.status_code == 302 and case.description == "说明"
 
 
@@ -194,9 +217,9 @@ API = {
 
 @pytest.mark.parametrize("role", [*ROLES, None])
 @pytest.mark.parametrize("endpoint", sorted(API))
-def test_api_access(api_as, users, customer, endpoint, role):
+def test_api_access(api_as, cases, customer, endpoint, role):
     method, name, state, payload, allowed, success = API[endpoint]
-    case = make_case(state, users, customer) if state not in {None, "new"} else None
+    case = cases[state] if state not in {None, "new"} else None
     url = reverse(name, args=[case.pk]) if case else reverse(name)
     fmt = "json"
     if payload == "open":

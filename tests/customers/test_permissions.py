@@ -5,10 +5,17 @@ from django.urls import reverse
 
 from creditdesk.models import AuditEvent
 from customers.models import Customer, DossierNote, QualificationDocument
-from tests.conftest import ROLES
+from tests.conftest import ROLES, fresh
 from tests.factories import CustomerFactory, DocumentFactory, valid_credit_code
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def users(module_users):
+    """One user per role, built once for the module (tests/conftest.py `module_db`)."""
+    return fresh(module_users)
+
 
 MAINTAIN = {"sales", "sales_director", "credit_team", "credit_manager"}
 BUSINESS = set(ROLES) - {"admin"}

@@ -7,10 +7,17 @@ from django.urls import reverse
 
 from creditdesk.models import AuditEvent
 from receivables.models import CollectionLogEntry
-from tests.conftest import ROLES
+from tests.conftest import ROLES, fresh
 from tests.receivables.factories_ageing import invoice
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def users(module_users):
+    """One user per role, built once for the module (tests/conftest.py `module_db`)."""
+    return fresh(module_users)
+
 
 ANALYSTS = {
     "sales",

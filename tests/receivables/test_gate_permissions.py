@@ -8,11 +8,18 @@ from django.urls import reverse
 from creditdesk.models import AuditEvent, Notification
 from receivables.gate import services
 from receivables.models import CustomerExposure, GateCheck, ImportJob, Invoice, SalesOrder
-from tests.conftest import ROLES
+from tests.conftest import ROLES, fresh
 
 from .factories import CreditLineFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def users(module_users):
+    """One user per role, built once for the module (tests/conftest.py `module_db`)."""
+    return fresh(module_users)
+
 
 CHECKERS = {"logistics", "credit_team", "credit_manager"}
 READERS = CHECKERS | {"general_manager", "finance_director"}

@@ -22,7 +22,7 @@ from riskwarnings.models import (
     RiskSignal,
 )
 from riskwarnings.selectors import warning_level_of
-from tests.conftest import ROLES
+from tests.conftest import ROLES, fresh
 from tests.factories import PDF_BYTES, CustomerFactory
 
 from .factories import SalesOrderFactory
@@ -42,8 +42,20 @@ def pdf(name="evidence.pdf"):
 
 
 @pytest.fixture
-def world(users, customer):
-    """A customer (owned by `sales`) at level 4 with a signal, its review, a remedy, a recall."""
+def users(module_users):
+    return fresh(module_users)
+
+
+@pytest.fixture
+def world(module_world):
+    return fresh(module_world)
+
+
+@pytest.fixture(scope="module")
+def module_world(module_users, module_customer):
+    """A customer (owned by `sales`) at level 4 with a signal, its review, a remedy, a recall;
+    built once for the module, each test's writes rolled back after it."""
+    users, customer = module_users, module_customer
     services.warning_change_level(
         customer=customer, level=4, reason="逾期", acting_user=users["credit_manager"]
     )
