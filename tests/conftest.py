@@ -12,6 +12,15 @@ from tests.factories import CustomerFactory, UserFactory
 ROLES = [role.value for role in Role]
 
 
+# The longest modules, started first: the parallel run hands each worker whole modules
+# (`--dist loadfile`), and one begun last would leave the other worker idle to the end.
+LONGEST_MODULES = ("tests/security/test_routes.py",)
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in LONGEST_MODULES)
+
+
 PROJECT_APPS = ("creditdesk", "customers", "credit", "receivables", "riskwarnings", "baddebt")
 
 
