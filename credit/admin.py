@@ -3,6 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import (
     Adjustment,
+    CalendarDay,
+    CalendarYear,
     ContractCheck,
     CreditApplication,
     CreditLine,
@@ -86,3 +88,32 @@ class AdjustmentAdmin(ReadOnlyAdmin):
 @admin.register(ContractCheck)
 class ContractCheckAdmin(ReadOnlyAdmin):
     list_display = ["customer", "contract_number", "payment_method", "term_days", "checked_at"]
+
+
+class CalendarDayInline(admin.TabularInline):
+    model = CalendarDay
+    extra = 10
+    fields = ["day", "working", "name"]
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin):
+    """China's official calendar of a year the chinesecalendar package does not know yet: its
+    holidays on weekdays and its weekend days worked (HANDBOOK §2, deadlines in working days)."""
+
+    list_display = ["year", "source", "entered_by", "entered_at"]
+    fields = ["year", "source"]
+    inlines = [CalendarDayInline]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a wrong entry is corrected, and the audit trail says by whom
+
+    def save_related(self, request, form, formsets, change) -> None:
+        from .workdays import calendar_year_entered
+
+        super().save_related(request, form, formsets, change)
+        calendar = form.instance
+        if calendar.entered_by_id is None:
+            calendar.entered_by = request.user
+            calendar.save(update_fields=["entered_by"])
+        calendar_year_entered(calendar=calendar, acting_user=request.user)

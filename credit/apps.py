@@ -86,6 +86,7 @@ class CreditConfig(AppConfig):
         register_event_labels(
             {
                 "credit.evaluation.opened": _("Evaluation opened"),
+                "credit.calendar.entered": _("Official calendar entered"),
                 "credit.evaluation.scored": _("Evaluation scored"),
                 "credit.evaluation.completed": _("Evaluation completed"),
                 "credit.evaluation.reopened": _("Evaluation reopened: dossier facts changed"),

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -1090,3 +1091,88 @@ class GroupCreditLineChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line_id} {self.kind} {self.at:%Y-%m-%d}"
+
+
+class CalendarYear(models.Model):
+    """China's official calendar of one year (the State Council's holiday arrangement), entered by
+    the system administrator when the chinesecalendar package does not know the year yet: deadlines
+    in working days follow it (HANDBOOK §2). Its days are the exceptions to Monday–Friday."""
+
+    year = models.PositiveSmallIntegerField(
+        _("year"),
+        unique=True,
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)],
+    )
+    source = models.CharField(
+        _("source"),
+        max_length=200,
+        help_text=_("The notice the days are taken from, e.g. the State Council's notice."),
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
+    entered_at = models.DateTimeField(_("entered at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("official calendar")
+        verbose_name_plural = _("official calendars")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class CalendarDay(models.Model):
+    """A day of an official calendar that is not as its weekday says: a public holiday on a weekday,
+    or a weekend day worked in exchange (调休上班)."""
+
+    calendar = models.ForeignKey(
+        CalendarYear, on_delete=models.CASCADE, related_name="days", verbose_name=_("calendar")
+    )
+    day = models.DateField(_("day"), unique=True)
+    working = models.BooleanField(
+        _("working day"),
+        default=False,
+        help_text=_("Ticked: a weekend day worked in exchange; not ticked: a holiday."),
+    )
+    name = models.CharField(_("holiday"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.day is None:
+            return
+        # In the admin's inline the calendar is set, though not yet saved when it is new.
+        calendar = self._meta.get_field("calendar").get_cached_value(self, None)
+        if calendar is None and self.calendar_id is not None:
+            calendar = self.calendar
+        if calendar is not None and self.day.year != calendar.year:
+            raise ValidationError(
+                {"day": _("The day must fall in %(year)s.") % {"year": calendar.year}}
+            )
+        weekend = self.day.weekday() >= 5
+        if self.working and not weekend:
+            raise ValidationError(
+                {"working": _("A weekday is a working day anyway: enter only weekend days worked.")}
+            )
+        if not self.working and weekend:
+            raise ValidationError(
+                {
+                    "working": _(
+                        "A weekend day is a day off anyway: enter only holidays on weekdays."
+                    )
+                }
+            )

@@ -119,8 +119,9 @@ def duty_close(
     acting_user=None,
     at: dt.datetime | None = None,
 ) -> int:
-    """Close the open duties `kind` about `subject` (or any of `subjects`, or any about `customer`).
-    Idempotent: a closed duty stays as it was closed. Returns how many were closed now."""
+    """Close the open duties `kind` about `subject` (or any of `subjects`, or any about `customer`;
+    with only `period`, every one of that period). Idempotent: a closed duty stays as it was
+    closed. Returns how many were closed now."""
     filters = Q()
     targets = ([subject] if subject is not None else []) + list(subjects)
     for target in targets:
@@ -128,7 +129,7 @@ def duty_close(
         filters |= Q(subject_type=subject_type, subject_id=subject_id)
     if customer is not None:
         filters |= Q(customer=customer)
-    if not filters:
+    if not filters and period is None:
         return 0
     by = acting_user if acting_user is not None and acting_user.is_authenticated else None
     qs = Duty.objects.filter(filters, kind=kind, done_at__isnull=True)
@@ -347,6 +348,39 @@ def open_security_ends(on: dt.date, policy: CreditPolicy) -> list[Duty]:
     ]
 
 
+def open_official_calendar(on: dt.date, policy: CreditPolicy) -> list[Duty]:
+    """HANDBOOK §2: deadlines in working days follow China's official calendar. When the
+    chinesecalendar package does not know this year or the next yet, the system administrator
+    enters it (`credit.CalendarYear`) before the year's last deadlines reach into it."""
+    from credit.models import CalendarYear
+    from credit.workdays import CALENDAR_NEEDED_DAYS_BEFORE, calendar_known
+
+    duties = []
+    for year in (on.year, on.year + 1):
+        due_on = dt.date(year, 1, 1) - dt.timedelta(days=CALENDAR_NEEDED_DAYS_BEFORE)
+        if due_on > on + dt.timedelta(days=policy.duty_notice_days):
+            continue
+        if calendar_known(year):
+            duty_close(kind=Kind.OFFICIAL_CALENDAR, period=str(year))  # the package caught up
+            continue
+        if Duty.objects.filter(kind=Kind.OFFICIAL_CALENDAR, period=str(year)).exists():
+            continue
+        duties.append(
+            _new_duty(
+                policy,
+                kind=Kind.OFFICIAL_CALENDAR,
+                subject_type=CalendarYear._meta.label_lower,
+                subject_id=year,
+                due_on=due_on,
+                owner_role=Role.ADMIN,
+                period=str(year),
+                title=str(year),
+                link=reverse("admin:credit_calendaryear_add"),
+            )
+        )
+    return duties
+
+
 def policy_revision_due(policy: CreditPolicy) -> dt.date:
     """HANDBOOK §2/§12: the version in force is revised within the policy's months of its approval
     (or of its effective date, whichever is later)."""
@@ -426,6 +460,7 @@ RECURRING = (
     open_document_expiries,
     open_security_ends,
     open_policy_revision,
+    open_official_calendar,
 )
 
 

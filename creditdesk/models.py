@@ -448,6 +448,7 @@ class Duty(models.Model):
         EVALUATION = "evaluation", _("Credit evaluation opened by a trigger")
         DISPUTE_RESOLUTION = "dispute_resolution", _("Resolution of a disputed invoice")
         LEVEL_PROPOSAL = "level_proposal", _("Decision on a proposed warning level")
+        OFFICIAL_CALENDAR = "official_calendar", _("China's official calendar of a year")
 
     kind = models.CharField(_("duty"), max_length=32, choices=Kind.choices)
     customer = models.ForeignKey(

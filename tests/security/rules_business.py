@@ -5,7 +5,7 @@ an `other_…` object belongs to another salesperson's customer. POST-only route
 an empty POST (the authority check comes before validation) and declare the answer to a GET.
 """
 
-from .route_rules import ADMIN_LOGIN, ALL, LOGIN, MAINTAIN, api, own_and_others, page
+from .route_rules import ADMIN_LOGIN, ALL, LOGIN, MAINTAIN, STAFF, api, own_and_others, page
 
 CREDIT = frozenset({"credit_team", "credit_manager"})
 SALES_SIDE = frozenset({"sales", "sales_director"})
@@ -489,6 +489,9 @@ BUSINESS_ADMIN_RULES = {
         f"admin:{app}_*_add": page((), **_ADMIN_READ_ONLY)
         for app in ("credit", "receivables", "riskwarnings", "baddebt")
     },
+    # China's official calendar of a year the package does not know: the administrator enters it
+    # (and corrects it; nobody deletes one).
+    "admin:credit_calendaryear_add": page(STAFF, refused=ADMIN_LOGIN, anonymous=ADMIN_LOGIN),
     **{
         f"admin:{app}_*_delete": page((), **_ADMIN_READ_ONLY)
         for app in ("credit", "receivables", "riskwarnings", "baddebt")
