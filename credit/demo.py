@@ -15,6 +15,7 @@ from customers.models import Customer
 
 from . import contracts, services
 from .models import CreditApplication, CreditLine
+from .workdays import CalendarUnavailable
 
 D = Decimal
 
@@ -77,12 +78,17 @@ def _to_state(customer: Customer, state: str, limit: str, term: int, score: int,
     services.application_submit(application=app, acting_user=sales)
     if state == "submitted":
         return
-    services.application_director_decide(
-        application=app,
-        approve=state != "director_rejected",
-        acting_user=u["salesdir"],
-        comment="同意" if state != "director_rejected" else "客户合作时间太短",
-    )
+    try:
+        services.application_director_decide(
+            application=app,
+            approve=state != "director_rejected",
+            acting_user=u["salesdir"],
+            comment="同意" if state != "director_rejected" else "客户合作时间太短",
+        )
+    except CalendarUnavailable:
+        # Late in a year whose successor's official calendar nobody has entered yet: the
+        # application waits for the director, as it would in use (the administrator's duty).
+        return
     if state in ("director_rejected", "formal_review"):
         return
     if state == "returned":

@@ -24,7 +24,7 @@ class CalendarUnavailable(DomainError):
     default_message = _("China's official calendar for this year is not available yet.")
 
 
-def _package_knows(year: int) -> bool:
+def package_knows(year: int) -> bool:
     try:
         chinese_calendar.is_workday(dt.date(year, 1, 1))
     except NotImplementedError:
@@ -35,7 +35,7 @@ def _package_knows(year: int) -> bool:
 def calendar_known(year: int) -> bool:
     from .models import CalendarYear
 
-    return _package_knows(year) or CalendarYear.objects.filter(year=year).exists()
+    return package_knows(year) or CalendarYear.objects.filter(year=year).exists()
 
 
 class _Calendar:
