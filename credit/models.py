@@ -1126,6 +1126,22 @@ class CalendarYear(models.Model):
     def __str__(self) -> str:
         return str(self.year)
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .workdays import package_knows
+
+        if self.year and package_knows(self.year):
+            raise ValidationError(
+                {
+                    "year": _(
+                        "The chinesecalendar package already has %(year)s, and deadlines follow "
+                        "it: there is nothing to enter."
+                    )
+                    % {"year": self.year}
+                }
+            )
+
 
 class CalendarDay(models.Model):
     """A day of an official calendar that is not as its weekday says: a public holiday on a weekday,

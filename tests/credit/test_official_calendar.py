@@ -140,6 +140,15 @@ def test_entering_next_years_calendar_is_the_administrators_duty_until_it_is_ent
     assert Duty.objects.filter(kind="official_calendar").count() == 1
 
 
+def test_a_year_the_package_knows_is_not_entered(users, client):
+    client.force_login(users["admin"])
+    response = client.post(
+        reverse("admin:credit_calendaryear_add"), admin_form(2026, [("2026-10-09", False)])
+    )
+    assert response.status_code == 200 and "year" in response.context["adminform"].form.errors
+    assert not CalendarYear.objects.filter(year=2026).exists()
+
+
 def test_a_year_the_package_knows_needs_no_entry():
     on = dt.date(2025, 12, 1)
     assert open_official_calendar(on, policy_on(on)) == []
