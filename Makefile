@@ -111,5 +111,5 @@ bench: setup check-services ## benchmarks on PostgreSQL (prints one JSON object)
 	  $(BIN)/python bench/run.py
 
 messages: setup ## refresh the translation catalogues (then: python scripts/untranslated.py)
-	$(RUN_ENV) $(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=tests --ignore=bench --no-obsolete
+	$(RUN_ENV) $(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=tests --ignore=bench --no-obsolete --keyword=_lazy
 	$(RUN_ENV) $(BIN)/python manage.py makemessages -d djangojs -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=static/vendor --no-obsolete
