@@ -1169,6 +1169,8 @@ class CalendarDay(models.Model):
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
+        from .workdays import usually_working
+
         if self.day is None:
             return
         # In the admin's inline the calendar is set, though not yet saved when it is new.
@@ -1179,7 +1181,7 @@ class CalendarDay(models.Model):
             raise ValidationError(
                 {"day": _("The day must fall in %(year)s.") % {"year": calendar.year}}
             )
-        weekend = self.day.weekday() >= 5
+        weekend = not usually_working(self.day)
         if self.working and not weekend:
             raise ValidationError(
                 {"working": _("A weekday is a working day anyway: enter only weekend days worked.")}

@@ -24,6 +24,11 @@ class CalendarUnavailable(DomainError):
     default_message = _("China's official calendar for this year is not available yet.")
 
 
+def usually_working(day: dt.date) -> bool:
+    """Monday to Friday: what a day is unless the official calendar says otherwise."""
+    return day.weekday() < 5
+
+
 def package_knows(year: int) -> bool:
     try:
         chinese_calendar.is_workday(dt.date(year, 1, 1))
@@ -50,7 +55,7 @@ class _Calendar:
         except NotImplementedError:
             pass
         exceptions = self._entered_days(day.year)
-        return exceptions.get(day, day.weekday() < 5)
+        return exceptions.get(day, usually_working(day))
 
     def _entered_days(self, year: int) -> dict[dt.date, bool]:
         from .models import CalendarYear

@@ -1,5 +1,6 @@
 import datetime as dt
 import os
+from contextlib import contextmanager
 from importlib import import_module
 
 import pytest
@@ -190,28 +191,33 @@ def _test_settings(request, settings):
         setattr(settings, name, value)
 
 
-@pytest.fixture(scope="module")
-def module_db(django_db_setup, django_db_blocker, tmp_path_factory):
-    """For data a module builds once and its tests share (module-scoped fixtures that ask for
-    this one): a transaction open for the module's run, rolled back at its end, and one media
-    folder. Each test runs in a savepoint inside it (pytest-django's `db`), so what a test writes
-    is undone after it while the module's data stays. Tests take fresh copies (`fresh`)."""
+@contextmanager
+def module_transaction(django_db_blocker, **settings):
+    """A transaction open while a module runs and rolled back at its end, with `settings`, for
+    the data the module builds once: each test runs in a savepoint inside it (pytest-django's
+    `db`), so what a test writes is undone after it while the module's data stays."""
     from django.db import transaction
     from django.test import override_settings
 
-    media_root = tmp_path_factory.mktemp("module-media")
-    with (
-        django_db_blocker.unblock(),
-        override_settings(MEDIA_ROOT=media_root, **TEST_SETTINGS),
-    ):
+    with django_db_blocker.unblock(), override_settings(**settings):
         outer = transaction.atomic()
         outer.__enter__()
         try:
             ensure_reference_data()
-            yield media_root
+            yield
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker, tmp_path_factory):
+    """For data a module builds once and its tests share (module-scoped fixtures that ask for
+    this one): `module_transaction` with the tests' settings and one media folder. Tests take
+    fresh copies (`fresh`)."""
+    media_root = tmp_path_factory.mktemp("module-media")
+    with module_transaction(django_db_blocker, MEDIA_ROOT=media_root, **TEST_SETTINGS):
+        yield media_root
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -23,7 +23,7 @@ from credit.models import Evaluation
 from creditdesk.audit import record_event
 from creditdesk.models import CreditPolicy
 from customers.models import DossierNote
-from tests.conftest import ensure_reference_data
+from tests.conftest import module_transaction
 from tests.factories import ContactFactory, CustomerFactory, DocumentFactory, UserFactory
 from tests.i18n.leftovers import leftover_words
 
@@ -128,16 +128,10 @@ def test_routes_of_apps_not_yet_enforced_are_listed(capsys):
 @pytest.fixture(scope="module")
 def ctx(django_db_setup, django_db_blocker, media_root):
     """The walker's data, built once per module in a transaction rolled back at its end; each
-    test (and each request in it) runs in a savepoint inside."""
-    with django_db_blocker.unblock(), override_settings(**_settings(media_root)):
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            ensure_reference_data()
-            yield _build_ctx()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    test (and each request in it) runs in a savepoint inside. Built in the default language
+    (zh-hans), which the walker reads its pages in."""
+    with module_transaction(django_db_blocker, **_settings(media_root)):
+        yield _build_ctx()
 
 
 def _settings(media_root) -> dict:
